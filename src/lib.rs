@@ -12,3 +12,40 @@
 //! - `rpc` (feature `server`): the daemon — transport, auth, push hub, and the
 //!   `DaemonApi` implementation over the engine.
 //! - `cli` (feature `server`): the `haul` command line.
+//!
+//! # The SDK
+//!
+//! With only the `client` feature, this crate is haul's typed Rust SDK:
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use haul::api::{DownloadAddParams, DownloadStatusParams, Notification};
+//! use haul::{Client, ClientError};
+//!
+//! # async fn run() -> Result<(), ClientError> {
+//! let client = Client::connect("http://127.0.0.1:6801/jsonrpc", "the-daemon-token").await?;
+//! let mut events = client.events().await?;
+//!
+//! let gid = client.download_add(&DownloadAddParams::new("https://example.com/file.iso")).await?.gid;
+//! while let Some(event) = events.next().await {
+//!     match event? {
+//!         Notification::DownloadComplete(done) if done.gid == gid => break,
+//!         Notification::DownloadError(failed) if failed.gid == gid => {
+//!             eprintln!("{}: {}", failed.code, failed.message);
+//!             break;
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//! let status = client.download_status(&DownloadStatusParams::new(gid)).await?;
+//! println!("{:?} {}", status.state, status.path.unwrap_or_default());
+//! # Ok(()) }
+//! ```
+
+#[cfg(feature = "client")]
+pub mod api;
+#[cfg(feature = "client")]
+pub mod client;
+
+#[cfg(feature = "client")]
+pub use client::{Client, ClientError, Events};

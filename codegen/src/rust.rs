@@ -1,0 +1,562 @@
+//! The Rust emitter: serde types, the jsonrpsee `DaemonApi` trait, the typed
+//! `Client` methods, the `Notification` enum, the `ErrorCode` enum with its
+//! constructors, method-name constants and the document itself.
+//!
+//! The output is `include!`d into `haul::api`, so it names the crate's own
+//! runtime (`crate::client::Client`) and must not contain inner attributes.
+
+use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::model::{Api, ErrorDef, Field, Method, NamedType, Type, TypeKind};
+
+/// Pretty-printed Rust source for the whole API.
+pub fn generate(api: &Api) -> String {
+    let tokens = tokens(api);
+    let file: syn::File = match syn::parse2(tokens) {
+        Ok(file) => file,
+        Err(e) => panic!("haul-codegen emitted invalid Rust: {e}"),
+    };
+    format!(
+        "// generated from openrpc.json by haul-codegen — do not edit\n\n{}",
+        prettyplease::unparse(&file)
+    )
+}
+
+fn tokens(api: &Api) -> TokenStream {
+    let types = api.types.iter().map(|t| named_type(api, t, Role::Shared));
+    let error_data = api
+        .errors
+        .iter()
+        .filter_map(|e| e.data.as_ref())
+        .map(|t| named_type(api, t, Role::Shared));
+    let params = api
+        .methods
+        .iter()
+        .filter(|m| !m.params.is_empty())
+        .map(|m| params_struct(api, m, Role::Params));
+    let events = api
+        .notifications
+        .iter()
+        .map(|m| params_struct(api, m, Role::Event));
+    let names = method_names(api);
+    let errors = error_code(api);
+    let trait_ = daemon_trait(api);
+    let client = client_methods(api);
+    let notification = notification_enum(api);
+    quote! {
+        use std::collections::BTreeMap;
+        use std::fmt;
+
+        use serde::{Deserialize, Serialize};
+
+        /// The OpenRPC document this module was generated from, as shipped.
+        pub const OPENRPC_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/openrpc.json"));
+
+        #names
+        #(#types)*
+        #(#error_data)*
+        #(#params)*
+        #(#events)*
+        #notification
+        #errors
+        #trait_
+        #client
+
+        /// A string that is not one of an enum's values.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct UnknownValue {
+            /// The enum's name.
+            pub type_name: &'static str,
+            /// The value that did not match.
+            pub value: String,
+            /// The values that would have.
+            pub expected: &'static [&'static str],
+        }
+
+        impl fmt::Display for UnknownValue {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "unknown {} `{}`: expected one of {}", self.type_name, self.value, self.expected.join(", "))
+            }
+        }
+
+        impl std::error::Error for UnknownValue {}
+    }
+}
+
+/// Whether a struct is decoded from untrusted input (params: strict) or
+/// read by clients that must tolerate newer servers (everything else).
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Params,
+    Event,
+    Shared,
+}
+
+fn method_names(api: &Api) -> TokenStream {
+    let consts = |ms: &[Method]| -> (Vec<TokenStream>, Vec<Ident>) {
+        ms.iter()
+            .map(|m| {
+                let id = format_ident!("{}", m.name.to_shouty_snake_case());
+                let (name, summary) = (&m.name, doc(&m.summary));
+                (quote! { #summary pub const #id: &str = #name; }, id)
+            })
+            .unzip()
+    };
+    let (methods, method_ids) = consts(&api.methods);
+    let (notifications, notification_ids) = consts(&api.notifications);
+    quote! {
+        /// Method names, as sent on the wire.
+        pub mod method {
+            #(#methods)*
+            /// Every method a client can call, in document order.
+            pub const ALL: &[&str] = &[#(#method_ids),*];
+        }
+        /// Notification names, as sent on the wire.
+        pub mod notification {
+            #(#notifications)*
+            /// Every notification the daemon sends, in document order.
+            pub const ALL: &[&str] = &[#(#notification_ids),*];
+        }
+    }
+}
+
+fn named_type(api: &Api, t: &NamedType, role: Role) -> TokenStream {
+    let name = format_ident!("{}", t.name);
+    let doc_text = &t.description;
+    match &t.kind {
+        TypeKind::Alias(ty) => {
+            let ty = rust_type(ty);
+            let doc = doc(doc_text);
+            quote! { #doc pub type #name = #ty; }
+        }
+        TypeKind::Enum(values) => enum_type(&name, doc_text, values),
+        TypeKind::Struct(fields) => struct_type(api, &name, doc_text, fields, role),
+    }
+}
+
+fn enum_type(name: &Ident, text: &str, values: &[String]) -> TokenStream {
+    let variants: Vec<Ident> = values
+        .iter()
+        .map(|v| format_ident!("{}", v.to_upper_camel_case()))
+        .collect();
+    let variant_docs = values.iter().map(|v| doc(&format!("`{v}`")));
+    let (doc, count) = (doc(text), lit(values.len()));
+    let type_name = name.to_string().to_snake_case().replace('_', " ");
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum #name {
+            #( #[serde(rename = #values)] #variant_docs #variants, )*
+        }
+
+        impl #name {
+            /// Every value, in document order.
+            pub const ALL: [#name; #count] = [#(#name::#variants),*];
+
+            /// The value as sent on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self { #(#name::#variants => #values,)* }
+            }
+        }
+
+        impl fmt::Display for #name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for #name {
+            type Err = UnknownValue;
+
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                match s {
+                    #(#values => Ok(#name::#variants),)*
+                    _ => Err(UnknownValue { type_name: #type_name, value: s.to_owned(), expected: &[#(#values),*] }),
+                }
+            }
+        }
+    }
+}
+
+fn struct_type(api: &Api, name: &Ident, text: &str, fields: &[Field], role: Role) -> TokenStream {
+    let mut derives = vec![quote!(Debug), quote!(Clone)];
+    if fields.iter().all(|f| comparable(api, &f.ty)) {
+        derives.extend([quote!(PartialEq), quote!(Eq)]);
+    }
+    if fields
+        .iter()
+        .all(|f| !f.required || defaultable(api, &f.ty))
+    {
+        derives.push(quote!(Default));
+    }
+    let strict = (role == Role::Params).then(|| quote!(#[serde(deny_unknown_fields)]));
+    let members = fields.iter().map(|f| {
+        let id = field_ident(&f.name);
+        let ty = field_type(f);
+        let wire = &f.name;
+        let rename = (id != f.name).then(|| quote!(rename = #wire,));
+        let optional =
+            (!f.required).then(|| quote!(default, skip_serializing_if = "Option::is_none",));
+        let serde =
+            (rename.is_some() || optional.is_some()).then(|| quote!(#[serde(#rename #optional)]));
+        let doc = doc(&f.description);
+        quote! { #doc #serde pub #id: #ty, }
+    });
+    let constructor = (role == Role::Params).then(|| {
+        let (required, optional): (Vec<&Field>, Vec<&Field>) =
+            fields.iter().partition(|f| f.required);
+        let args = required.iter().map(|f| {
+            let (id, ty) = (field_ident(&f.name), field_type(f));
+            quote!(#id: impl Into<#ty>)
+        });
+        let set = required.iter().map(|f| {
+            let id = field_ident(&f.name);
+            quote!(#id: #id.into())
+        });
+        let unset = optional.iter().map(|f| field_ident(&f.name));
+        quote! {
+            impl #name {
+                /// The params with every required field given and every optional one left out.
+                pub fn new(#(#args),*) -> Self {
+                    #name { #(#set,)* #(#unset: None,)* }
+                }
+            }
+        }
+    });
+    let doc = doc(text);
+    quote! {
+        #doc
+        #[derive(#(#derives),*, Serialize, Deserialize)]
+        #strict
+        pub struct #name { #(#members)* }
+        #constructor
+    }
+}
+
+/// The params of a method (`DownloadAddParams`), or a notification's payload
+/// (`DownloadProgressEvent`), as a struct of its param list.
+fn params_struct(api: &Api, m: &Method, role: Role) -> TokenStream {
+    let (suffix, doc) = match role {
+        Role::Params => (
+            "Params",
+            format!("The params of `{}`: {}", m.name, m.summary.to_lowercase()),
+        ),
+        _ => (
+            "Event",
+            format!(
+                "The payload of the `{}` notification: {}\n\n{}",
+                m.name,
+                m.summary.to_lowercase(),
+                m.description
+            ),
+        ),
+    };
+    let name = format_ident!("{}{}", pascal(&m.name), suffix);
+    struct_type(api, &name, &doc, &m.params, role)
+}
+
+fn notification_enum(api: &Api) -> TokenStream {
+    let variants = api.notifications.iter().map(|m| {
+        let (variant, payload) = (
+            format_ident!("{}", pascal(&m.name)),
+            format_ident!("{}Event", pascal(&m.name)),
+        );
+        let (wire, doc) = (&m.name, doc(&m.description));
+        quote! { #[serde(rename = #wire)] #doc #variant(#payload), }
+    });
+    let arms = api.notifications.iter().map(|m| {
+        let (variant, wire) = (format_ident!("{}", pascal(&m.name)), &m.name);
+        quote! { Notification::#variant(_) => #wire, }
+    });
+    quote! {
+        /// A notification pushed by the daemon to every authenticated WebSocket
+        /// connection. Serialises as `{"method": …, "params": {…}}`, the
+        /// JSON-RPC notification without its `"jsonrpc": "2.0"` member.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(tag = "method", content = "params")]
+        pub enum Notification { #(#variants)* }
+
+        impl Notification {
+            /// The notification's method name.
+            pub const fn method(&self) -> &'static str {
+                match self { #(#arms)* }
+            }
+        }
+    }
+}
+
+fn error_code(api: &Api) -> TokenStream {
+    let variants: Vec<Ident> = api
+        .errors
+        .iter()
+        .map(|e| format_ident!("{}", e.name))
+        .collect();
+    let docs = api
+        .errors
+        .iter()
+        .map(|e| doc(&format!("`{}` {}: {}", e.code, e.message, e.description)));
+    let codes: Vec<i32> = api.errors.iter().map(error_code_value).collect();
+    let messages: Vec<&String> = api.errors.iter().map(|e| &e.message).collect();
+    let count = lit(variants.len());
+    let constructors = api.errors.iter().filter_map(error_constructor);
+    let shared: Vec<String> = api
+        .errors
+        .iter()
+        .filter(|e| api.methods.iter().all(|m| m.errors.contains(&e.name)))
+        .map(|e| format!("[`ErrorCode::{}`]", e.name))
+        .collect();
+    let doc = doc(&format!(
+        "The API's error codes (`components/errors`).\n\nEvery method can return {}; each method's docs name the others it returns.",
+        shared.join(", ")
+    ));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { #( #docs #variants, )* }
+
+        impl ErrorCode {
+            /// Every error code, in document order.
+            pub const ALL: [ErrorCode; #count] = [#(ErrorCode::#variants),*];
+
+            /// The numeric code sent on the wire.
+            pub const fn code(self) -> i32 {
+                match self { #(ErrorCode::#variants => #codes,)* }
+            }
+
+            /// The stable message sent with this code.
+            pub const fn message(self) -> &'static str {
+                match self { #(ErrorCode::#variants => #messages,)* }
+            }
+
+            /// The error code with this number, if the API defines one.
+            pub const fn from_code(code: i32) -> Option<ErrorCode> {
+                match code { #(#codes => Some(ErrorCode::#variants),)* _ => None }
+            }
+
+            /// An error object with this code, its message and no data.
+            pub fn into_error_object(self) -> jsonrpsee::types::ErrorObjectOwned {
+                jsonrpsee::types::ErrorObject::owned(self.code(), self.message(), None::<()>)
+            }
+        }
+
+        /// Error objects with their typed `data`, one constructor per error that carries data.
+        pub mod errors {
+            use super::*;
+            #(#constructors)*
+        }
+    }
+}
+
+fn error_code_value(e: &ErrorDef) -> i32 {
+    match i32::try_from(e.code) {
+        Ok(code) => code,
+        Err(_) => panic!(
+            "/components/errors/{}: code {} does not fit in i32",
+            e.name, e.code
+        ),
+    }
+}
+
+fn error_constructor(e: &ErrorDef) -> Option<TokenStream> {
+    let data = e.data.as_ref()?;
+    let TypeKind::Struct(fields) = &data.kind else {
+        panic!(
+            "/components/schemas/{}: error data must be an object",
+            data.name
+        );
+    };
+    let fn_name = format_ident!("{}", e.name.to_snake_case());
+    let data_ty = format_ident!("{}", data.name);
+    let args = fields.iter().map(|f| {
+        let (id, ty) = (field_ident(&f.name), field_type(f));
+        quote!(#id: #ty)
+    });
+    let ids = fields.iter().map(|f| field_ident(&f.name));
+    let variant = format_ident!("{}", e.name);
+    let doc = doc(&format!("`{}` {}: {}", e.code, e.message, e.description));
+    Some(quote! {
+        #doc
+        pub fn #fn_name(#(#args),*) -> jsonrpsee::types::ErrorObjectOwned {
+            let code = ErrorCode::#variant;
+            jsonrpsee::types::ErrorObject::owned(code.code(), code.message(), Some(#data_ty { #(#ids),* }))
+        }
+    })
+}
+
+fn daemon_trait(api: &Api) -> TokenStream {
+    let methods = api.methods.iter().map(|m| {
+        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let wire = &m.name;
+        let doc = doc(&method_doc(api, m));
+        let args = m.params.iter().map(|p| {
+            let id = field_ident(&p.name);
+            let ty = field_type(p);
+            let wire = &p.name;
+            let rename = (id != p.name).then(|| quote!(#[argument(rename = #wire)]));
+            quote!(#rename #id: #ty)
+        });
+        let result = rust_type(&m.result.as_ref().expect("methods have results").ty);
+        quote! {
+            #doc
+            #[method(name = #wire, param_kind = map)]
+            async fn #fn_name(&self, #(#args),*) -> jsonrpsee::core::RpcResult<#result>;
+        }
+    });
+    quote! {
+        /// The daemon's API as a jsonrpsee trait. With feature `server` it yields
+        /// `DaemonApiServer` (implement it, then `into_rpc()`); always it yields
+        /// `DaemonApiClient`, an extension trait on jsonrpsee's HTTP and WebSocket
+        /// clients taking the params one by one. [`crate::Client`] wraps the
+        /// same calls with the params structs.
+        #[cfg_attr(feature = "server", jsonrpsee::proc_macros::rpc(server, client))]
+        #[cfg_attr(not(feature = "server"), jsonrpsee::proc_macros::rpc(client))]
+        pub trait DaemonApi { #(#methods)* }
+    }
+}
+
+fn client_methods(api: &Api) -> TokenStream {
+    let methods = api.methods.iter().map(|m| {
+        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let constant = format_ident!("{}", m.name.to_shouty_snake_case());
+        let doc = doc(&method_doc(api, m));
+        let result = rust_type(&m.result.as_ref().expect("methods have results").ty);
+        if m.params.is_empty() {
+            quote! {
+                #doc
+                pub async fn #fn_name(&self) -> Result<#result, crate::client::ClientError> {
+                    self.call::<(), _>(method::#constant, None).await
+                }
+            }
+        } else {
+            let params = format_ident!("{}Params", pascal(&m.name));
+            quote! {
+                #doc
+                pub async fn #fn_name(&self, params: &#params) -> Result<#result, crate::client::ClientError> {
+                    self.call(method::#constant, Some(params)).await
+                }
+            }
+        }
+    });
+    quote! {
+        /// One typed method per API method.
+        impl crate::client::Client { #(#methods)* }
+    }
+}
+
+/// A method's summary, description and the errors only it returns (those
+/// every method can return are documented once, on [`ErrorCode`]).
+fn method_doc(api: &Api, m: &Method) -> String {
+    let shared = |e: &String| api.methods.iter().all(|other| other.errors.contains(e));
+    let own: Vec<String> = m
+        .errors
+        .iter()
+        .filter(|e| !shared(e))
+        .map(|e| format!("[`ErrorCode::{e}`]"))
+        .collect();
+    let errors = if own.is_empty() {
+        String::new()
+    } else {
+        format!("\n\nErrors: {}.", own.join(", "))
+    };
+    format!("{} (`{}`).\n\n{}{errors}", m.summary, m.name, m.description)
+}
+
+fn field_type(f: &Field) -> TokenStream {
+    match (&f.ty, f.required) {
+        (Type::Nullable(_), _) | (_, true) => rust_type(&f.ty),
+        (ty, false) => {
+            let ty = rust_type(ty);
+            quote!(Option<#ty>)
+        }
+    }
+}
+
+fn rust_type(ty: &Type) -> TokenStream {
+    match ty {
+        Type::String => quote!(String),
+        Type::Boolean => quote!(bool),
+        Type::Integer { minimum, maximum } => match (minimum, maximum) {
+            (Some(min), Some(max)) if *min >= 0 && *max <= i64::from(u32::MAX) => quote!(u32),
+            (Some(min), _) if *min >= 0 => quote!(u64),
+            _ => quote!(i64),
+        },
+        Type::Array(t) => {
+            let t = rust_type(t);
+            quote!(Vec<#t>)
+        }
+        Type::Map(t) => {
+            let t = rust_type(t);
+            quote!(BTreeMap<String, #t>)
+        }
+        Type::Named(n) => {
+            let n = format_ident!("{}", n);
+            quote!(#n)
+        }
+        Type::Nullable(t) => {
+            let t = rust_type(t);
+            quote!(Option<#t>)
+        }
+        Type::Json => quote!(Box<serde_json::value::RawValue>),
+    }
+}
+
+/// Free-form JSON is passed through as raw bytes, which do not compare.
+fn comparable(api: &Api, ty: &Type) -> bool {
+    match ty {
+        Type::Json => false,
+        Type::Array(t) | Type::Map(t) | Type::Nullable(t) => comparable(api, t),
+        Type::Named(n) => match api.named(n).map(|t| &t.kind) {
+            Some(TypeKind::Alias(t)) => comparable(api, t),
+            Some(TypeKind::Struct(fields)) => fields.iter().all(|f| comparable(api, &f.ty)),
+            _ => true,
+        },
+        _ => true,
+    }
+}
+
+fn defaultable(api: &Api, ty: &Type) -> bool {
+    match ty {
+        Type::Json => false,
+        Type::Named(n) => match api.named(n).map(|t| &t.kind) {
+            Some(TypeKind::Alias(t)) => defaultable(api, t),
+            Some(TypeKind::Struct(fields)) => fields
+                .iter()
+                .all(|f| !f.required || defaultable(api, &f.ty)),
+            _ => false,
+        },
+        _ => true,
+    }
+}
+
+/// Doc attributes, one per line, so they print as `/// text`.
+fn doc(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
+    quote!(#(#[doc = #lines])*)
+}
+
+/// An unsuffixed integer literal (`5`, not `5usize`).
+fn lit(n: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(n)
+}
+
+/// `download.setSpeedLimit` → `DownloadSetSpeedLimit`.
+fn pascal(name: &str) -> String {
+    name.to_upper_camel_case()
+}
+
+/// A field's Rust name: snake case, raw when it is a keyword.
+fn field_ident(wire: &str) -> Ident {
+    let snake = wire.to_snake_case();
+    match syn::parse_str::<Ident>(&snake) {
+        Ok(id) => id,
+        Err(_) => Ident::new_raw(&snake, Span::call_site()),
+    }
+}

@@ -1,0 +1,423 @@
+//! The typed Rust SDK: [`Client`] calls the daemon over HTTP or WebSocket,
+//! [`Client::events`] streams its notifications as typed [`Notification`]s.
+//!
+//! The per-method calls (`download_add`, `download_list`, …) are generated
+//! from `openrpc.json` into [`crate::api`]; this file holds what they share:
+//! the transport, authentication, and error mapping.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::stream::{BoxStream, Stream, StreamExt};
+use jsonrpsee::client_transport::ws::WsTransportClientBuilder;
+use jsonrpsee::core::client::{ClientT, ReceivedMessage, TransportReceiverT};
+use jsonrpsee::core::traits::ToRpcParams;
+use jsonrpsee::http_client::{HeaderMap, HeaderValue, HttpClient, HttpClientBuilder};
+use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::value::RawValue;
+use url::Url;
+
+use crate::api::{ErrorCode, Notification};
+
+/// A connection to a haul daemon.
+///
+/// Built from the daemon's URL and its token: `http://127.0.0.1:6801/jsonrpc`
+/// calls over HTTP (one request per call, keep-alive), `ws://127.0.0.1:6801/jsonrpc/ws`
+/// over one WebSocket. Either way [`Client::events`] opens a WebSocket of its
+/// own for notifications.
+///
+/// ```no_run
+/// use haul::api::DownloadAddParams;
+/// use haul::Client;
+///
+/// # async fn run() -> Result<(), haul::ClientError> {
+/// let client = Client::connect("http://127.0.0.1:6801/jsonrpc", "my-token").await?;
+/// let mut add = DownloadAddParams::new("https://example.com/file.iso");
+/// add.connections = Some(16);
+/// let gid = client.download_add(&add).await?.gid;
+/// println!("added {gid}");
+/// # Ok(()) }
+/// ```
+pub struct Client {
+    transport: Transport,
+    url: Url,
+    events_url: Url,
+    headers: HeaderMap,
+}
+
+enum Transport {
+    Http(HttpClient),
+    Ws(WsClient),
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The daemon answered with a JSON-RPC error.
+    #[error("{message} (code {code}{})", data.as_ref().map(|d| format!(", data {d}")).unwrap_or_default())]
+    Api {
+        /// The error code; [`ClientError::code`] maps it to an [`ErrorCode`].
+        code: i32,
+        message: String,
+        /// The error's `data`, when it has some; [`ClientError::data`] decodes it.
+        data: Option<serde_json::Value>,
+    },
+    /// The URL is not one the client can connect to.
+    #[error("invalid daemon url `{url}`: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    /// The token cannot be sent as a header.
+    #[error("invalid token: it must be printable ASCII")]
+    InvalidToken,
+    /// The daemon could not be reached, or the connection broke.
+    #[error("cannot reach the daemon at {url}: {source}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The daemon's answer could not be decoded.
+    #[error("unexpected answer from the daemon: {0}")]
+    Protocol(String),
+}
+
+impl ClientError {
+    /// The API error code, when the daemon answered with one the API defines.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Api { code, .. } => ErrorCode::from_code(*code),
+            _ => None,
+        }
+    }
+
+    /// The error's `data` decoded as `T` (e.g. [`crate::api::DownloadNotFoundErrorData`]).
+    pub fn data<T: DeserializeOwned>(&self) -> Option<T> {
+        match self {
+            ClientError::Api {
+                data: Some(data), ..
+            } => T::deserialize(data).ok(),
+            _ => None,
+        }
+    }
+
+    fn from_jsonrpsee(url: &Url, e: jsonrpsee::core::ClientError) -> ClientError {
+        use jsonrpsee::core::ClientError as E;
+        match e {
+            E::Call(obj) => ClientError::Api {
+                code: obj.code(),
+                message: obj.message().to_owned(),
+                data: obj.data().and_then(|d| serde_json::from_str(d.get()).ok()),
+            },
+            E::Transport(source) => transport_error(url, source),
+            E::ParseError(e) => ClientError::Protocol(e.to_string()),
+            other => ClientError::Unreachable {
+                url: url.to_string(),
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+/// A transport failure, except that the daemon's refusal of the token (HTTP
+/// 401, before any JSON-RPC is parsed) is reported as the API error it is.
+fn transport_error(url: &Url, source: Box<dyn std::error::Error + Send + Sync>) -> ClientError {
+    use jsonrpsee::client_transport::ws::WsHandshakeError;
+    use jsonrpsee::http_client::transport::Error as HttpError;
+    let refused = matches!(
+        source.downcast_ref::<HttpError>(),
+        Some(HttpError::Rejected { status_code: 401 })
+    ) || matches!(
+        source.downcast_ref::<WsHandshakeError>(),
+        Some(WsHandshakeError::Rejected { status_code: 401 })
+    );
+    if refused {
+        let code = ErrorCode::Unauthorized;
+        return ClientError::Api {
+            code: code.code(),
+            message: code.message().to_owned(),
+            data: None,
+        };
+    }
+    ClientError::Unreachable {
+        url: url.to_string(),
+        source,
+    }
+}
+
+/// How long a call may take before it fails.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Responses can be large (`download.list` of 1000, `rpc.discover`).
+const MAX_MESSAGE_SIZE: u32 = 16 * 1024 * 1024;
+
+impl Client {
+    /// Connects to the daemon at `url` with `token`.
+    ///
+    /// `http(s)://…` calls over HTTP and connects lazily; `ws(s)://…` opens
+    /// the WebSocket now and fails if the daemon is not there or refuses the
+    /// token.
+    pub async fn connect(url: &str, token: &str) -> Result<Client, ClientError> {
+        let parsed = Url::parse(url).map_err(|e| invalid_url(url, e.to_string()))?;
+        let headers = auth_headers(token)?;
+        let (transport, events_url) = match parsed.scheme() {
+            "http" | "https" => {
+                let client = HttpClientBuilder::default()
+                    .set_headers(headers.clone())
+                    .request_timeout(REQUEST_TIMEOUT)
+                    .max_request_size(MAX_MESSAGE_SIZE)
+                    .max_response_size(MAX_MESSAGE_SIZE)
+                    .build(url)
+                    .map_err(|e| invalid_url(url, e.to_string()))?;
+                (Transport::Http(client), ws_url_for(&parsed)?)
+            }
+            "ws" | "wss" => {
+                let client = WsClientBuilder::default()
+                    .set_headers(headers.clone())
+                    .request_timeout(REQUEST_TIMEOUT)
+                    .max_request_size(MAX_MESSAGE_SIZE)
+                    .max_response_size(MAX_MESSAGE_SIZE)
+                    .build(url)
+                    .await
+                    .map_err(|e| ClientError::from_jsonrpsee(&parsed, e))?;
+                (Transport::Ws(client), parsed.clone())
+            }
+            other => {
+                return Err(invalid_url(
+                    url,
+                    format!("unsupported scheme `{other}`: use http, https, ws or wss"),
+                ))
+            }
+        };
+        Ok(Client {
+            transport,
+            url: parsed,
+            events_url,
+            headers,
+        })
+    }
+
+    /// Opens a WebSocket to the daemon and streams every notification it
+    /// pushes, in the order it sent them, as typed [`Notification`]s.
+    ///
+    /// The stream ends when the connection closes (after yielding the error
+    /// that closed it). Notifications this SDK does not know (from a newer
+    /// daemon) are skipped.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// use haul::api::Notification;
+    ///
+    /// # async fn run(client: haul::Client) -> Result<(), haul::ClientError> {
+    /// let mut events = client.events().await?;
+    /// while let Some(event) = events.next().await {
+    ///     match event? {
+    ///         Notification::DownloadProgress(p) => println!("{}: {} bytes", p.gid, p.completed_length),
+    ///         Notification::DownloadComplete(c) => println!("{} saved to {}", c.gid, c.path),
+    ///         other => println!("{}", other.method()),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn events(&self) -> Result<Events, ClientError> {
+        let url = self.events_url.clone();
+        let (sender, receiver) = WsTransportClientBuilder::default()
+            .set_headers(self.headers.clone())
+            .max_response_size(MAX_MESSAGE_SIZE)
+            .max_request_size(MAX_MESSAGE_SIZE)
+            .build(url.clone())
+            .await
+            .map_err(|e| transport_error(&url, Box::new(e)))?;
+        // The sender lives as long as the stream: dropping it would close the socket.
+        let state = (receiver, sender, url);
+        let inner = futures::stream::unfold(Some(state), |state| async move {
+            let (mut receiver, sender, url) = state?;
+            loop {
+                match receiver.receive().await {
+                    Ok(ReceivedMessage::Text(text)) => match decode_notification(&text) {
+                        Ok(Some(n)) => return Some((Ok(n), Some((receiver, sender, url)))),
+                        Ok(None) => continue,
+                        Err(e) => return Some((Err(e), Some((receiver, sender, url)))),
+                    },
+                    Ok(ReceivedMessage::Bytes(_) | ReceivedMessage::Pong) => continue,
+                    Err(e) => {
+                        let error = ClientError::Unreachable {
+                            url: url.to_string(),
+                            source: Box::new(e),
+                        };
+                        return Some((Err(error), None));
+                    }
+                }
+            }
+        });
+        Ok(Events {
+            inner: inner.boxed(),
+        })
+    }
+
+    /// Calls `method`; the generated per-method calls go through here.
+    pub(crate) async fn call<P: Serialize, R: DeserializeOwned>(
+        &self,
+        method: &'static str,
+        params: Option<&P>,
+    ) -> Result<R, ClientError> {
+        let params = match params {
+            Some(p) => Some(
+                serde_json::value::to_raw_value(p)
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let result = match &self.transport {
+            Transport::Http(c) => c.request(method, RawParams(params)).await,
+            Transport::Ws(c) => c.request(method, RawParams(params)).await,
+        };
+        result.map_err(|e| ClientError::from_jsonrpsee(&self.url, e))
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let transport = match self.transport {
+            Transport::Http(_) => "http",
+            Transport::Ws(_) => "ws",
+        };
+        // Never the token.
+        f.debug_struct("Client")
+            .field("transport", &transport)
+            .field("url", &self.url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The daemon's notifications, in the order it sent them.
+pub struct Events {
+    inner: BoxStream<'static, Result<Notification, ClientError>>,
+}
+
+impl Stream for Events {
+    type Item = Result<Notification, ClientError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
+}
+
+/// Params already serialised to a JSON object.
+struct RawParams(Option<Box<RawValue>>);
+
+impl ToRpcParams for RawParams {
+    fn to_rpc_params(self) -> Result<Option<Box<RawValue>>, serde_json::Error> {
+        Ok(self.0)
+    }
+}
+
+/// Decodes one WebSocket message: `Some` for a notification this SDK knows,
+/// `None` for one it does not (a newer daemon's).
+fn decode_notification(text: &str) -> Result<Option<Notification>, ClientError> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        method: Option<&'a str>,
+    }
+    let envelope: Envelope =
+        serde_json::from_str(text).map_err(|e| ClientError::Protocol(format!("{e}: {text}")))?;
+    match envelope.method {
+        Some(method) if crate::api::notification::ALL.contains(&method) => {
+            serde_json::from_str(text).map(Some).map_err(|e| {
+                ClientError::Protocol(format!("malformed `{method}` notification: {e}"))
+            })
+        }
+        _ => Ok(None),
+    }
+}
+
+fn auth_headers(token: &str) -> Result<HeaderMap, ClientError> {
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ClientError::InvalidToken)?;
+    value.set_sensitive(true);
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", value);
+    Ok(headers)
+}
+
+/// The daemon serves its WebSocket at the HTTP endpoint's path plus `/ws`.
+fn ws_url_for(http: &Url) -> Result<Url, ClientError> {
+    let mut url = http.clone();
+    let scheme = if http.scheme() == "https" {
+        "wss"
+    } else {
+        "ws"
+    };
+    url.set_scheme(scheme)
+        .map_err(|()| invalid_url(http.as_str(), "cannot derive its WebSocket url".into()))?;
+    let path = format!("{}/ws", http.path().trim_end_matches('/'));
+    url.set_path(&path);
+    Ok(url)
+}
+
+fn invalid_url(url: &str, reason: String) -> ClientError {
+    ClientError::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_websocket_url_is_derived_from_the_http_one() {
+        let ws = ws_url_for(&Url::parse("https://host:6801/jsonrpc").unwrap()).unwrap();
+        assert_eq!(ws.as_str(), "wss://host:6801/jsonrpc/ws");
+        let ws = ws_url_for(&Url::parse("http://127.0.0.1:6801/jsonrpc/").unwrap()).unwrap();
+        assert_eq!(ws.as_str(), "ws://127.0.0.1:6801/jsonrpc/ws");
+    }
+
+    #[test]
+    fn notifications_decode_from_their_wire_form() {
+        let text = r#"{"jsonrpc":"2.0","method":"download.removed","params":{"seq":3,"streamId":"c0ffee0ddba11e57","gid":"2f1c0d9a7b3e4a51"}}"#;
+        let Some(Notification::DownloadRemoved(removed)) = decode_notification(text).unwrap()
+        else {
+            panic!("not a download.removed notification")
+        };
+        assert_eq!((removed.seq, removed.gid.as_str()), (3, "2f1c0d9a7b3e4a51"));
+    }
+
+    #[test]
+    fn unknown_notifications_are_skipped_and_malformed_ones_are_errors() {
+        let newer = r#"{"jsonrpc":"2.0","method":"download.renamed","params":{}}"#;
+        assert!(decode_notification(newer).unwrap().is_none());
+        let malformed = r#"{"jsonrpc":"2.0","method":"download.removed","params":{"gid":7}}"#;
+        let error = decode_notification(malformed).unwrap_err().to_string();
+        assert!(
+            error.starts_with(
+                "unexpected answer from the daemon: malformed `download.removed` notification"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn api_errors_expose_their_code_and_typed_data() {
+        let error = ClientError::Api {
+            code: -32001,
+            message: "Download not found".into(),
+            data: Some(serde_json::json!({"gid": "2f1c0d9a7b3e4a51"})),
+        };
+        assert_eq!(error.code(), Some(ErrorCode::DownloadNotFound));
+        let data: crate::api::DownloadNotFoundErrorData = error.data().unwrap();
+        assert_eq!(data.gid, "2f1c0d9a7b3e4a51");
+        assert_eq!(
+            error.to_string(),
+            r#"Download not found (code -32001, data {"gid":"2f1c0d9a7b3e4a51"})"#
+        );
+    }
+}
