@@ -49,3 +49,5 @@ pub mod client;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, Events};
+#[cfg(feature = "server")]
+pub mod rpc;

@@ -1,0 +1,325 @@
+//! Authentication: the daemon's token, where it comes from, and how a
+//! request proves it has it (DESIGN.md §4).
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The WebSocket subprotocol haul speaks, echoed to browsers.
+pub const PROTOCOL: &str = "haul.jsonrpc";
+/// Prefix of the subprotocol entry that carries the token for browsers.
+pub const TOKEN_PROTOCOL_PREFIX: &str = "haul.bearer.";
+/// The token file's name in the state directory.
+pub const TOKEN_FILE: &str = "rpc-secret";
+
+/// The secret every request must present. Never printed.
+pub struct Token {
+    /// Compared as digests, so the comparison time depends on neither the
+    /// token's length nor its content.
+    digest: [u8; 32],
+}
+
+/// Where the token came from, for the log line that says where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `--rpc-secret` or `HAUL_RPC_SECRET`.
+    Given,
+    /// Read from this file, written at an earlier start.
+    Stored(PathBuf),
+    /// Generated now and written to this file.
+    Generated(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the rpc secret is empty: give a non-empty --rpc-secret or leave it out to use a generated one")]
+    Empty,
+    #[error("cannot read the rpc secret {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write the rpc secret {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+    #[error("the rpc secret {} is readable by other users (mode {mode:o})\nhint: chmod 600 {}", path.display(), path.display())]
+    Exposed { path: PathBuf, mode: u32 },
+}
+
+impl Token {
+    pub fn new(secret: &str) -> Result<Token, TokenError> {
+        if secret.is_empty() {
+            return Err(TokenError::Empty);
+        }
+        Ok(Token {
+            digest: Sha256::digest(secret.as_bytes()).into(),
+        })
+    }
+
+    /// The given secret, else the one stored in `state_dir`, else a new
+    /// random 256-bit one written there with mode 0600.
+    pub fn load_or_generate(
+        given: Option<&str>,
+        state_dir: &Path,
+    ) -> Result<(Token, TokenSource), TokenError> {
+        if let Some(secret) = given {
+            return Ok((Token::new(secret)?, TokenSource::Given));
+        }
+        let path = state_dir.join(TOKEN_FILE);
+        match read_secret(&path) {
+            Ok(secret) => return Ok((Token::new(secret.trim())?, TokenSource::Stored(path))),
+            Err(TokenError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let write_error = |source| TokenError::Write {
+            path: path.clone(),
+            source,
+        };
+        fs::create_dir_all(state_dir).map_err(write_error)?;
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(write_error)?;
+        file.write_all(format!("{secret}\n").as_bytes())
+            .map_err(write_error)?;
+        file.sync_all().map_err(write_error)?;
+        Ok((Token::new(&secret)?, TokenSource::Generated(path)))
+    }
+
+    /// Whether `candidate` is the token, in constant time.
+    pub fn matches(&self, candidate: &[u8]) -> bool {
+        let digest: [u8; 32] = Sha256::digest(candidate).into();
+        self.digest.ct_eq(&digest).into()
+    }
+
+    /// Checks a request's headers: `Authorization: Bearer <token>`, or for
+    /// WebSocket upgrades a `haul.bearer.<token>` subprotocol entry.
+    pub fn check(&self, headers: &HeaderMap, upgrade: bool) -> Verdict {
+        if let Some(token) = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| bearer(v.as_bytes()))
+        {
+            return if self.matches(token) {
+                Verdict::Allowed {
+                    via_protocol: false,
+                }
+            } else {
+                Verdict::Refused
+            };
+        }
+        if upgrade {
+            let entries = headers
+                .get_all(SEC_WEBSOCKET_PROTOCOL)
+                .iter()
+                .flat_map(protocol_entries);
+            for entry in entries {
+                if let Some(token) = entry.strip_prefix(TOKEN_PROTOCOL_PREFIX) {
+                    return if self.matches(token.as_bytes()) {
+                        Verdict::Allowed { via_protocol: true }
+                    } else {
+                        Verdict::Refused
+                    };
+                }
+            }
+        }
+        Verdict::Refused
+    }
+}
+
+/// The outcome of [`Token::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// `via_protocol`: the token came as a subprotocol entry, so the
+    /// response must name the protocol it accepts ([`PROTOCOL`]).
+    Allowed {
+        via_protocol: bool,
+    },
+    Refused,
+}
+
+/// Reads the token a CLI or SDK user would use: the file the daemon wrote.
+pub fn read_secret(path: &Path) -> Result<String, TokenError> {
+    let read_error = |source| TokenError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let meta = fs::metadata(path).map_err(read_error)?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(TokenError::Exposed {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    Ok(fs::read_to_string(path)
+        .map_err(read_error)?
+        .trim()
+        .to_owned())
+}
+
+fn bearer(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, token) = value.split_at_checked(7)?;
+    scheme.eq_ignore_ascii_case(b"bearer ").then_some(token)
+}
+
+fn protocol_entries(value: &HeaderValue) -> impl Iterator<Item = &str> {
+    value
+        .to_str()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// Slows down repeated failures from one address: each refusal waits
+/// longer than the last (up to [`Backoff::MAX_DELAY`]), so guessing the
+/// token over the network is hopeless; a quiet minute forgives.
+pub struct Backoff {
+    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl Backoff {
+    const MAX_DELAY: Duration = Duration::from_secs(2);
+    const FORGET_AFTER: Duration = Duration::from_secs(60);
+    /// Bounds the table; past it, the oldest entries go first.
+    const MAX_TRACKED: usize = 4096;
+
+    pub fn new() -> Backoff {
+        Backoff {
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records a failure from `ip` and returns how long to wait before answering.
+    pub fn failed(&self, ip: IpAddr) -> Duration {
+        let now = Instant::now();
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() >= Self::MAX_TRACKED {
+            failures.retain(|_, (_, last)| now.duration_since(*last) < Self::FORGET_AFTER);
+            if failures.len() >= Self::MAX_TRACKED {
+                failures.clear();
+            }
+        }
+        let entry = failures.entry(ip).or_insert((0, now));
+        if now.duration_since(entry.1) >= Self::FORGET_AFTER {
+            entry.0 = 0;
+        }
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = now;
+        let exponent = entry.0.saturating_sub(1).min(6);
+        (Duration::from_millis(50) * (1 << exponent)).min(Self::MAX_DELAY)
+    }
+
+    pub fn succeeded(&self, ip: IpAddr) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.remove(&ip);
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_bearer_header_or_the_subprotocol_entry_proves_the_token() {
+        let token = Token::new("s3cret").unwrap();
+        let allowed = Verdict::Allowed {
+            via_protocol: false,
+        };
+        assert_eq!(
+            token.check(&headers(&[("authorization", "Bearer s3cret")]), false),
+            allowed
+        );
+        assert_eq!(
+            token.check(&headers(&[("authorization", "bearer s3cret")]), true),
+            allowed
+        );
+        assert_eq!(
+            token.check(&headers(&[("authorization", "Bearer s3cre")]), false),
+            Verdict::Refused
+        );
+        assert_eq!(
+            token.check(&headers(&[("authorization", "Basic s3cret")]), false),
+            Verdict::Refused
+        );
+        let protocols = headers(&[("sec-websocket-protocol", "haul.jsonrpc, haul.bearer.s3cret")]);
+        assert_eq!(
+            token.check(&protocols, true),
+            Verdict::Allowed { via_protocol: true }
+        );
+        assert_eq!(
+            token.check(&protocols, false),
+            Verdict::Refused,
+            "plain HTTP ignores subprotocols"
+        );
+        assert_eq!(token.check(&headers(&[]), true), Verdict::Refused);
+    }
+
+    #[test]
+    fn a_generated_token_is_stored_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, source) = Token::load_or_generate(None, dir.path()).unwrap();
+        let path = dir.path().join(TOKEN_FILE);
+        assert_eq!(source, TokenSource::Generated(path.clone()));
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let secret = read_secret(&path).unwrap();
+        assert_eq!(secret.len(), 64, "256 bits in hex");
+        let (token, source) = Token::load_or_generate(None, dir.path()).unwrap();
+        assert_eq!(source, TokenSource::Stored(path));
+        assert!(token.matches(secret.as_bytes()));
+    }
+
+    #[test]
+    fn a_token_file_others_can_read_is_refused_with_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(TOKEN_FILE);
+        fs::write(&path, "abc\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let error = Token::load_or_generate(None, dir.path())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("readable by other users (mode 644)")
+                && error.contains("hint: chmod 600"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn repeated_failures_wait_longer_up_to_a_cap() {
+        let backoff = Backoff::new();
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        let delays: Vec<Duration> = (0..10).map(|_| backoff.failed(ip)).collect();
+        assert_eq!(delays[0], Duration::from_millis(50));
+        assert!(delays.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(delays[9], Backoff::MAX_DELAY);
+        backoff.succeeded(ip);
+        assert_eq!(backoff.failed(ip), Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,12 @@
+//! The daemon's RPC side: transport, auth, params checks, notifications, and
+//! the `DaemonApi` handlers over the engine.
+//!
+//! - `server`: the one port — routing, Host/Origin guards, auth, jsonrpsee.
+//! - `auth`: the token, its file, constant-time checks, failure backoff.
+//! - `params`: every call's params checked against `openrpc.json`.
+//! - `push`: notifications to every authenticated WebSocket.
+
+pub mod auth;
+pub mod params;
+pub mod push;
+pub mod server;

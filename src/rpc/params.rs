@@ -1,0 +1,344 @@
+//! Params validation against the document itself.
+//!
+//! jsonrpsee's generated server is lenient: it accepts positional arrays,
+//! snake_case aliases and unknown fields, and knows nothing of ranges or
+//! patterns. This middleware holds every call to the contract before it
+//! reaches a handler: params by name only, no unknown fields, and every
+//! value valid against its schema in `openrpc.json` — one check, generated
+//! from the same document as everything else. Methods the document does not
+//! define are "method not found", whatever else is registered internally.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification, RpcServiceT};
+use jsonrpsee::types::{ErrorCode as JsonRpcCode, ErrorObjectOwned, Id, Request};
+use jsonrpsee::MethodResponse;
+use serde_json::{json, Map, Value};
+
+use crate::api::{errors, OPENRPC_JSON};
+
+/// The compiled params schema of every method in the document.
+pub struct ParamsSchemas {
+    methods: HashMap<String, MethodSchema>,
+}
+
+struct MethodSchema {
+    validator: jsonschema::Validator,
+    required: Vec<String>,
+    takes_params: bool,
+}
+
+impl ParamsSchemas {
+    /// Compiles the schemas of the shipped document.
+    pub fn new() -> Arc<ParamsSchemas> {
+        let doc: Value = serde_json::from_str(OPENRPC_JSON).expect("the shipped document is JSON");
+        let mut methods = HashMap::new();
+        for method in doc["methods"].as_array().into_iter().flatten() {
+            if method.get("x-notification") == Some(&Value::Bool(true)) {
+                continue;
+            }
+            let name = method["name"].as_str().unwrap_or_default().to_owned();
+            let params = method["params"].as_array().cloned().unwrap_or_default();
+            let required: Vec<String> = params
+                .iter()
+                .filter(|p| p["required"] == Value::Bool(true))
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect();
+            let properties: Map<String, Value> = params
+                .iter()
+                .filter_map(|p| Some((p["name"].as_str()?.to_owned(), p["schema"].clone())))
+                .collect();
+            // The params object's schema, placed inside a copy of the document
+            // so its `#/components/schemas/…` references resolve.
+            let mut root = doc.clone();
+            root["x-haul-params"] = json!({
+                "type": "object",
+                "properties": properties,
+                "required": required,
+                "additionalProperties": false,
+            });
+            root["$ref"] = json!("#/x-haul-params");
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft7)
+                .build(&root)
+                .unwrap_or_else(|e| panic!("the params schema of {name} does not compile: {e}"));
+            let takes_params = !params.is_empty();
+            methods.insert(
+                name,
+                MethodSchema {
+                    validator,
+                    required,
+                    takes_params,
+                },
+            );
+        }
+        Arc::new(ParamsSchemas { methods })
+    }
+
+    /// Whether the document defines `method` (as something a client calls).
+    pub fn defines(&self, method: &str) -> bool {
+        self.methods.contains_key(method)
+    }
+
+    /// Checks a call's params; the error is the response to send.
+    pub fn check(&self, method: &str, params: Option<&str>) -> Result<(), ErrorObjectOwned> {
+        let Some(schema) = self.methods.get(method) else {
+            return Err(JsonRpcCode::MethodNotFound.into());
+        };
+        let mut value: Value = match params {
+            None => Value::Object(Map::new()),
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| invalid(None, format!("params are not valid JSON: {e}")))?,
+        };
+        match &mut value {
+            // An empty list is how many clients say "no params".
+            Value::Array(items) if items.is_empty() => value = Value::Object(Map::new()),
+            Value::Array(_) => {
+                let reason = if schema.takes_params {
+                    "params must be an object: haul takes params by name"
+                } else {
+                    "this method takes no params"
+                };
+                return Err(invalid(None, reason.to_owned()));
+            }
+            // An optional param given as null counts as left out.
+            Value::Object(fields) => {
+                fields.retain(|name, v| !v.is_null() || schema.required.contains(name))
+            }
+            _ => return Err(invalid(None, "params must be an object".to_owned())),
+        }
+        let first = schema
+            .validator
+            .iter_errors(&value)
+            .next()
+            .map(|e| describe(&e));
+        first.map_or(Ok(()), Err)
+    }
+}
+
+fn invalid(param: Option<String>, reason: String) -> ErrorObjectOwned {
+    errors::invalid_params(param, reason)
+}
+
+/// An invalid-params error naming the param at fault and why, as a phrase.
+fn describe(error: &jsonschema::ValidationError) -> ErrorObjectOwned {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    match &error.kind {
+        Kind::AdditionalProperties { unexpected } => {
+            let name = unexpected.first().cloned().unwrap_or_default();
+            invalid(Some(name.clone()), format!("unknown param `{name}`"))
+        }
+        Kind::Required { property } => {
+            let name = property.as_str().unwrap_or_default().to_owned();
+            invalid(
+                Some(name.clone()),
+                format!("missing required param `{name}`"),
+            )
+        }
+        _ => {
+            let path = error.instance_path.to_string();
+            let param = path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned);
+            let at = if path.matches('/').count() > 1 {
+                format!(" (at {path})")
+            } else {
+                String::new()
+            };
+            invalid(param, format!("{error}{at}"))
+        }
+    }
+}
+
+/// The middleware: one per connection (WebSocket) or request (HTTP).
+#[derive(Clone)]
+pub struct CheckParams<S> {
+    inner: S,
+    schemas: Arc<ParamsSchemas>,
+}
+
+/// Builds [`CheckParams`] around the RPC service.
+#[derive(Clone)]
+pub struct CheckParamsLayer(pub Arc<ParamsSchemas>);
+
+impl<S> tower::Layer<S> for CheckParamsLayer {
+    type Service = CheckParams<S>;
+
+    fn layer(&self, inner: S) -> CheckParams<S> {
+        CheckParams {
+            inner,
+            schemas: self.0.clone(),
+        }
+    }
+}
+
+impl<S> RpcServiceT for CheckParams<S>
+where
+    S: RpcServiceT<
+            MethodResponse = MethodResponse,
+            BatchResponse = MethodResponse,
+            NotificationResponse = MethodResponse,
+        > + Send
+        + Sync
+        + Clone
+        + 'static,
+{
+    type MethodResponse = MethodResponse;
+    type NotificationResponse = MethodResponse;
+    type BatchResponse = MethodResponse;
+
+    fn call<'a>(&self, request: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let checked = self.schemas.check(
+            request.method_name(),
+            request.params.as_deref().map(|p| p.get()),
+        );
+        let inner = self.inner.clone();
+        async move {
+            match checked {
+                Ok(()) => inner.call(request).await,
+                Err(error) => MethodResponse::error(request.id, error),
+            }
+        }
+    }
+
+    fn batch<'a>(&self, mut batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let mut notifications = Vec::new();
+        for entry in batch.iter_mut() {
+            match entry {
+                Ok(BatchEntry::Call(call)) => {
+                    if let Err(error) = self
+                        .schemas
+                        .check(call.method_name(), call.params.as_deref().map(|p| p.get()))
+                    {
+                        *entry = Err(BatchEntryErr::new(call.id.clone(), error));
+                    }
+                }
+                Ok(BatchEntry::Notification(n)) => notifications.extend(self.as_call(n)),
+                Err(_) => {}
+            }
+        }
+        let inner = self.inner.clone();
+        async move {
+            let (response, _) = futures::join!(inner.batch(batch), run_all(&inner, notifications));
+            response
+        }
+    }
+
+    fn notification<'a>(
+        &self,
+        n: Notification<'a>,
+    ) -> impl Future<Output = MethodResponse> + Send + 'a {
+        let call = self.as_call(&n);
+        let inner = self.inner.clone();
+        async move {
+            run_all(&inner, call.into_iter().collect()).await;
+            MethodResponse::notification().with_extensions(n.extensions)
+        }
+    }
+}
+
+impl<S> CheckParams<S> {
+    /// A client notification is a call whose answer nobody wants: it runs
+    /// like one (jsonrpsee alone would ignore it) and an invalid one is
+    /// dropped, since a notification gets no reply either way.
+    fn as_call(&self, n: &Notification<'_>) -> Option<Request<'static>> {
+        let params = n.params().as_ref().map(|p| p.get());
+        self.schemas.check(n.method_name(), params).ok()?;
+        let params = params
+            .map(|p| serde_json::value::RawValue::from_string(p.to_owned()))
+            .transpose()
+            .ok()?;
+        Some(Request::owned(n.method_name().to_owned(), params, Id::Null))
+    }
+}
+
+async fn run_all<S: RpcServiceT>(inner: &S, calls: Vec<Request<'static>>) {
+    futures::future::join_all(calls.into_iter().map(|call| inner.call(call))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(method: &str, params: &str) -> Result<(), String> {
+        let schemas = ParamsSchemas::new();
+        schemas
+            .check(method, Some(params))
+            .map_err(|e| serde_json::to_string(&e).unwrap())
+    }
+
+    #[test]
+    fn a_value_out_of_range_names_the_param_and_the_bound() {
+        assert_eq!(
+            check(
+                "download.add",
+                r#"{"url":"https://e.com/x","connections":65}"#
+            )
+            .unwrap_err(),
+            r#"{"code":-32602,"message":"Invalid params","data":{"param":"connections","reason":"65 is greater than the maximum of 64"}}"#
+        );
+    }
+
+    #[test]
+    fn unknown_and_missing_params_are_named() {
+        assert_eq!(
+            check(
+                "download.add",
+                r#"{"url":"https://e.com/x","file_name":"x"}"#
+            )
+            .unwrap_err(),
+            r#"{"code":-32602,"message":"Invalid params","data":{"param":"file_name","reason":"unknown param `file_name`"}}"#
+        );
+        assert_eq!(
+            check("download.status", "{}").unwrap_err(),
+            r#"{"code":-32602,"message":"Invalid params","data":{"param":"gid","reason":"missing required param `gid`"}}"#
+        );
+    }
+
+    #[test]
+    fn positional_params_are_refused_but_an_empty_list_means_none() {
+        assert!(check("download.status", r#"["2f1c0d9a7b3e4a51"]"#)
+            .unwrap_err()
+            .contains("haul takes params by name"));
+        assert!(check("system.getVersion", "[]").is_ok());
+        assert!(check("system.getVersion", "[1]")
+            .unwrap_err()
+            .contains("this method takes no params"));
+    }
+
+    #[test]
+    fn optional_params_given_as_null_count_as_left_out() {
+        assert!(check(
+            "download.add",
+            r#"{"url":"https://e.com/x","fileName":null,"connections":null}"#
+        )
+        .is_ok());
+        assert!(check("download.status", r#"{"gid":null}"#).is_err());
+    }
+
+    #[test]
+    fn nested_values_are_checked_with_their_path() {
+        let error = check("download.list", r#"{"states":["active","done"]}"#).unwrap_err();
+        assert!(
+            error.contains(r#""param":"states""#) && error.contains("(at /states/1)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn methods_outside_the_document_are_not_found() {
+        assert_eq!(
+            check("haul.internal", "{}").unwrap_err(),
+            r#"{"code":-32601,"message":"Method not found"}"#
+        );
+        assert_eq!(
+            check("download.started", "{}").unwrap_err(),
+            r#"{"code":-32601,"message":"Method not found"}"#
+        );
+    }
+}

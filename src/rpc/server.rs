@@ -1,0 +1,390 @@
+//! The daemon's one port: routing, the Host and Origin guards, auth, and
+//! jsonrpsee behind them.
+//!
+//! - `POST /jsonrpc`: JSON-RPC over HTTP (single calls and bounded batches).
+//! - `GET /jsonrpc/ws`: JSON-RPC over WebSocket, with pushed notifications.
+//! - `GET /openrpc.json`: the document; `GET /healthz`: liveness. No token.
+//! - anything else: 404.
+//!
+//! Guards run before anything is parsed: a foreign `Origin` gets 403; on a
+//! loopback bind a non-loopback `Host` gets 403 (DNS rebinding); a missing
+//! or wrong token gets 401 with a JSON-RPC error body, answered more slowly
+//! each time the same address fails again.
+
+use std::convert::Infallible;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, StatusCode};
+use jsonrpsee::core::middleware::RpcServiceBuilder;
+use jsonrpsee::server::{
+    http, serve_with_graceful_shutdown, stop_channel, ws, BatchRequestConfig, ConnectionGuard,
+    ConnectionState, HttpBody, HttpRequest, HttpResponse, Methods, PingConfig, ServerConfig,
+};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use super::auth::{Backoff, Token, Verdict, PROTOCOL};
+use super::params::{CheckParamsLayer, ParamsSchemas};
+use super::push::Push;
+use crate::api::OPENRPC_JSON;
+
+/// The serving limits and guards; every field has a `haul daemon` flag.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Origins (`scheme://host[:port]`) allowed besides the daemon's own.
+    pub allowed_origins: Vec<String>,
+    /// The largest request, and the largest WebSocket message either way.
+    pub max_message_size: u32,
+    /// The most calls in one batch.
+    pub max_batch: u32,
+    /// The most connections served at once.
+    pub max_connections: u32,
+    /// Messages buffered per connection before the daemon waits for it.
+    pub connection_buffer: u32,
+    /// How often idle WebSocket connections are pinged; dead ones are dropped.
+    pub ping_interval: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            allowed_origins: Vec::new(),
+            max_message_size: 1024 * 1024,
+            max_batch: 100,
+            max_connections: 1024,
+            connection_buffer: 256,
+            ping_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything a request needs, shared by all connections.
+struct Shared {
+    config: ServeConfig,
+    jsonrpsee: ServerConfig,
+    loopback: bool,
+    token: Token,
+    backoff: Backoff,
+    methods: Methods,
+    schemas: Arc<ParamsSchemas>,
+    push: Push,
+    guard: ConnectionGuard,
+    next_id: AtomicU32,
+}
+
+/// Serves until `shutdown` is cancelled, then stops accepting, closes every
+/// connection and returns.
+pub async fn serve(
+    listener: TcpListener,
+    config: ServeConfig,
+    token: Token,
+    mut methods: Methods,
+    push: Push,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let loopback = listener.local_addr()?.ip().is_loopback();
+    Push::register(&mut methods);
+    let jsonrpsee = ServerConfig::builder()
+        .max_request_body_size(config.max_message_size)
+        .max_response_body_size(config.max_message_size)
+        .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch))
+        .set_message_buffer_capacity(config.connection_buffer)
+        .max_connections(config.max_connections)
+        .enable_ws_ping(
+            PingConfig::new()
+                .ping_interval(config.ping_interval)
+                .max_failures(2),
+        )
+        .build();
+    let shared = Arc::new(Shared {
+        guard: ConnectionGuard::new(config.max_connections as usize),
+        config,
+        jsonrpsee,
+        loopback,
+        token,
+        backoff: Backoff::new(),
+        methods,
+        schemas: ParamsSchemas::new(),
+        push,
+        next_id: AtomicU32::new(0),
+    });
+    let (stop_handle, server_handle) = stop_channel();
+    loop {
+        let (socket, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = shutdown.cancelled() => break,
+        };
+        let _ = socket.set_nodelay(true);
+        let shared = shared.clone();
+        let stop = stop_handle.clone();
+        let service = tower::service_fn(move |request: HttpRequest<Incoming>| {
+            let (shared, stop) = (shared.clone(), stop.clone());
+            async move { Ok::<_, Infallible>(route(shared, stop, remote.ip(), request).await) }
+                .boxed()
+        });
+        let stopped = stop_handle.clone().shutdown();
+        tokio::spawn(async move {
+            if let Err(e) = serve_with_graceful_shutdown(socket, service, stopped).await {
+                tracing::debug!(error = %e, %remote, "connection ended with an error");
+            }
+        });
+    }
+    drop(stop_handle);
+    let _ = server_handle.stop();
+    // Connections close as soon as their in-flight calls are answered.
+    let _ = tokio::time::timeout(Duration::from_secs(5), server_handle.stopped()).await;
+    Ok(())
+}
+
+async fn route(
+    shared: Arc<Shared>,
+    stop: jsonrpsee::server::StopHandle,
+    remote: IpAddr,
+    request: HttpRequest<Incoming>,
+) -> HttpResponse {
+    if let Some(refusal) = check_host_and_origin(&shared, &request) {
+        return refusal;
+    }
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/openrpc.json") => {
+            let mut response = HttpResponse::new(HttpBody::from(OPENRPC_JSON));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        (_, "/jsonrpc/ws") if ws::is_upgrade_request(&request) => {
+            let Some(via_protocol) = authenticate(&shared, remote, &request, true).await else {
+                return unauthorized();
+            };
+            websocket(shared, stop, request, via_protocol).await
+        }
+        (_, "/jsonrpc/ws") => text(
+            StatusCode::UPGRADE_REQUIRED,
+            "this endpoint speaks WebSocket only\n",
+        ),
+        (&Method::POST, "/jsonrpc") => {
+            if authenticate(&shared, remote, &request, false)
+                .await
+                .is_none()
+            {
+                return unauthorized();
+            }
+            let Some(conn) = connection(&shared, stop) else {
+                return too_many_connections();
+            };
+            let middleware =
+                RpcServiceBuilder::new().layer(CheckParamsLayer(shared.schemas.clone()));
+            http::call_with_service_builder(
+                request,
+                shared.jsonrpsee.clone(),
+                conn,
+                shared.methods.clone(),
+                middleware,
+            )
+            .await
+        }
+        (_, "/jsonrpc") => {
+            let mut response = text(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "use POST for JSON-RPC over HTTP\n",
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+async fn websocket(
+    shared: Arc<Shared>,
+    stop: jsonrpsee::server::StopHandle,
+    request: HttpRequest<Incoming>,
+    via_protocol: bool,
+) -> HttpResponse {
+    let Some(conn) = connection(&shared, stop) else {
+        return too_many_connections();
+    };
+    let (disconnect, disconnected) = oneshot::channel();
+    let middleware = RpcServiceBuilder::new()
+        .layer(CheckParamsLayer(shared.schemas.clone()))
+        .layer(shared.push.layer(disconnect));
+    match ws::connect(
+        request,
+        shared.jsonrpsee.clone(),
+        shared.methods.clone(),
+        conn,
+        middleware,
+    )
+    .await
+    {
+        Ok((mut response, connection)) => {
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = connection => {}
+                    // Dropping the connection closes it: the client stopped reading.
+                    Ok(()) = disconnected => {}
+                }
+            });
+            if via_protocol {
+                response.headers_mut().insert(
+                    header::SEC_WEBSOCKET_PROTOCOL,
+                    HeaderValue::from_static(PROTOCOL),
+                );
+            }
+            response
+        }
+        Err(response) => response,
+    }
+}
+
+fn connection(shared: &Shared, stop: jsonrpsee::server::StopHandle) -> Option<ConnectionState> {
+    let permit = shared.guard.try_acquire()?;
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    Some(ConnectionState::new(stop, id, permit))
+}
+
+/// `Some(via_protocol)` when the request carries the token; `None`, after
+/// the failure backoff, when it does not.
+async fn authenticate(
+    shared: &Shared,
+    remote: IpAddr,
+    request: &HttpRequest<Incoming>,
+    upgrade: bool,
+) -> Option<bool> {
+    match shared.token.check(request.headers(), upgrade) {
+        Verdict::Allowed { via_protocol } => {
+            shared.backoff.succeeded(remote);
+            Some(via_protocol)
+        }
+        Verdict::Refused => {
+            let delay = shared.backoff.failed(remote);
+            tracing::info!(%remote, ?delay, path = request.uri().path(), "refused a request without the right token");
+            tokio::time::sleep(delay).await;
+            None
+        }
+    }
+}
+
+/// 401 with the JSON-RPC error a client library can show.
+fn unauthorized() -> HttpResponse {
+    let body = r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Unauthorized"},"id":null}"#;
+    let mut response = HttpResponse::new(HttpBody::from(body));
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// The refusal for a request whose Host or Origin is not acceptable.
+fn check_host_and_origin(shared: &Shared, request: &HttpRequest<Incoming>) -> Option<HttpResponse> {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if shared.loopback && !is_loopback_host(host) {
+        return Some(text(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "host `{host}` is not a loopback name: this daemon only answers to localhost\n"
+            ),
+        ));
+    }
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default();
+        let same_origin = origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
+        if !same_origin
+            && !shared
+                .config
+                .allowed_origins
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(origin))
+        {
+            return Some(text(
+                StatusCode::FORBIDDEN,
+                &format!("origin `{origin}` is not allowed\nhint: start the daemon with --allow-origin {origin}\n"),
+            ));
+        }
+    }
+    None
+}
+
+/// `localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn text(status: StatusCode, body: &str) -> HttpResponse {
+    let mut response = HttpResponse::new(HttpBody::from(body.to_owned()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn too_many_connections() -> HttpResponse {
+    text(StatusCode::SERVICE_UNAVAILABLE, "too many connections\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn only_loopback_names_pass_the_host_check() {
+        for host in [
+            "localhost",
+            "localhost:6801",
+            "127.0.0.1:6801",
+            "127.1.2.3",
+            "[::1]:6801",
+            "[::1]",
+            "LOCALHOST",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "",
+            "evil.example",
+            "evil.example:6801",
+            "192.168.1.2:6801",
+            "localhost.evil.example",
+            "[::2]:1",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+}
