@@ -7,8 +7,11 @@
 //!   `Notification` enum, the `ErrorCode` enum and the method-name constants.
 //! - [`client`] (feature `client`): the typed Rust SDK, [`Client`], over HTTP or
 //!   WebSocket, and its stream of typed notifications.
-//! - `engine` (feature `server`): the transport-neutral download engine —
+//! - [`engine`] (feature `server`): the transport-neutral download engine —
 //!   queue, per-download tasks, segments, the SQLite store and engine events.
 //! - `rpc` (feature `server`): the daemon — transport, auth, push hub, and the
 //!   `DaemonApi` implementation over the engine.
 //! - `cli` (feature `server`): the `haul` command line.
+
+#[cfg(feature = "server")]
+pub mod engine;
