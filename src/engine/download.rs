@@ -142,14 +142,14 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
     }
     let path = match &record.path {
         Some(path) => path.clone(),
-        None => choose_path(shared, &record, &url, &probe)?,
+        None => choose_path(shared, &record, &probe)?,
     };
     let part = naming::part_path(&path);
     let file = open_part(&part, !resume)?;
     let table = match probe.total {
         Some(total) if resume => SegmentTable::restore(total, &record.segments, config.min_split),
         total => {
-            if let Some(total) = total {
+            if let Some(total) = total.filter(|&t| t > 0) {
                 preallocate(&file, total)?;
             }
             SegmentTable::split(
@@ -211,13 +211,13 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
     })
 }
 
-/// The name: the user's, else Content-Disposition's, else the URL's, made
-/// plain and unique under the overwrite policy. Chosen under the registry
-/// lock so two downloads never pick the same one.
+/// The name: the user's, else Content-Disposition's, else the last segment
+/// of the URL the redirects led to, made plain and unique under the
+/// overwrite policy. Chosen under the registry lock so two downloads never
+/// pick the same one.
 fn choose_path(
     shared: &Shared,
     record: &DownloadRecord,
-    url: &url::Url,
     probe: &Probe,
 ) -> Result<PathBuf, Failure> {
     let dir = naming::resolve_dir(&shared.root, record.request.dir.as_deref())
@@ -228,7 +228,7 @@ fn choose_path(
             &probe
                 .offered_name
                 .clone()
-                .or_else(|| naming::url_name(url))
+                .or_else(|| naming::url_name(&probe.url))
                 .unwrap_or_default(),
         ),
     };
@@ -399,6 +399,10 @@ impl Job {
         let record = shared.record(self.gid);
         let checksum = record.as_ref().and_then(|r| r.request.checksum.clone());
         let verified = blocking(move || {
+            // A lone stream may have been preallocated to a length a server
+            // lied about before a retry learned the true one.
+            file.set_len(total)
+                .map_err(|e| Failure::io("truncate", &e))?;
             file.sync_data().map_err(|e| Failure::io("sync", &e))?;
             match checksum {
                 Some(expected)

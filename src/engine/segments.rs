@@ -44,7 +44,7 @@ impl Segment {
         self.pos.store(pos, Ordering::Release);
     }
 
-    /// Fixes the end of a stream once its length is known (at EOF).
+    /// Fixes the end of a lone stream: at EOF, or from a new response's length.
     pub fn set_end(&self, end: u64) {
         self.end.store(end, Ordering::Release);
     }
@@ -161,12 +161,12 @@ impl SegmentTable {
         Some(stolen)
     }
 
-    /// Bytes written so far (finished ranges leave the table, hence counting
-    /// what is missing when the total is known).
+    /// Bytes written so far. Finished ranges leave the table, hence counting
+    /// what is missing from the total; a lone stream counts its position.
     pub fn completed(&self) -> u64 {
         let slots = self.slots();
         match self.total {
-            Some(total) => {
+            Some(total) if self.ranges => {
                 total
                     - slots
                         .iter()
@@ -174,7 +174,7 @@ impl SegmentTable {
                         .sum::<u64>()
                         .min(total)
             }
-            None => slots.iter().map(|(s, _)| s.pos() - s.start).sum(),
+            _ => slots.iter().map(|(s, _)| s.pos() - s.start).sum(),
         }
     }
 

@@ -206,6 +206,9 @@ impl Transfer {
         }
         if ranged {
             check_range(&response, pos, end)?;
+        } else {
+            // Starting over, the stream's length is whatever this answer says.
+            segment.set_end(response.content_length().unwrap_or(UNKNOWN_END));
         }
         self.stream(segment, response).await
     }
