@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Client, Response};
+use reqwest::Client;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,7 @@ use super::request::Overwrite;
 use super::segments::SegmentTable;
 use super::status::{self, Gid};
 use super::store::DownloadRecord;
-use super::transfer::{Backoff, Transfer};
+use super::transfer::{Backoff, Body, Transfer};
 use super::Shared;
 
 /// How a download task ended.
@@ -82,7 +82,7 @@ struct Job {
     total: Option<u64>,
     transfer: Arc<Transfer>,
     /// The probe's body and connection slot, handed to the first connection.
-    first: Option<(Response, OwnedSemaphorePermit)>,
+    first: Option<(Body, OwnedSemaphorePermit)>,
     host: String,
     workers: usize,
 }
@@ -113,6 +113,7 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
             &url,
             &headers,
             validator.as_deref(),
+            config.min_split,
             config.stall_timeout,
         )
         .await
@@ -205,7 +206,7 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
         path,
         total,
         transfer: Arc::new(transfer),
-        first: Some((probe.response, permit)),
+        first: Some((probe.body, permit)),
         host,
         workers,
     })
@@ -294,11 +295,11 @@ impl Job {
                 (self.transfer.clone(), shared.clone(), self.host.clone());
             let first = self.first.take();
             workers.spawn(async move {
-                let (response, _permit) = match first {
-                    Some((response, permit)) => (Some(response), permit),
+                let (body, _permit) = match first {
+                    Some((body, permit)) => (Some(body), permit),
                     None => (None, shared.hosts.acquire(&host).await),
                 };
-                transfer.run_connection(response).await
+                transfer.run_connection(body).await
             });
         }
         drop(self.first.take());

@@ -86,8 +86,8 @@ pub(crate) struct Shared {
     global_limiter: Arc<Limiter>,
     hosts: HostSlots,
     closing: AtomicBool,
-    /// Held (flock) for the engine's life: one engine per state directory.
-    _lock: Option<File>,
+    /// Held (flock) until shutdown: one engine per state directory.
+    lock: Mutex<Option<File>>,
 }
 
 impl Engine {
@@ -142,7 +142,7 @@ impl Engine {
             global_limiter: Arc::new(Limiter::new(config.global_speed_limit)),
             hosts: HostSlots::new(config.max_connections_per_host),
             closing: AtomicBool::new(false),
-            _lock: lock,
+            lock: Mutex::new(lock),
             config,
         });
         shared.schedule_first(&were_active);
@@ -327,7 +327,8 @@ impl Engine {
     }
 
     /// Stops every transfer after a last checkpoint; active downloads stay
-    /// active in the store and resume at the next open. Subscriptions end.
+    /// active in the store and resume at the next open. Subscriptions end
+    /// and the state directory is unlocked; the handle is then inert.
     pub async fn shutdown(&self) {
         self.shared.closing.store(true, Ordering::SeqCst);
         let handles: Vec<_> = {
@@ -345,6 +346,12 @@ impl Engine {
             wait(handle).await;
         }
         self.shared.events.close();
+        // Everything is recorded: another engine may take the directory.
+        self.shared
+            .lock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 }
 

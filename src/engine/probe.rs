@@ -2,10 +2,11 @@
 //! validators and offered name, and its body becomes the first connection.
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, StatusCode};
 
 use super::naming;
-use super::transfer::{content_range, AttemptError};
+use super::segments::UNKNOWN_END;
+use super::transfer::{content_range, AttemptError, Body};
 
 #[derive(Debug)]
 pub struct Probe {
@@ -21,7 +22,7 @@ pub struct Probe {
     /// False when an If-Range validator was sent and no longer matches.
     pub unchanged: bool,
     /// The body, from offset 0.
-    pub response: Response,
+    pub body: Body,
 }
 
 impl Probe {
@@ -31,18 +32,21 @@ impl Probe {
     }
 }
 
-/// Sends `GET` with `Range: bytes=0-` (and `If-Range` when resuming).
+/// Sends `GET` for the first `len` bytes (and `If-Range` when resuming).
+/// Bounded, so that the connection can serve its next range afterwards
+/// instead of being dropped with the rest of the file in flight.
 pub async fn probe(
     client: &Client,
     url: &url::Url,
     headers: &HeaderMap,
     if_range: Option<&str>,
+    len: u64,
     timeout: std::time::Duration,
 ) -> Result<Probe, AttemptError> {
     let mut request = client
         .get(url.clone())
         .headers(headers.clone())
-        .header(header::RANGE, "bytes=0-");
+        .header(header::RANGE, format!("bytes=0-{}", len.max(1) - 1));
     if let Some(validator) = if_range.and_then(|v| HeaderValue::from_str(v).ok()) {
         request = request.header(header::IF_RANGE, validator);
     }
@@ -67,21 +71,26 @@ pub async fn probe(
     };
     let accepts_ranges =
         text(header::ACCEPT_RANGES).is_some_and(|v| v.eq_ignore_ascii_case("bytes"));
-    let (ranges, total) = match (status, content_range(h)) {
-        (StatusCode::PARTIAL_CONTENT, Some((0, Some(total)))) => (true, Some(total)),
-        // A range answer without a total cannot be split, only streamed.
-        (StatusCode::PARTIAL_CONTENT, Some((0, None))) => (false, None),
+    let (ranges, total, end) = match (status, content_range(h)) {
+        (StatusCode::PARTIAL_CONTENT, Some((0, end, Some(total)))) => (true, Some(total), end),
+        // A range answer without a total cannot be split, only streamed
+        // (after this body, from the start again without a range).
+        (StatusCode::PARTIAL_CONTENT, Some((0, end, None))) => (false, None, end),
         (StatusCode::PARTIAL_CONTENT, _) => {
             return Err(AttemptError::permanent(super::Failure::new(
                 super::FailureCode::InvalidResponse,
-                "the server answered bytes=0- with another range",
+                "the server answered the first range with another range",
             )))
         }
         // A changed file answers If-Range with the whole body; ranges still work.
-        _ => (
-            if_range.is_some() && accepts_ranges,
-            response.content_length(),
-        ),
+        _ => {
+            let len = response.content_length();
+            (
+                if_range.is_some() && accepts_ranges,
+                len,
+                len.unwrap_or(UNKNOWN_END),
+            )
+        }
     };
     Ok(Probe {
         url: response.url().clone(),
@@ -92,6 +101,6 @@ pub async fn probe(
         offered_name: text(header::CONTENT_DISPOSITION)
             .and_then(|cd| naming::content_disposition_name(&cd)),
         unchanged: status == StatusCode::PARTIAL_CONTENT,
-        response,
+        body: Body { response, end },
     })
 }

@@ -136,30 +136,30 @@ pub struct Transfer {
     pub connections: AtomicU32,
 }
 
+/// A response and the offset just past the last byte it will deliver.
+#[derive(Debug)]
+pub struct Body {
+    pub response: Response,
+    pub end: u64,
+}
+
 impl Transfer {
-    /// One connection: takes ranges until none is left. `first` is a
-    /// response that already streams from offset 0 (the probe's).
-    pub async fn run_connection(
-        self: Arc<Self>,
-        mut first: Option<Response>,
-    ) -> Result<(), Failure> {
+    /// One connection: takes ranges until none is left. `first` is a body
+    /// that starts at offset 0 (the probe's).
+    pub async fn run_connection(self: Arc<Self>, mut first: Option<Body>) -> Result<(), Failure> {
         while let Some(segment) = self.table.claim() {
-            let response = first.take().filter(|_| segment.pos() == 0);
-            self.fetch(&segment, response).await?;
+            let body = first.take().filter(|_| segment.pos() == 0);
+            self.fetch(&segment, body).await?;
         }
         Ok(())
     }
 
-    async fn fetch(
-        &self,
-        segment: &Segment,
-        mut response: Option<Response>,
-    ) -> Result<(), Failure> {
+    async fn fetch(&self, segment: &Segment, mut body: Option<Body>) -> Result<(), Failure> {
         let mut backoff = Backoff::new(self.retry_base_delay, self.max_tries);
         while segment.remaining() > 0 {
             let before = segment.pos();
-            let attempt = match response.take() {
-                Some(r) => self.stream(segment, r).await,
+            let attempt = match body.take() {
+                Some(body) => self.stream(segment, body).await,
                 None => self.request_and_stream(segment).await,
             };
             let Err(err) = attempt else { continue };
@@ -204,31 +204,37 @@ impl Transfer {
         if !status.is_success() {
             return Err(AttemptError::status(status));
         }
-        if ranged {
+        let body_end = if ranged {
             check_range(&response, pos, end)?;
+            end
         } else {
             // Starting over, the stream's length is whatever this answer says.
-            segment.set_end(response.content_length().unwrap_or(UNKNOWN_END));
-        }
-        self.stream(segment, response).await
+            let len = response.content_length().unwrap_or(UNKNOWN_END);
+            segment.set_end(len);
+            len
+        };
+        self.stream(
+            segment,
+            Body {
+                response,
+                end: body_end,
+            },
+        )
+        .await
     }
 
-    /// Copies the body into the file at the segment's position until the
-    /// segment's (possibly stolen-from) end.
-    async fn stream(&self, segment: &Segment, mut response: Response) -> Result<(), AttemptError> {
+    async fn stream(&self, segment: &Segment, mut body: Body) -> Result<(), AttemptError> {
         self.connections.fetch_add(1, Ordering::Relaxed);
-        let result = self.copy_body(segment, &mut response).await;
+        let result = self.copy_body(segment, &mut body).await;
         self.connections.fetch_sub(1, Ordering::Relaxed);
         result
     }
 
-    async fn copy_body(
-        &self,
-        segment: &Segment,
-        response: &mut Response,
-    ) -> Result<(), AttemptError> {
+    /// Copies the body into the file at the segment's position, until the
+    /// body or the segment (whose end a stealer may lower) ends.
+    async fn copy_body(&self, segment: &Segment, body: &mut Body) -> Result<(), AttemptError> {
         loop {
-            let chunk = tokio::time::timeout(self.stall_timeout, response.chunk())
+            let chunk = tokio::time::timeout(self.stall_timeout, body.response.chunk())
                 .await
                 .map_err(|_| {
                     let secs = self.stall_timeout.as_secs_f64();
@@ -246,10 +252,14 @@ impl Transfer {
                 }
                 return Err(AttemptError::transient(
                     FailureCode::InvalidResponse,
-                    format!("the body ended at byte {pos}, before byte {end}"),
+                    format!(
+                        "the body ended at byte {pos}, before byte {}",
+                        end.min(body.end)
+                    ),
                 ));
             };
-            let len = (chunk.len() as u64).min(end.saturating_sub(pos));
+            let limit = end.min(body.end);
+            let len = (chunk.len() as u64).min(limit.saturating_sub(pos));
             self.file
                 .write_all_at(&chunk[..len as usize], pos)
                 .map_err(|e| AttemptError::permanent(Failure::io("write", &e)))?;
@@ -258,8 +268,15 @@ impl Transfer {
             for limiter in &self.limiters {
                 limiter.take(len as usize).await;
             }
-            if pos + len >= end {
-                return Ok(()); // the rest of this response belongs to a stealer
+            if pos + len >= limit {
+                if limit == body.end {
+                    // Read the end of the body so the connection goes back
+                    // to the pool for this worker's next request.
+                    let _ = tokio::time::timeout(self.stall_timeout, body.response.chunk()).await;
+                }
+                // Otherwise the rest of this body belongs to a stealer: the
+                // connection closes when it is dropped.
+                return Ok(());
             }
         }
     }
@@ -277,7 +294,7 @@ fn check_range(response: &Response, pos: u64, end: u64) -> Result<(), AttemptErr
         ));
     }
     match content_range(response.headers()) {
-        Some((start, _)) if start == pos => {}
+        Some((start, _, _)) if start == pos => {}
         _ => {
             return Err(invalid(format!(
                 "the server sent another range than bytes {pos}-{}",
@@ -294,12 +311,17 @@ fn check_range(response: &Response, pos: u64, end: u64) -> Result<(), AttemptErr
     }
 }
 
-/// `Content-Range: bytes a-b/total` → (a, total); total `*` → None.
-pub fn content_range(headers: &HeaderMap) -> Option<(u64, Option<u64>)> {
+/// `Content-Range: bytes a-b/total` → (a, b + 1, total); total `*` → None.
+pub fn content_range(headers: &HeaderMap) -> Option<(u64, u64, Option<u64>)> {
     let value = headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
     let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
-    let start = range.split_once('-')?.0.trim().parse().ok()?;
-    Some((start, total.trim().parse().ok()))
+    let (start, last) = range.split_once('-')?;
+    let last: u64 = last.trim().parse().ok()?;
+    Some((
+        start.trim().parse().ok()?,
+        last + 1,
+        total.trim().parse().ok(),
+    ))
 }
 
 #[cfg(test)]

@@ -141,6 +141,8 @@ struct State {
     accepted: AtomicUsize,
     open: AtomicUsize,
     max_open: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 pub struct TestServer {
@@ -210,6 +212,12 @@ impl TestServer {
     /// The most connections that were open at the same time.
     pub fn max_open_connections(&self) -> usize {
         self.state.max_open.load(Ordering::SeqCst)
+    }
+
+    /// The most responses that were being sent at the same time: connections
+    /// in use, leaving out idle keep-alive ones.
+    pub fn max_concurrent_responses(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Serves a new body at `path`, with a new ETag.
@@ -301,8 +309,11 @@ async fn serve(stream: TcpStream, number: usize, state: &State) -> std::io::Resu
             stream.write_all(head.as_bytes()).await?;
             continue;
         }
-        let keep_alive = respond(stream, &request, &resource, version, fault, number).await?;
-        if !keep_alive {
+        let in_flight = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
+        let keep_alive = respond(stream, &request, &resource, version, fault, number).await;
+        state.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if !keep_alive? {
             return Ok(());
         }
     }
@@ -397,10 +408,12 @@ async fn send_throttled(
     let started = Instant::now();
     let mut sent = 0u64;
     for chunk in data.chunks(16 * 1024) {
-        stream.write_all(chunk).await?;
-        sent += chunk.len() as u64;
+        // Wait before a chunk, not after the last: the response is over
+        // when its last byte is out.
         let due = started + Duration::from_secs_f64(sent as f64 / rate as f64);
         tokio::time::sleep_until(due.into()).await;
+        stream.write_all(chunk).await?;
+        sent += chunk.len() as u64;
     }
     Ok(())
 }
