@@ -362,11 +362,11 @@ mod tests {
             header::CONTENT_RANGE,
             HeaderValue::from_static("bytes 5-9/100"),
         );
-        assert_eq!(content_range(&headers), Some((5, Some(100))));
+        assert_eq!(content_range(&headers), Some((5, 10, Some(100))));
         headers.insert(
             header::CONTENT_RANGE,
             HeaderValue::from_static("bytes 0-9/*"),
         );
-        assert_eq!(content_range(&headers), Some((0, None)));
+        assert_eq!(content_range(&headers), Some((0, 10, None)));
     }
 }
