@@ -7,7 +7,7 @@
 //!   `Notification` enum, the `ErrorCode` enum and the method-name constants.
 //! - [`client`] (feature `client`): the typed Rust SDK, [`Client`], over HTTP or
 //!   WebSocket, and its stream of typed notifications.
-//! - `engine` (feature `server`): the transport-neutral download engine —
+//! - [`engine`] (feature `server`): the transport-neutral download engine —
 //!   queue, per-download tasks, segments, the SQLite store and engine events.
 //! - `rpc` (feature `server`): the daemon — transport, auth, push hub, and the
 //!   `DaemonApi` implementation over the engine.
@@ -49,5 +49,7 @@ pub mod client;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, Events};
+#[cfg(feature = "server")]
+pub mod engine;
 #[cfg(feature = "server")]
 pub mod rpc;

@@ -1,0 +1,508 @@
+//! One download's task, from probe to rename: picks the name, (re)opens the
+//! `.part`, runs the connections, reports progress, checkpoints, verifies.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::Client;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::config::{EngineConfig, MAX_CONNECTIONS};
+use super::error::{Failure, FailureCode};
+use super::events::EngineEvent;
+use super::limiter::Limiter;
+use super::naming;
+use super::probe::{self, Probe};
+use super::request::Overwrite;
+use super::segments::SegmentTable;
+use super::status::{self, Gid};
+use super::store::DownloadRecord;
+use super::transfer::{Backoff, Body, Transfer};
+use super::Shared;
+
+/// How a download task ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Complete {
+        path: PathBuf,
+        total: u64,
+    },
+    Failed(Failure),
+    /// Cancelled (pause, remove, shutdown) after a last checkpoint.
+    Stopped,
+}
+
+/// One client for the whole engine. HTTP/1.1 only: N connections of a
+/// download are then N TCP connections, never streams of one.
+pub(crate) fn http_client(config: &EngineConfig) -> Result<Client, reqwest::Error> {
+    let mut headers = HeaderMap::new();
+    // Byte ranges are only meaningful over the identity encoding.
+    headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
+    Client::builder()
+        .http1_only()
+        .default_headers(headers)
+        .user_agent(&config.user_agent)
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .connect_timeout(config.stall_timeout)
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(usize::from(MAX_CONNECTIONS))
+        .build()
+}
+
+pub(crate) async fn run(
+    shared: &Arc<Shared>,
+    gid: Gid,
+    cancel: CancellationToken,
+    limiter: Arc<Limiter>,
+) -> Outcome {
+    let prepared = tokio::select! {
+        _ = cancel.cancelled() => return Outcome::Stopped,
+        prepared = prepare(shared, gid, limiter) => prepared,
+    };
+    match prepared {
+        Ok(job) => job.run(shared, &cancel).await,
+        Err(failure) => Outcome::Failed(failure),
+    }
+}
+
+/// A download ready to transfer.
+struct Job {
+    gid: Gid,
+    path: PathBuf,
+    total: Option<u64>,
+    transfer: Arc<Transfer>,
+    /// The probe's body and connection slot, handed to the first connection.
+    first: Option<(Body, OwnedSemaphorePermit)>,
+    host: String,
+    workers: usize,
+}
+
+async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Result<Job, Failure> {
+    let record = shared
+        .record(gid)
+        .ok_or_else(|| Failure::new(FailureCode::Io, "the download was removed"))?;
+    let invalid = |e: super::EngineError| Failure::new(FailureCode::Io, e.to_string());
+    let (url, headers) = record.request.validate().map_err(invalid)?;
+    let config = &shared.config;
+    let host = format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    );
+    let resuming =
+        record.path.is_some() && (record.completed_length > 0 || !record.segments.is_empty());
+    let validator = resuming
+        .then(|| record.etag.clone().or_else(|| record.last_modified.clone()))
+        .flatten();
+
+    let mut backoff = Backoff::new(config.retry_base_delay, config.max_tries);
+    let (probe, permit) = loop {
+        let permit = shared.hosts.acquire(&host).await;
+        match probe::probe(
+            &shared.client,
+            &url,
+            &headers,
+            validator.as_deref(),
+            config.min_split,
+            config.stall_timeout,
+        )
+        .await
+        {
+            Ok(probe) => break (probe, permit),
+            Err(err) if err.transient => {
+                drop(permit);
+                let delay = backoff.next_delay().ok_or_else(|| err.failure.clone())?;
+                tracing::debug!(%gid, error = %err.failure, ?delay, "retrying the probe");
+                tokio::time::sleep(delay).await;
+            }
+            Err(err) => return Err(err.failure),
+        }
+    };
+
+    let part_exists = record
+        .path
+        .as_deref()
+        .is_some_and(|p| naming::part_path(p).exists());
+    let resume = resuming
+        && part_exists
+        && probe.unchanged
+        && probe.ranges
+        && probe.total == record.total_length;
+    if resuming && !resume {
+        tracing::warn!(%gid, url = %record.request.url, "the remote file changed or cannot be resumed: restarting from zero");
+    }
+    let path = match &record.path {
+        Some(path) => path.clone(),
+        None => choose_path(shared, &record, &probe)?,
+    };
+    let part = naming::part_path(&path);
+    let file = open_part(&part, !resume)?;
+    let table = match probe.total {
+        Some(total) if resume => SegmentTable::restore(total, &record.segments, config.min_split),
+        total => {
+            if let Some(total) = total.filter(|&t| t > 0) {
+                preallocate(&file, total)?;
+            }
+            SegmentTable::split(
+                total,
+                probe.ranges,
+                record.request.connections(),
+                config.min_split,
+            )
+        }
+    };
+    let remaining = probe.total.map_or(1, |total| total - table.completed());
+    let workers = if table.ranges() {
+        remaining
+            .div_ceil(config.min_split.max(1))
+            .min(u64::from(record.request.connections())) as usize
+    } else {
+        1
+    };
+    let validator = probe.validator();
+    let (total, completed) = (probe.total, table.completed());
+    let saved = shared.update(gid, |r| {
+        r.path = Some(path.clone());
+        r.file_name = file_name(&path);
+        r.total_length = total;
+        r.completed_length = completed;
+        r.etag = probe.etag.clone();
+        r.last_modified = probe.last_modified.clone();
+        r.segments = table.snapshot();
+    });
+    saved.map_err(invalid)?;
+    shared.events.publish(EngineEvent::Started {
+        gid,
+        file_name: file_name(&path).unwrap_or_default(),
+        total_length: total,
+        resumed: resume,
+    });
+    let transfer = Transfer {
+        client: shared.client.clone(),
+        url: probe.url.clone(),
+        headers,
+        if_range: validator.and_then(|v| HeaderValue::from_str(&v).ok()),
+        file: Arc::new(file),
+        table: Arc::new(table),
+        limiters: [limiter, shared.global_limiter.clone()],
+        stall_timeout: config.stall_timeout,
+        max_tries: config.max_tries,
+        retry_base_delay: config.retry_base_delay,
+        received: AtomicU64::new(0),
+        connections: AtomicU32::new(0),
+    };
+    Ok(Job {
+        gid,
+        path,
+        total,
+        transfer: Arc::new(transfer),
+        first: Some((probe.body, permit)),
+        host,
+        workers,
+    })
+}
+
+/// The name: the user's, else Content-Disposition's, else the last segment
+/// of the URL the redirects led to, made plain and unique under the
+/// overwrite policy. Chosen under the registry lock so two downloads never
+/// pick the same one.
+fn choose_path(
+    shared: &Shared,
+    record: &DownloadRecord,
+    probe: &Probe,
+) -> Result<PathBuf, Failure> {
+    let dir = naming::resolve_dir(&shared.root, record.request.dir.as_deref())
+        .map_err(|e| Failure::new(FailureCode::Io, e.to_string()))?;
+    let name = match &record.request.file_name {
+        Some(name) => name.clone(),
+        None => naming::sanitize(
+            &probe
+                .offered_name
+                .clone()
+                .or_else(|| naming::url_name(&probe.url))
+                .unwrap_or_default(),
+        ),
+    };
+    let mut registry = shared.registry();
+    let path = naming::choose_path(
+        &dir,
+        &name,
+        record.request.overwrite,
+        &registry.reserved_paths(record.gid),
+    )?;
+    if let Some(entry) = registry.get_mut(record.gid) {
+        entry.record.path = Some(path.clone());
+    }
+    Ok(path)
+}
+
+fn file_name(path: &Path) -> Option<String> {
+    path.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+fn open_part(part: &Path, fresh: bool) -> Result<File, Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(fresh)
+        .mode(0o644)
+        // A planted symlink must not redirect our writes.
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(part)
+        .map_err(|e| Failure::io(&format!("open {}", part.display()), &e))
+}
+
+/// Reserves the blocks up front: less fragmentation, and a full disk fails
+/// now rather than at 99 %.
+fn preallocate(file: &File, len: u64) -> Result<(), Failure> {
+    use std::os::unix::io::AsRawFd;
+    let Ok(len) = libc::off_t::try_from(len) else {
+        return Err(Failure::new(
+            FailureCode::Io,
+            format!("{len} bytes is too large a file"),
+        ));
+    };
+    // SAFETY: fallocate on a descriptor we own, with a checked length.
+    if unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len) } == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        // Filesystems without fallocate get a sparse file instead.
+        Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => file.set_len(len as u64),
+        _ => Err(err),
+    }
+    .map_err(|e| Failure::io("preallocate", &e))
+}
+
+impl Job {
+    async fn run(mut self, shared: &Arc<Shared>, cancel: &CancellationToken) -> Outcome {
+        let mut workers = JoinSet::new();
+        for _ in 0..self.workers {
+            let (transfer, shared, host) =
+                (self.transfer.clone(), shared.clone(), self.host.clone());
+            let first = self.first.take();
+            workers.spawn(async move {
+                let (body, _permit) = match first {
+                    Some((body, permit)) => (Some(body), permit),
+                    None => (None, shared.hosts.acquire(&host).await),
+                };
+                transfer.run_connection(body).await
+            });
+        }
+        drop(self.first.take());
+
+        let config = &shared.config;
+        let mut ticker = tokio::time::interval(config.progress_interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut meter = SpeedMeter::default();
+        let mut last_checkpoint = Instant::now();
+        let stopped_by = loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break Some(None),
+                joined = workers.join_next() => match joined {
+                    None => break None,
+                    Some(Ok(Ok(()))) => {}
+                    Some(Ok(Err(failure))) => break Some(Some(failure)),
+                    Some(Err(e)) => {
+                        tracing::error!(gid = %self.gid, "a connection task failed: {e}");
+                        break Some(Some(Failure::new(FailureCode::Io, "a connection failed unexpectedly")));
+                    }
+                },
+                _ = ticker.tick() => {
+                    self.report(shared, &mut meter);
+                    if last_checkpoint.elapsed() >= config.checkpoint_interval {
+                        if let Err(failure) = self.checkpoint(shared).await {
+                            break Some(Some(failure));
+                        }
+                        last_checkpoint = Instant::now();
+                    }
+                }
+            }
+        };
+        let Some(failure) = stopped_by else {
+            return self.finalize(shared).await;
+        };
+        // No write may land after the last checkpoint's snapshot is taken.
+        workers.abort_all();
+        while workers.join_next().await.is_some() {}
+        let checkpoint = self.checkpoint(shared).await;
+        match (failure, checkpoint) {
+            (Some(failure), _) | (None, Err(failure)) => Outcome::Failed(failure),
+            (None, Ok(())) => Outcome::Stopped,
+        }
+    }
+
+    fn report(&self, shared: &Shared, meter: &mut SpeedMeter) {
+        let completed = self.transfer.table.completed();
+        let speed = meter.update(
+            Instant::now(),
+            self.transfer.received.load(Ordering::Relaxed),
+        );
+        let connections = self.transfer.connections.load(Ordering::Relaxed);
+        if let Some(entry) = shared.registry().get_mut(self.gid) {
+            entry.record.completed_length = completed;
+            if let Some(running) = entry.running.as_mut() {
+                running.speed = speed;
+                running.connections = connections;
+            }
+        }
+        shared.events.publish(EngineEvent::Progress {
+            gid: self.gid,
+            completed_length: completed,
+            total_length: self.total,
+            download_speed: speed,
+            eta: status::eta(self.total, completed, speed),
+            connections,
+        });
+    }
+
+    /// Syncs the data, then records the progress it covers: the store never
+    /// claims a byte that is not on disk.
+    async fn checkpoint(&self, shared: &Shared) -> Result<(), Failure> {
+        let segments = self.transfer.table.snapshot();
+        let completed = self.transfer.table.completed();
+        let file = self.transfer.file.clone();
+        blocking(move || file.sync_data().map_err(|e| Failure::io("sync", &e))).await?;
+        let saved = shared.update(self.gid, |r| {
+            r.segments = segments;
+            r.completed_length = completed;
+        });
+        if let Err(e) = saved {
+            tracing::error!(gid = %self.gid, "cannot record a checkpoint: {e}");
+        }
+        Ok(())
+    }
+
+    /// Every byte is in: sync, verify, and give the file its final name.
+    async fn finalize(self, shared: &Shared) -> Outcome {
+        let table = &self.transfer.table;
+        if !table.is_done() {
+            return Outcome::Failed(Failure::new(
+                FailureCode::InvalidResponse,
+                "the transfer ended early",
+            ));
+        }
+        let total = table.completed();
+        let file = self.transfer.file.clone();
+        let record = shared.record(self.gid);
+        let checksum = record.as_ref().and_then(|r| r.request.checksum.clone());
+        let verified = blocking(move || {
+            // A lone stream may have been preallocated to a length a server
+            // lied about before a retry learned the true one.
+            file.set_len(total)
+                .map_err(|e| Failure::io("truncate", &e))?;
+            file.sync_data().map_err(|e| Failure::io("sync", &e))?;
+            match checksum {
+                Some(expected)
+                    if !expected
+                        .matches(&file)
+                        .map_err(|e| Failure::io("verify", &e))? =>
+                {
+                    Err(Failure::new(
+                        FailureCode::ChecksumMismatch,
+                        format!("the file does not match {expected}"),
+                    ))
+                }
+                _ => Ok(()),
+            }
+        })
+        .await;
+        let saved = shared.update(self.gid, |r| {
+            r.segments.clear();
+            r.completed_length = total;
+            r.total_length = Some(total);
+        });
+        if let Err(e) = saved {
+            tracing::error!(gid = %self.gid, "cannot record the last checkpoint: {e}");
+        }
+        if let Err(failure) = verified {
+            return Outcome::Failed(failure);
+        }
+        let overwrite = record.map_or(Overwrite::Rename, |r| r.request.overwrite);
+        match self.rename_into_place(shared, overwrite).await {
+            Ok(path) => Outcome::Complete { path, total },
+            Err(failure) => Outcome::Failed(failure),
+        }
+    }
+
+    async fn rename_into_place(
+        &self,
+        shared: &Shared,
+        overwrite: Overwrite,
+    ) -> Result<PathBuf, Failure> {
+        let mut path = self.path.clone();
+        // Someone may have taken the name while we downloaded.
+        if path.symlink_metadata().is_ok() && overwrite != Overwrite::Overwrite {
+            let dir = path.parent().unwrap_or(&shared.root).to_owned();
+            let name = file_name(&path).unwrap_or_default();
+            let reserved = shared.registry().reserved_paths(self.gid);
+            path = naming::choose_path(&dir, &name, overwrite, &reserved)?;
+        }
+        let (part, target) = (naming::part_path(&self.path), path.clone());
+        blocking(move || {
+            std::fs::rename(&part, &target)
+                .map_err(|e| Failure::io(&format!("rename to {}", target.display()), &e))?;
+            // The rename itself must survive a crash too.
+            if let Some(dir) = target.parent() {
+                File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| Failure::io("sync directory", &e))?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(path)
+    }
+}
+
+/// Runs file work that may block (fsync, hashing) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        Err(Failure::new(
+            FailureCode::Io,
+            format!("file task failed: {e}"),
+        ))
+    })
+}
+
+/// Speed over the last few seconds, so one slow tick does not swing it.
+#[derive(Debug, Default)]
+struct SpeedMeter {
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl SpeedMeter {
+    const WINDOW: Duration = Duration::from_secs(3);
+
+    fn update(&mut self, now: Instant, received: u64) -> u64 {
+        if self.samples.is_empty() {
+            self.samples.push_back((now, 0));
+        }
+        self.samples.push_back((now, received));
+        while self.samples.len() > 2 && now.duration_since(self.samples[0].0) > Self::WINDOW {
+            self.samples.pop_front();
+        }
+        let (then, before) = self.samples[0];
+        let secs = now.duration_since(then).as_secs_f64();
+        if secs > 0.0 {
+            ((received - before) as f64 / secs) as u64
+        } else {
+            0
+        }
+    }
+}

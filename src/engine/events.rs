@@ -1,0 +1,257 @@
+//! Engine events and their fan-out to subscribers.
+//!
+//! Every subscriber has its own queue, so a slow one never blocks the engine
+//! or the others. State changes are always queued; a progress event replaces
+//! the same download's progress still waiting in the queue (latest value
+//! wins) unless a state change for that download came in between, so the
+//! queue stays bounded by the number of state changes plus downloads and
+//! order per download is kept.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use futures::Stream;
+use tokio::sync::Notify;
+
+use super::error::FailureCode;
+use super::status::Gid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    /// The transfer began. `resumed` is true when earlier bytes were kept;
+    /// false for a fresh start and for a restart from zero after the remote
+    /// file changed.
+    Started {
+        gid: Gid,
+        file_name: String,
+        total_length: Option<u64>,
+        resumed: bool,
+    },
+    Progress {
+        gid: Gid,
+        completed_length: u64,
+        total_length: Option<u64>,
+        download_speed: u64,
+        eta: Option<u64>,
+        connections: u32,
+    },
+    Paused {
+        gid: Gid,
+        completed_length: u64,
+    },
+    Complete {
+        gid: Gid,
+        path: PathBuf,
+        total_length: u64,
+    },
+    Error {
+        gid: Gid,
+        code: FailureCode,
+        message: String,
+        completed_length: u64,
+    },
+    Removed {
+        gid: Gid,
+    },
+}
+
+impl EngineEvent {
+    pub fn gid(&self) -> Gid {
+        match self {
+            EngineEvent::Started { gid, .. }
+            | EngineEvent::Progress { gid, .. }
+            | EngineEvent::Paused { gid, .. }
+            | EngineEvent::Complete { gid, .. }
+            | EngineEvent::Error { gid, .. }
+            | EngineEvent::Removed { gid } => *gid,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    events: VecDeque<EngineEvent>,
+    /// Sequence number of `events[0]`.
+    front: u64,
+    /// Downloads whose latest queued event is a progress, and its sequence number.
+    progress_at: HashMap<Gid, u64>,
+    closed: bool,
+}
+
+impl Queue {
+    fn push(&mut self, event: EngineEvent) {
+        let gid = event.gid();
+        let seq = self.front + self.events.len() as u64;
+        if matches!(event, EngineEvent::Progress { .. }) {
+            if let Some(&at) = self.progress_at.get(&gid) {
+                self.events[(at - self.front) as usize] = event;
+                return;
+            }
+            self.progress_at.insert(gid, seq);
+        } else {
+            self.progress_at.remove(&gid);
+        }
+        self.events.push_back(event);
+    }
+
+    fn pop(&mut self) -> Option<EngineEvent> {
+        let event = self.events.pop_front()?;
+        if self.progress_at.get(&event.gid()) == Some(&self.front) {
+            self.progress_at.remove(&event.gid());
+        }
+        self.front += 1;
+        Some(event)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    queue: Mutex<Queue>,
+    notify: Notify,
+}
+
+impl Shared {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Fans events out; owned by the engine.
+#[derive(Debug, Default)]
+pub(crate) struct EventHub {
+    subscribers: Mutex<Vec<Arc<Shared>>>,
+}
+
+impl EventHub {
+    pub fn subscribe(&self) -> Subscription {
+        let shared = Arc::new(Shared::default());
+        self.subscribers().push(shared.clone());
+        Subscription { shared }
+    }
+
+    pub fn publish(&self, event: EngineEvent) {
+        let mut subscribers = self.subscribers();
+        // A dropped subscription leaves us as the only owner.
+        subscribers.retain(|s| Arc::strong_count(s) > 1);
+        for subscriber in subscribers.iter() {
+            subscriber.queue().push(event.clone());
+            subscriber.notify.notify_one();
+        }
+    }
+
+    /// Ends every subscription once its queue is drained.
+    pub fn close(&self) {
+        for subscriber in self.subscribers().drain(..) {
+            subscriber.queue().closed = true;
+            subscriber.notify.notify_one();
+        }
+    }
+
+    fn subscribers(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Shared>>> {
+        self.subscribers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One consumer's view of the engine's events, from the moment it subscribed.
+#[derive(Debug)]
+pub struct Subscription {
+    shared: Arc<Shared>,
+}
+
+impl Subscription {
+    /// The next event; `None` after the engine shut down.
+    pub async fn recv(&mut self) -> Option<EngineEvent> {
+        loop {
+            {
+                let mut queue = self.shared.queue();
+                if let Some(event) = queue.pop() {
+                    return Some(event);
+                }
+                if queue.closed {
+                    return None;
+                }
+            }
+            // `notify_one` stores a permit, so a push between the check
+            // above and this await is not missed.
+            self.shared.notify.notified().await;
+        }
+    }
+
+    /// The same events as a `Stream`.
+    pub fn into_stream(self) -> impl Stream<Item = EngineEvent> + Send + Unpin + 'static {
+        Box::pin(futures::stream::unfold(self, |mut sub| async move {
+            sub.recv().await.map(|event| (event, sub))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(gid: Gid, completed_length: u64) -> EngineEvent {
+        EngineEvent::Progress {
+            gid,
+            completed_length,
+            total_length: None,
+            download_speed: 0,
+            eta: None,
+            connections: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_gets_the_latest_progress_and_every_state_change() {
+        let hub = EventHub::default();
+        let mut sub = hub.subscribe();
+        let (a, b) = (Gid::random(), Gid::random());
+        hub.publish(progress(a, 1));
+        hub.publish(progress(b, 1));
+        hub.publish(progress(a, 2));
+        hub.publish(EngineEvent::Paused {
+            gid: a,
+            completed_length: 2,
+        });
+        hub.publish(progress(a, 3));
+        hub.publish(progress(a, 4));
+        hub.publish(EngineEvent::Removed { gid: b });
+        let mut got = Vec::new();
+        hub.close();
+        while let Some(event) = sub.recv().await {
+            got.push(event);
+        }
+        assert_eq!(
+            got,
+            vec![
+                progress(a, 2),
+                progress(b, 1),
+                EngineEvent::Paused {
+                    gid: a,
+                    completed_length: 2
+                },
+                progress(a, 4),
+                EngineEvent::Removed { gid: b },
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn progress_after_a_drained_queue_is_queued_again() {
+        let hub = EventHub::default();
+        let mut sub = hub.subscribe();
+        let gid = Gid::random();
+        hub.publish(progress(gid, 1));
+        assert_eq!(sub.recv().await, Some(progress(gid, 1)));
+        hub.publish(progress(gid, 2));
+        assert_eq!(sub.recv().await, Some(progress(gid, 2)));
+    }
+
+    #[test]
+    fn dropped_subscriptions_are_forgotten() {
+        let hub = EventHub::default();
+        drop(hub.subscribe());
+        hub.publish(EngineEvent::Removed { gid: Gid::random() });
+        assert!(hub.subscribers().is_empty());
+    }
+}

@@ -1,0 +1,271 @@
+//! The byte ranges of one download and how connections share them.
+//!
+//! Each connection owns one [`Segment`] at a time and is the only writer of
+//! its `pos`; others may only lower its `end` (work stealing), under the
+//! table's lock. The hot path therefore needs two atomic operations per
+//! chunk and no lock. A stealer may lower `end` below a chunk the owner is
+//! already writing; both then write the same bytes of the same file, which
+//! is harmless, and progress counts `min(pos, end)`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// `end` of the single segment of a stream whose length is unknown.
+pub const UNKNOWN_END: u64 = u64::MAX;
+
+#[derive(Debug)]
+pub struct Segment {
+    start: u64,
+    pos: AtomicU64,
+    end: AtomicU64,
+}
+
+impl Segment {
+    fn new(start: u64, pos: u64, end: u64) -> Self {
+        Segment {
+            start,
+            pos: AtomicU64::new(pos),
+            end: AtomicU64::new(end),
+        }
+    }
+
+    pub fn pos(&self) -> u64 {
+        self.pos.load(Ordering::Acquire)
+    }
+
+    pub fn end(&self) -> u64 {
+        self.end.load(Ordering::Acquire)
+    }
+
+    /// Called by the owner after the bytes up to `pos` are written (Release:
+    /// a checkpoint that sees the new `pos` also sees the write, so its
+    /// fdatasync covers it).
+    pub fn set_pos(&self, pos: u64) {
+        self.pos.store(pos, Ordering::Release);
+    }
+
+    /// Fixes the end of a lone stream: at EOF, or from a new response's length.
+    pub fn set_end(&self, end: u64) {
+        self.end.store(end, Ordering::Release);
+    }
+
+    pub fn remaining(&self) -> u64 {
+        self.end().saturating_sub(self.pos())
+    }
+
+    fn saved(&self) -> SavedSegment {
+        let end = self.end();
+        SavedSegment {
+            start: self.start,
+            pos: self.pos().min(end),
+            end,
+        }
+    }
+}
+
+/// A segment as the store records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavedSegment {
+    pub start: u64,
+    pub pos: u64,
+    pub end: u64,
+}
+
+#[derive(Debug)]
+pub struct SegmentTable {
+    /// Segments, and whether a connection currently owns each.
+    slots: Mutex<Vec<(Arc<Segment>, bool)>>,
+    total: Option<u64>,
+    /// Whether the server serves ranges; without them there is nothing to steal.
+    ranges: bool,
+    min_split: u64,
+}
+
+impl SegmentTable {
+    /// A fresh download: `connections` equal ranges, none under `min_split`.
+    pub fn split(total: Option<u64>, ranges: bool, connections: u16, min_split: u64) -> Self {
+        let slots = match total {
+            Some(total) if ranges => {
+                let pieces = (total / min_split.max(1)).clamp(1, u64::from(connections));
+                let size = total / pieces;
+                (0..pieces)
+                    .map(|i| {
+                        let start = i * size;
+                        let end = if i + 1 == pieces { total } else { start + size };
+                        (Arc::new(Segment::new(start, start, end)), false)
+                    })
+                    .collect()
+            }
+            _ => vec![(
+                Arc::new(Segment::new(0, 0, total.unwrap_or(UNKNOWN_END))),
+                false,
+            )],
+        };
+        SegmentTable {
+            slots: Mutex::new(slots),
+            total,
+            ranges: ranges && total.is_some(),
+            min_split,
+        }
+    }
+
+    /// A resumed download: the unfinished ranges of its last checkpoint.
+    pub fn restore(total: u64, saved: &[SavedSegment], min_split: u64) -> Self {
+        let slots = saved
+            .iter()
+            .filter(|s| s.pos < s.end)
+            .map(|s| (Arc::new(Segment::new(s.start, s.pos, s.end)), false))
+            .collect();
+        SegmentTable {
+            slots: Mutex::new(slots),
+            total: Some(total),
+            ranges: true,
+            min_split,
+        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<(Arc<Segment>, bool)>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Gives a connection its next range: an unowned one first, else half of
+    /// the largest remaining range (work stealing). `None` when nothing is
+    /// left that is worth a connection.
+    pub fn claim(&self) -> Option<Arc<Segment>> {
+        let mut slots = self.slots();
+        if self.ranges {
+            // Finished ranges only slow the search down; `completed` counts
+            // from the total. (A lone stream keeps its segment: it is the count.)
+            slots.retain(|(seg, _)| seg.remaining() > 0);
+        }
+        if let Some((seg, owned)) = slots.iter_mut().find(|(_, owned)| !*owned) {
+            *owned = true;
+            return Some(seg.clone());
+        }
+        if !self.ranges {
+            return None;
+        }
+        let victim = slots
+            .iter()
+            .map(|(seg, _)| seg)
+            .max_by_key(|seg| seg.remaining())?;
+        let (pos, end) = (victim.pos(), victim.end());
+        let remaining = end.saturating_sub(pos);
+        if remaining < 2 * self.min_split {
+            return None;
+        }
+        let middle = pos + remaining / 2;
+        victim.end.store(middle, Ordering::Release);
+        let stolen = Arc::new(Segment::new(middle, middle, end));
+        slots.push((stolen.clone(), true));
+        Some(stolen)
+    }
+
+    /// Bytes written so far. Finished ranges leave the table, hence counting
+    /// what is missing from the total; a lone stream counts its position.
+    pub fn completed(&self) -> u64 {
+        let slots = self.slots();
+        match self.total {
+            Some(total) if self.ranges => {
+                total
+                    - slots
+                        .iter()
+                        .map(|(s, _)| s.remaining())
+                        .sum::<u64>()
+                        .min(total)
+            }
+            _ => slots.iter().map(|(s, _)| s.pos() - s.start).sum(),
+        }
+    }
+
+    /// The unfinished ranges, for a checkpoint.
+    pub fn snapshot(&self) -> Vec<SavedSegment> {
+        self.slots()
+            .iter()
+            .map(|(s, _)| s.saved())
+            .filter(|s| s.pos < s.end)
+            .collect()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.slots().iter().all(|(s, _)| s.remaining() == 0)
+    }
+
+    pub fn ranges(&self) -> bool {
+        self.ranges
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn a_file_is_split_evenly_but_never_below_the_minimum() {
+        let table = SegmentTable::split(Some(10 * MIB + 3), true, 8, MIB);
+        let saved = table.snapshot();
+        assert_eq!(saved.len(), 8);
+        assert_eq!(saved.last().unwrap().end, 10 * MIB + 3);
+        assert!(saved.windows(2).all(|w| w[0].end == w[1].start));
+        assert_eq!(
+            SegmentTable::split(Some(3 * MIB), true, 8, MIB)
+                .snapshot()
+                .len(),
+            3
+        );
+        assert_eq!(
+            SegmentTable::split(Some(100), true, 8, MIB)
+                .snapshot()
+                .len(),
+            1
+        );
+        assert_eq!(
+            SegmentTable::split(Some(10 * MIB), false, 8, MIB)
+                .snapshot()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_idle_connection_steals_half_of_the_largest_remaining_range() {
+        let table = SegmentTable::split(Some(8 * MIB), true, 2, MIB);
+        let a = table.claim().unwrap();
+        let b = table.claim().unwrap();
+        a.set_pos(a.end()); // `a` is done, `b` has 4 MiB left
+        let stolen = table.claim().unwrap();
+        assert_eq!((stolen.pos(), stolen.end()), (6 * MIB, 8 * MIB));
+        assert_eq!(b.end(), 6 * MIB);
+        // 2 MiB left in each: splitting them would go below 1 MiB... exactly 1 MiB is fine.
+        let again = table.claim().unwrap();
+        assert_eq!(again.end() - again.pos(), MIB);
+        b.set_pos(b.end());
+        stolen.set_pos(stolen.end());
+        again.set_pos(again.end());
+        assert!(table.claim().is_none());
+        assert!(table.is_done());
+        assert_eq!(table.completed(), 8 * MIB);
+    }
+
+    #[test]
+    fn a_restored_table_resumes_only_what_is_missing() {
+        let saved = [
+            SavedSegment {
+                start: 0,
+                pos: 10,
+                end: 10,
+            },
+            SavedSegment {
+                start: 10,
+                pos: 15,
+                end: 20,
+            },
+        ];
+        let table = SegmentTable::restore(20, &saved, 1);
+        assert_eq!(table.completed(), 15);
+        let seg = table.claim().unwrap();
+        assert_eq!((seg.pos(), seg.end()), (15, 20));
+    }
+}

@@ -1,0 +1,347 @@
+//! Persistence behind a small trait, so that a shared database can replace
+//! the embedded one; [`SqliteStore`] is the embedded one (SQLite in WAL mode).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::error::{Failure, FailureCode};
+use super::request::AddRequest;
+use super::segments::SavedSegment;
+use super::status::{Gid, State};
+
+/// Everything the engine keeps about one download.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DownloadRecord {
+    pub gid: Gid,
+    /// Creation order: `list` and the queue go by it.
+    pub seq: i64,
+    pub request: AddRequest,
+    pub state: State,
+    pub file_name: Option<String>,
+    pub path: Option<PathBuf>,
+    pub total_length: Option<u64>,
+    pub completed_length: u64,
+    /// Validators of the remote file, sent as If-Range on resume.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub error: Option<Failure>,
+    pub created_at: SystemTime,
+    pub completed_at: Option<SystemTime>,
+    /// Unfinished ranges at the last checkpoint; empty before the first.
+    pub segments: Vec<SavedSegment>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored request of {gid} is unreadable: {source}")]
+    Request {
+        gid: String,
+        source: serde_json::Error,
+    },
+    #[error("stored row of {gid} is corrupt: {what}")]
+    Corrupt { gid: String, what: String },
+    #[error("the database has schema version {0}, newer than this haul understands")]
+    TooNew(i64),
+    #[error("create {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+pub trait Store: Send {
+    /// All downloads, in creation order.
+    fn load(&mut self) -> Result<Vec<DownloadRecord>, StoreError>;
+    /// Inserts or replaces one download with its segments, atomically.
+    fn save(&mut self, record: &DownloadRecord) -> Result<(), StoreError>;
+    fn delete(&mut self, gid: Gid) -> Result<(), StoreError>;
+}
+
+/// Migrations by schema version (`PRAGMA user_version`); index i brings
+/// version i to i + 1.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE downloads (
+        gid TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        state TEXT NOT NULL,
+        file_name TEXT,
+        path TEXT,
+        total_length INTEGER,
+        completed_length INTEGER NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        created_at_ms INTEGER NOT NULL,
+        completed_at_ms INTEGER
+    );
+    CREATE TABLE segments (
+        gid TEXT NOT NULL REFERENCES downloads(gid) ON DELETE CASCADE,
+        start INTEGER NOT NULL,
+        pos INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        PRIMARY KEY (gid, start)
+    );
+"];
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating as needed) `haul.db` in `dir`, or an
+    /// in-memory database when `dir` is `None`.
+    pub fn open(dir: Option<&Path>) -> Result<Self, StoreError> {
+        let conn = match dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::Create {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+                Connection::open(dir.join("haul.db"))?
+            }
+            None => Connection::open_in_memory()?,
+        };
+        // WAL + NORMAL: a commit survives a process crash; after a power
+        // loss the last commits may roll back, which only makes the store
+        // claim fewer bytes than are on disk — never more.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(StoreError::TooNew(version));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+}
+
+fn to_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn from_ms(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
+}
+
+impl Store for SqliteStore {
+    fn load(&mut self) -> Result<Vec<DownloadRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT gid, seq, request, state, file_name, path, total_length, completed_length,
+                    etag, last_modified, error_code, error_message, created_at_ms, completed_at_ms
+             FROM downloads ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<i64>>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Option<String>>(9)?,
+                (
+                    r.get::<_, Option<String>>(10)?,
+                    r.get::<_, Option<String>>(11)?,
+                ),
+                r.get::<_, i64>(12)?,
+                r.get::<_, Option<i64>>(13)?,
+            ))
+        })?;
+        let mut records = Vec::new();
+        for row in rows {
+            let (
+                gid_text,
+                seq,
+                request,
+                state,
+                file_name,
+                path,
+                total,
+                completed,
+                etag,
+                last_modified,
+                error,
+                created,
+                done,
+            ) = row?;
+            let corrupt = |what: &str| StoreError::Corrupt {
+                gid: gid_text.clone(),
+                what: what.to_owned(),
+            };
+            let gid = gid_text.parse().map_err(|_| corrupt("gid"))?;
+            let request = serde_json::from_str(&request).map_err(|source| StoreError::Request {
+                gid: gid_text.clone(),
+                source,
+            })?;
+            let state = State::parse(&state).ok_or_else(|| corrupt("state"))?;
+            let error = match error {
+                (Some(code), Some(message)) => Some(Failure {
+                    code: FailureCode::parse(&code).ok_or_else(|| corrupt("error code"))?,
+                    message,
+                }),
+                _ => None,
+            };
+            records.push(DownloadRecord {
+                gid,
+                seq,
+                request,
+                state,
+                file_name,
+                path: path.map(PathBuf::from),
+                total_length: total.map(|t| t as u64),
+                completed_length: completed as u64,
+                etag,
+                last_modified,
+                error,
+                created_at: from_ms(created),
+                completed_at: done.map(from_ms),
+                segments: Vec::new(),
+            });
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT start, pos, end FROM segments WHERE gid = ?1 ORDER BY start")?;
+        for record in &mut records {
+            record.segments = stmt
+                .query_map([record.gid.to_string()], |r| {
+                    Ok(SavedSegment {
+                        start: r.get::<_, i64>(0)? as u64,
+                        pos: r.get::<_, i64>(1)? as u64,
+                        end: r.get::<_, i64>(2)? as u64,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(records)
+    }
+
+    fn save(&mut self, d: &DownloadRecord) -> Result<(), StoreError> {
+        let gid = d.gid.to_string();
+        let request = serde_json::to_string(&d.request).map_err(|source| StoreError::Request {
+            gid: gid.clone(),
+            source,
+        })?;
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM segments WHERE gid = ?1", [&gid])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO downloads VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                gid,
+                d.seq,
+                request,
+                d.state.as_str(),
+                d.file_name,
+                d.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
+                d.total_length.map(|t| t as i64),
+                d.completed_length as i64,
+                d.etag,
+                d.last_modified,
+                d.error.as_ref().map(|e| e.code.as_str()),
+                d.error.as_ref().map(|e| e.message.as_str()),
+                to_ms(d.created_at),
+                d.completed_at.map(to_ms),
+            ],
+        )?;
+        let mut insert = tx.prepare_cached("INSERT INTO segments VALUES (?1, ?2, ?3, ?4)")?;
+        for s in &d.segments {
+            insert.execute(params![gid, s.start as i64, s.pos as i64, s.end as i64])?;
+        }
+        drop(insert);
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn delete(&mut self, gid: Gid) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM downloads WHERE gid = ?1", [gid.to_string()])
+            .optional()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> DownloadRecord {
+        DownloadRecord {
+            gid: Gid::random(),
+            seq: 7,
+            request: AddRequest::new("http://example.com/a"),
+            state: State::Error,
+            file_name: Some("a".into()),
+            path: Some("/root/a".into()),
+            total_length: Some(100),
+            completed_length: 40,
+            etag: Some("\"x\"".into()),
+            last_modified: None,
+            error: Some(Failure::new(FailureCode::Network, "reset")),
+            created_at: from_ms(1_000),
+            completed_at: None,
+            segments: vec![SavedSegment {
+                start: 0,
+                pos: 40,
+                end: 100,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_saved_download_loads_back_identical_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut saved = record();
+        {
+            let mut store = SqliteStore::open(Some(dir.path())).unwrap();
+            store.save(&saved).unwrap();
+            saved.segments[0].pos = 50;
+            store.save(&saved).unwrap();
+        }
+        let mut store = SqliteStore::open(Some(dir.path())).unwrap();
+        assert_eq!(store.load().unwrap(), vec![saved.clone()]);
+        store.delete(saved.gid).unwrap();
+        assert!(store.load().unwrap().is_empty());
+        let segments: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(segments, 0);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_haul_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(Some(dir.path())).unwrap());
+        let conn = Connection::open(dir.path().join("haul.db")).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(
+            SqliteStore::open(Some(dir.path())),
+            Err(StoreError::TooNew(99))
+        ));
+    }
+}

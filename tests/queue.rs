@@ -1,0 +1,279 @@
+//! The handle: queue order, limits, state transitions, events, errors, reopen.
+#![cfg(feature = "server")]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use haul::engine::{AddRequest, Engine, EngineError, EngineEvent, Gid, State};
+use support::*;
+
+const KIB: usize = 1024;
+const MIB: usize = 1024 * 1024;
+
+#[tokio::test]
+async fn downloads_beyond_max_concurrent_wait_their_turn_in_order() {
+    let server =
+        TestServer::start(
+            [Resource::file("/a", random_bytes(256 * KIB, 1)).rate(256 * KIB as u64)],
+        )
+        .await;
+    let t = TestEngine::start_with(|c| c.max_concurrent = 1).await;
+    let gids: Vec<Gid> = (0..3).map(|_| t.add(request(server.url("/a")))).collect();
+    let first = wait_until(&t.engine, gids[0], |s| s.state == State::Active).await;
+    assert_eq!(first.state, State::Active);
+    let stats = t.engine.stats();
+    assert_eq!((stats.active, stats.queued), (1, 2));
+    assert_eq!(t.engine.status(gids[1]).unwrap().state, State::Queued);
+
+    let (page, total) = t.engine.list(&[State::Queued], 1, 10);
+    assert_eq!(total, 2);
+    assert_eq!(
+        page.iter().map(|s| s.gid).collect::<Vec<_>>(),
+        vec![gids[2]]
+    );
+
+    for gid in &gids {
+        assert_complete(&wait_finished(&t.engine, *gid).await);
+    }
+    let done: Vec<_> = gids
+        .iter()
+        .map(|g| t.engine.status(*g).unwrap().completed_at.unwrap())
+        .collect();
+    assert!(done.windows(2).all(|w| w[0] <= w[1]), "FIFO order");
+    let (all, total) = t.engine.list(&[], 0, 100);
+    assert_eq!(total, 3);
+    assert_eq!(
+        all.iter().map(|s| s.gid).collect::<Vec<_>>(),
+        gids,
+        "listed by creation"
+    );
+}
+
+#[tokio::test]
+async fn connections_to_one_host_are_capped_across_downloads() {
+    let server =
+        TestServer::start([Resource::file("/a", random_bytes(2 * MIB, 2)).rate(2 * MIB as u64)])
+            .await;
+    let t = TestEngine::start_with(|c| {
+        c.max_connections_per_host = 3;
+        c.min_split = 512 * KIB as u64;
+    })
+    .await;
+    let gids: Vec<Gid> = (0..2).map(|_| t.add(request(server.url("/a")))).collect();
+    for gid in gids {
+        assert_complete(&wait_finished(&t.engine, gid).await);
+    }
+    let in_use = server.max_concurrent_responses();
+    assert!(in_use <= 3, "{in_use} connections in use at once");
+}
+
+#[tokio::test]
+async fn a_speed_limit_holds_and_can_be_lifted_without_restart() {
+    let server = TestServer::start([Resource::file("/a", random_bytes(4 * MIB, 3))]).await;
+    let t = TestEngine::start().await;
+    let mut request = request(server.url("/a"));
+    request.speed_limit = Some(256 * KIB as u64);
+    let gid = t.add(request);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let slowed = t.engine.status(gid).unwrap();
+    assert!(
+        slowed.completed_length < 2 * MIB as u64,
+        "{}",
+        slowed.completed_length
+    );
+    t.engine.set_speed_limit(gid, 0).unwrap();
+    assert_complete(&wait_finished(&t.engine, gid).await);
+}
+
+#[tokio::test]
+async fn the_global_speed_limit_applies_to_all_downloads_and_can_change() {
+    let server = TestServer::start([Resource::file("/a", random_bytes(2 * MIB, 4))]).await;
+    let t = TestEngine::start_with(|c| c.global_speed_limit = 256 * KIB as u64).await;
+    let started = Instant::now();
+    let a = t.add(request(server.url("/a")));
+    let b = t.add(request(server.url("/a")));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let done =
+        t.engine.status(a).unwrap().completed_length + t.engine.status(b).unwrap().completed_length;
+    assert!(
+        done < 2 * MIB as u64,
+        "{done} bytes in {:?}",
+        started.elapsed()
+    );
+    t.engine.set_global_speed_limit(0);
+    assert_complete(&wait_finished(&t.engine, a).await);
+    assert_complete(&wait_finished(&t.engine, b).await);
+}
+
+#[tokio::test]
+async fn events_tell_the_whole_story_of_a_download() {
+    let data = random_bytes(MIB, 5);
+    let server =
+        TestServer::start([Resource::file("/a.bin", data.clone()).rate(2 * MIB as u64)]).await;
+    let t = TestEngine::start().await;
+    let mut events = t.engine.subscribe();
+    let gid = t.add(request(server.url("/a.bin")));
+    let mut seen = Vec::new();
+    while let Some(event) = events.recv().await {
+        assert_eq!(event.gid(), gid);
+        let last = matches!(event, EngineEvent::Complete { .. });
+        seen.push(event);
+        if last {
+            break;
+        }
+    }
+    assert!(matches!(
+        &seen[0],
+        EngineEvent::Started { file_name, total_length: Some(len), resumed: false, .. }
+            if file_name == "a.bin" && *len == data.len() as u64
+    ));
+    assert!(seen[1..seen.len() - 1]
+        .iter()
+        .all(|e| matches!(e, EngineEvent::Progress { .. })));
+    assert!(seen.len() > 2, "progress was reported");
+    assert!(matches!(
+        seen.last(),
+        Some(EngineEvent::Complete { total_length, .. }) if *total_length == data.len() as u64
+    ));
+
+    t.engine.remove(gid, true).await.unwrap();
+    assert_eq!(events.recv().await, Some(EngineEvent::Removed { gid }));
+    assert!(
+        std::fs::read_dir(t.engine.download_root())
+            .unwrap()
+            .next()
+            .is_none(),
+        "files deleted"
+    );
+    assert!(matches!(
+        t.engine.status(gid),
+        Err(EngineError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn removing_an_active_download_stops_it_and_deletes_its_part() {
+    let server =
+        TestServer::start([Resource::file("/a", random_bytes(4 * MIB, 6)).rate(MIB as u64)]).await;
+    let t = TestEngine::start().await;
+    let gid = t.add(request(server.url("/a")));
+    let active = wait_until(&t.engine, gid, |s| s.download_speed > 0).await;
+    assert!(active.connections > 0);
+    assert!(active.eta.is_some());
+    t.engine.remove(gid, true).await.unwrap();
+    assert!(t.engine.status(gid).is_err());
+    assert!(std::fs::read_dir(t.engine.download_root())
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+#[tokio::test]
+async fn state_transitions_that_make_no_sense_are_refused() {
+    let server = TestServer::start([Resource::file("/a", vec![1; 10])]).await;
+    let t = TestEngine::start().await;
+    let gid = t.add(request(server.url("/a")));
+    wait_finished(&t.engine, gid).await;
+    assert!(matches!(
+        t.engine.pause(gid).await,
+        Err(EngineError::InvalidState {
+            state: State::Complete,
+            ..
+        })
+    ));
+    assert!(matches!(
+        t.engine.resume(gid),
+        Err(EngineError::InvalidState { .. })
+    ));
+    let unknown: Gid = "0123456789abcdef".parse().unwrap();
+    assert!(matches!(
+        t.engine.status(unknown),
+        Err(EngineError::NotFound { .. })
+    ));
+
+    let mut paused = request(server.url("/a"));
+    paused.paused = true;
+    let gid = t.add(paused);
+    assert_eq!(t.engine.status(gid).unwrap().state, State::Paused);
+    assert!(matches!(
+        t.engine.pause(gid).await,
+        Err(EngineError::InvalidState { .. })
+    ));
+    t.engine.resume(gid).unwrap();
+    assert_complete(&wait_finished(&t.engine, gid).await);
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_with_the_value_at_fault() {
+    let t = TestEngine::start_with(|c| c.max_downloads = 1).await;
+    for url in ["ftp://example.com/x", "no url", "file:///etc/passwd"] {
+        match t.engine.add(request(url.into())) {
+            Err(EngineError::InvalidUrl { url: bad, .. }) => assert_eq!(bad, url),
+            other => panic!("{url:?}: {other:?}"),
+        }
+    }
+    let mut zero = request("http://127.0.0.1:9/x".into());
+    zero.connections = Some(0);
+    assert!(matches!(
+        t.engine.add(zero),
+        Err(EngineError::InvalidParam {
+            name: "connections",
+            ..
+        })
+    ));
+    let mut paused = request("http://127.0.0.1:9/x".into());
+    paused.paused = true;
+    t.add(paused.clone());
+    assert!(matches!(
+        t.engine.add(paused),
+        Err(EngineError::LimitExceeded { max: 1, .. })
+    ));
+}
+
+#[tokio::test]
+async fn reopening_keeps_history_and_paused_and_resumes_active_downloads() {
+    let data = random_bytes(4 * MIB, 7);
+    let server = TestServer::start([
+        Resource::file("/slow", data.clone()).rate(MIB as u64),
+        Resource::file("/done", vec![1; 10]),
+    ])
+    .await;
+    let t = TestEngine::start().await;
+    let done = t.download(request(server.url("/done"))).await.gid;
+    let mut paused = request(server.url("/done"));
+    paused.paused = true;
+    let paused = t.add(paused);
+    let active = t.add(request(server.url("/slow")));
+    wait_until(&t.engine, active, |s| s.completed_length > MIB as u64).await;
+    t.engine.shutdown().await;
+    let before = t.engine.status(active).unwrap().completed_length;
+
+    let engine = Engine::open(t.config.clone()).await.unwrap();
+    assert_eq!(engine.status(done).unwrap().state, State::Complete);
+    assert_eq!(engine.status(paused).unwrap().state, State::Paused);
+    let resumed = engine.status(active).unwrap();
+    assert_eq!(resumed.state, State::Active);
+    assert!(
+        resumed.completed_length >= before - before / 4,
+        "{} < {before}",
+        resumed.completed_length
+    );
+    let status = wait_finished(&engine, active).await;
+    assert_eq!(sha256_file(&assert_complete(&status)), sha256(&data));
+}
+
+#[tokio::test]
+async fn a_second_engine_on_the_same_state_directory_is_refused() {
+    let t = TestEngine::start().await;
+    assert!(Engine::open(t.config.clone()).await.is_err());
+}
+
+#[test]
+fn a_request_round_trips_through_json_for_storage() {
+    let mut request = AddRequest::new("http://example.com/a");
+    request.checksum = Some(format!("sha-256={}", "ab".repeat(32)).parse().unwrap());
+    request.headers.insert("A".into(), "b".into());
+    let json = serde_json::to_string(&request).unwrap();
+    assert_eq!(serde_json::from_str::<AddRequest>(&json).unwrap(), request);
+}

@@ -1,0 +1,40 @@
+//! Code shared by the integration tests: a local HTTP server with faults,
+//! and small helpers around the engine.
+#![allow(dead_code)] // each test binary uses its own part of the support code
+
+pub mod http_server;
+
+pub use http_server::{Resource, TestServer};
+
+use sha2::{Digest, Sha256};
+
+/// Deterministic pseudo-random bytes: compressible data would hide bugs.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+pub fn sha256(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+pub fn sha256_file(path: &std::path::Path) -> String {
+    match std::fs::read(path) {
+        Ok(data) => sha256(&data),
+        Err(e) => panic!("cannot read {}: {e}", path.display()),
+    }
+}
+
+#[cfg(feature = "server")]
+mod engine;
+#[cfg(feature = "server")]
+pub use engine::*;
