@@ -1,1 +1,7 @@
-fn main() {}
+//! The `haul` binary; see `cli/` for its commands.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -5,8 +5,12 @@
 //! - `auth`: the token, its file, constant-time checks, failure backoff.
 //! - `params`: every call's params checked against `openrpc.json`.
 //! - `push`: notifications to every authenticated WebSocket.
+//! - `handlers`: the `DaemonApi` methods over the engine; `events`: engine
+//!   events as notifications.
 
 pub mod auth;
+pub mod events;
+pub mod handlers;
 pub mod params;
 pub mod push;
 pub mod server;

@@ -60,8 +60,11 @@ impl ParamsSchemas {
                 "additionalProperties": false,
             });
             root["$ref"] = json!("#/x-haul-params");
+            // Formats stay annotations: a bad URL is the engine's "invalid
+            // URL" error, which says what is wrong with it.
             let validator = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft7)
+                .should_validate_formats(false)
                 .build(&root)
                 .unwrap_or_else(|e| panic!("the params schema of {name} does not compile: {e}"));
             let takes_params = !params.is_empty();
@@ -155,6 +158,11 @@ fn describe(error: &jsonschema::ValidationError) -> ErrorObjectOwned {
     }
 }
 
+/// Marks the response to a client notification, which must carry no body:
+/// over HTTP it becomes `204 No Content` (jsonrpsee alone would send `null`).
+#[derive(Debug, Clone, Copy)]
+pub struct Unanswered;
+
 /// The middleware: one per connection (WebSocket) or request (HTTP).
 #[derive(Clone)]
 pub struct CheckParams<S> {
@@ -237,7 +245,9 @@ where
         let inner = self.inner.clone();
         async move {
             run_all(&inner, call.into_iter().collect()).await;
-            MethodResponse::notification().with_extensions(n.extensions)
+            let mut extensions = n.extensions;
+            extensions.insert(Unanswered);
+            MethodResponse::notification().with_extensions(extensions)
         }
     }
 }

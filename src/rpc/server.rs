@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{Backoff, Token, Verdict, PROTOCOL};
-use super::params::{CheckParamsLayer, ParamsSchemas};
+use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
 use crate::api::OPENRPC_JSON;
 
@@ -192,14 +192,20 @@ async fn route(
             };
             let middleware =
                 RpcServiceBuilder::new().layer(CheckParamsLayer(shared.schemas.clone()));
-            http::call_with_service_builder(
+            let response = http::call_with_service_builder(
                 request,
                 shared.jsonrpsee.clone(),
                 conn,
                 shared.methods.clone(),
                 middleware,
             )
-            .await
+            .await;
+            if response.extensions().get::<Unanswered>().is_some() {
+                let mut empty = HttpResponse::new(HttpBody::empty());
+                *empty.status_mut() = StatusCode::NO_CONTENT;
+                return empty;
+            }
+            response
         }
         (_, "/jsonrpc") => {
             let mut response = text(

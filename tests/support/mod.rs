@@ -1,6 +1,6 @@
 //! Code shared by the integration tests: a local HTTP server with faults,
-//! and small helpers around the engine.
-#![allow(dead_code)] // each test binary uses its own part of the support code
+//! small helpers around the engine, and a real daemon process to talk to.
+#![allow(dead_code, unused_imports)] // each test binary uses its own part of the support code
 
 pub mod http_server;
 
@@ -34,6 +34,8 @@ pub fn sha256_file(path: &std::path::Path) -> String {
     }
 }
 
+#[cfg(feature = "server")]
+pub mod daemon;
 #[cfg(feature = "server")]
 mod engine;
 #[cfg(feature = "server")]

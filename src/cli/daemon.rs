@@ -1,0 +1,162 @@
+//! `haul daemon`: the engine behind the JSON-RPC port, until SIGINT/SIGTERM.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use haul::api::DaemonApiServer;
+use haul::engine::{Engine, EngineConfig};
+use haul::rpc::auth::{Token, TokenSource};
+use haul::rpc::handlers::Handlers;
+use haul::rpc::push::{Push, PushConfig};
+use haul::rpc::server::{self, ServeConfig};
+
+use super::paths;
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Address to serve JSON-RPC on.
+    #[arg(long, env = "HAUL_LISTEN", default_value = paths::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Serve on every interface (on --listen's port) instead of loopback only.
+    #[arg(long, env = "HAUL_RPC_LISTEN_ALL")]
+    rpc_listen_all: bool,
+    /// The token clients must send; default: generated at first start and
+    /// stored in the state directory.
+    #[arg(long, env = "HAUL_RPC_SECRET", hide_env_values = true)]
+    rpc_secret: Option<String>,
+    /// Download root: every download is saved inside it. [default: the XDG download directory]
+    #[arg(long, env = "HAUL_DIR")]
+    dir: Option<PathBuf>,
+    /// Where the database and the token live. [default: $XDG_STATE_HOME/haul]
+    #[arg(long, env = "HAUL_STATE_DIR")]
+    state_dir: Option<PathBuf>,
+    /// How many downloads may be active at once.
+    #[arg(long, env = "HAUL_MAX_CONCURRENT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    max_concurrent: u32,
+    /// An origin (scheme://host[:port]) whose pages may call the API; repeatable.
+    #[arg(
+        long = "allow-origin",
+        env = "HAUL_ALLOW_ORIGIN",
+        value_delimiter = ','
+    )]
+    allow_origins: Vec<String>,
+    /// Largest request in bytes (also bounds responses and WebSocket messages).
+    #[arg(long, env = "HAUL_MAX_REQUEST_SIZE", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u32).range(256 * 1024..))]
+    max_request_size: u32,
+    /// Most calls in one JSON-RPC batch.
+    #[arg(long, env = "HAUL_MAX_BATCH", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    max_batch: u32,
+    /// Most connections served at once.
+    #[arg(long, env = "HAUL_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Messages buffered per connection before the daemon waits for the client.
+    #[arg(long, env = "HAUL_CONNECTION_BUFFER", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    connection_buffer: u32,
+    /// The most downloads kept, finished ones included; remove some to add more.
+    #[arg(long, env = "HAUL_MAX_DOWNLOADS", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_downloads: u64,
+    /// Tries per range before transient failures fail a download.
+    #[arg(long, env = "HAUL_MAX_TRIES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    max_tries: u32,
+    /// Wait before the first retry; it doubles, with jitter, for each further one.
+    #[arg(long, env = "HAUL_RETRY_WAIT", default_value = "500ms", value_parser = humantime::parse_duration)]
+    retry_wait: Duration,
+    /// A connection that receives nothing for this long is retried.
+    #[arg(long, env = "HAUL_STALL_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    stall_timeout: Duration,
+}
+
+pub async fn run(args: DaemonArgs) -> Result<()> {
+    let state_dir = match args.state_dir {
+        Some(dir) => dir,
+        None => paths::default_state_dir()?,
+    };
+    let download_root = match args.dir {
+        Some(dir) => dir,
+        None => paths::default_download_dir()?,
+    };
+    let (token, source) = Token::load_or_generate(args.rpc_secret.as_deref(), &state_dir)?;
+    match source {
+        TokenSource::Given => tracing::info!("rpc secret: given by --rpc-secret / HAUL_RPC_SECRET"),
+        TokenSource::Stored(path) => {
+            tracing::info!(path = %path.display(), "rpc secret: read from the state directory")
+        }
+        TokenSource::Generated(path) => {
+            tracing::info!(path = %path.display(), "rpc secret: generated (mode 0600)")
+        }
+    }
+
+    let mut config = EngineConfig::new(&download_root, Some(state_dir.clone()));
+    config.max_concurrent = args.max_concurrent as usize;
+    config.max_tries = args.max_tries;
+    config.max_downloads = args.max_downloads;
+    config.retry_base_delay = args.retry_wait;
+    config.stall_timeout = args.stall_timeout;
+    let engine = Engine::open(config).await.with_context(|| {
+        format!(
+            "cannot start the engine (state directory {})",
+            state_dir.display()
+        )
+    })?;
+
+    let listen = if args.rpc_listen_all {
+        SocketAddr::from((Ipv4Addr::UNSPECIFIED, args.listen.port()))
+    } else {
+        args.listen
+    };
+    let listener = TcpListener::bind(listen).await.with_context(|| {
+        format!("cannot listen on {listen}\nhint: is another daemon running? pick another address with --listen")
+    })?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+
+    let push = Push::new(&PushConfig::default());
+    let pump = tokio::spawn(haul::rpc::events::pump(engine.subscribe(), push.clone()));
+    let methods = Handlers::new(engine.clone()).into_rpc().into();
+    let serve_config = ServeConfig {
+        allowed_origins: args.allow_origins,
+        max_message_size: args.max_request_size,
+        max_batch: args.max_batch,
+        max_connections: args.max_connections,
+        connection_buffer: args.connection_buffer,
+        ..ServeConfig::default()
+    };
+
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    tracing::info!(root = %engine.download_root().display(), state = %state_dir.display(), "downloads go to the download root");
+    // One plain line on stdout, for people and for scripts that start the daemon on port 0.
+    println!("haul daemon listening on http://{local}/jsonrpc (WebSocket ws://{local}/jsonrpc/ws)");
+    server::serve(listener, serve_config, token, methods, push, shutdown)
+        .await
+        .context("the RPC server failed")?;
+
+    tracing::info!("stopping: checkpointing unfinished downloads so they resume at the next start");
+    engine.shutdown().await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), pump).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn stop_on_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop the daemon with SIGKILL");
+        return;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => tracing::info!("SIGINT received"),
+        _ = terminate.recv() => tracing::info!("SIGTERM received"),
+    }
+    shutdown.cancel();
+}

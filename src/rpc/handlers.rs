@@ -1,0 +1,284 @@
+//! The `DaemonApi` methods over the engine: each one engine call plus the
+//! mapping of its values and errors to the contract's types and codes.
+
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use jsonrpsee::core::{async_trait, RpcResult};
+use jsonrpsee::types::ErrorObjectOwned;
+use serde_json::value::RawValue;
+
+use crate::api::{self, errors, DaemonApiServer, ErrorCode};
+use crate::engine::{self, AddRequest, Engine, EngineError, Gid, Overwrite, State};
+
+/// The daemon's implementation of the API.
+pub struct Handlers {
+    engine: Engine,
+}
+
+impl Handlers {
+    pub fn new(engine: Engine) -> Handlers {
+        Handlers { engine }
+    }
+}
+
+#[async_trait]
+impl DaemonApiServer for Handlers {
+    async fn download_add(
+        &self,
+        url: String,
+        file_name: Option<String>,
+        dir: Option<String>,
+        connections: Option<u32>,
+        headers: Option<api::Headers>,
+        checksum: Option<String>,
+        speed_limit: Option<u64>,
+        paused: Option<bool>,
+        overwrite: Option<api::OverwritePolicy>,
+    ) -> RpcResult<api::AddResult> {
+        let checksum = match checksum {
+            Some(text) => Some(
+                engine::Checksum::from_str(&text)
+                    .map_err(|e| errors::invalid_params(Some("checksum".into()), e.to_string()))?,
+            ),
+            None => None,
+        };
+        let request = AddRequest {
+            url,
+            file_name,
+            dir,
+            // The params check bounds it to 1..=64.
+            connections: connections.map(|c| u16::try_from(c).unwrap_or(u16::MAX)),
+            headers: headers.unwrap_or_default(),
+            checksum,
+            speed_limit,
+            paused: paused.unwrap_or(false),
+            overwrite: match overwrite.unwrap_or(api::OverwritePolicy::Rename) {
+                api::OverwritePolicy::Rename => Overwrite::Rename,
+                api::OverwritePolicy::Overwrite => Overwrite::Overwrite,
+                api::OverwritePolicy::Fail => Overwrite::Fail,
+            },
+        };
+        let gid = self.engine.add(request).map_err(api_error)?;
+        Ok(api::AddResult {
+            gid: gid.to_string(),
+        })
+    }
+
+    async fn download_pause(&self, gid: String) -> RpcResult<api::DownloadStatus> {
+        let gid = parse_gid(&gid)?;
+        self.engine.pause(gid).await.map_err(api_error)?;
+        self.status_of(gid)
+    }
+
+    async fn download_resume(&self, gid: String) -> RpcResult<api::DownloadStatus> {
+        let gid = parse_gid(&gid)?;
+        self.engine.resume(gid).map_err(api_error)?;
+        self.status_of(gid)
+    }
+
+    async fn download_remove(
+        &self,
+        gid: String,
+        delete_files: Option<bool>,
+    ) -> RpcResult<api::RemoveResult> {
+        let parsed = parse_gid(&gid)?;
+        self.engine
+            .remove(parsed, delete_files.unwrap_or(false))
+            .await
+            .map_err(api_error)?;
+        Ok(api::RemoveResult { gid })
+    }
+
+    async fn download_status(&self, gid: String) -> RpcResult<api::DownloadStatus> {
+        self.status_of(parse_gid(&gid)?)
+    }
+
+    async fn download_list(
+        &self,
+        states: Option<Vec<api::DownloadState>>,
+        offset: Option<u64>,
+        limit: Option<u32>,
+    ) -> RpcResult<api::DownloadList> {
+        let states: Vec<State> = states
+            .unwrap_or_default()
+            .into_iter()
+            .map(engine_state)
+            .collect();
+        let offset = usize::try_from(offset.unwrap_or(0)).unwrap_or(usize::MAX);
+        let limit = limit.unwrap_or(100) as usize;
+        let (page, total) = self.engine.list(&states, offset, limit);
+        Ok(api::DownloadList {
+            downloads: page.into_iter().map(api_status).collect(),
+            total: total as u64,
+        })
+    }
+
+    async fn download_set_speed_limit(
+        &self,
+        gid: String,
+        speed_limit: u64,
+    ) -> RpcResult<api::DownloadStatus> {
+        let gid = parse_gid(&gid)?;
+        self.engine
+            .set_speed_limit(gid, speed_limit)
+            .map_err(api_error)?;
+        self.status_of(gid)
+    }
+
+    async fn system_get_version(&self) -> RpcResult<api::VersionInfo> {
+        let mut features = Vec::new();
+        if cfg!(feature = "client") {
+            features.push("client".to_owned());
+        }
+        if cfg!(feature = "server") {
+            features.push("server".to_owned());
+        }
+        Ok(api::VersionInfo {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            commit: option_env!("HAUL_GIT_COMMIT").map(str::to_owned),
+            features,
+        })
+    }
+
+    async fn system_get_stats(&self) -> RpcResult<api::Stats> {
+        let s = self.engine.stats();
+        Ok(api::Stats {
+            active: s.active,
+            queued: s.queued,
+            paused: s.paused,
+            complete: s.complete,
+            error: s.error,
+            download_speed: s.download_speed,
+        })
+    }
+
+    async fn system_get_options(&self) -> RpcResult<api::Options> {
+        Ok(api_options(self.engine.options()))
+    }
+
+    async fn system_set_options(
+        &self,
+        max_concurrent: Option<u32>,
+        speed_limit: Option<u64>,
+    ) -> RpcResult<api::Options> {
+        if let Some(n) = max_concurrent {
+            self.engine.set_max_concurrent(n as usize);
+        }
+        if let Some(limit) = speed_limit {
+            self.engine.set_global_speed_limit(limit);
+        }
+        Ok(api_options(self.engine.options()))
+    }
+
+    async fn rpc_discover(&self) -> RpcResult<api::OpenrpcDocument> {
+        // Byte for byte as shipped, but for the file's final newline, which
+        // is not part of the JSON value.
+        RawValue::from_string(api::OPENRPC_JSON.trim_end().to_owned()).map_err(|e| {
+            tracing::error!(error = %e, "the shipped document is not JSON");
+            ErrorCode::InternalError.into_error_object()
+        })
+    }
+}
+
+impl Handlers {
+    fn status_of(&self, gid: Gid) -> RpcResult<api::DownloadStatus> {
+        self.engine.status(gid).map(api_status).map_err(api_error)
+    }
+}
+
+/// The params check has already matched the gid pattern.
+fn parse_gid(gid: &str) -> Result<Gid, ErrorObjectOwned> {
+    gid.parse().map_err(|e: engine::ParseGidError| {
+        errors::invalid_params(Some("gid".into()), e.to_string())
+    })
+}
+
+/// Each engine error is one of the contract's error codes, with its data.
+pub fn api_error(e: EngineError) -> ErrorObjectOwned {
+    match e {
+        EngineError::NotFound { gid } => errors::download_not_found(gid.to_string()),
+        EngineError::InvalidState { gid, state } => {
+            errors::invalid_state(gid.to_string(), api_state(state))
+        }
+        EngineError::InvalidUrl { url, reason } => errors::invalid_url(url, reason),
+        EngineError::InvalidParam { name, reason } => {
+            errors::invalid_params(Some(name.to_owned()), reason)
+        }
+        EngineError::OutsideRoot { path } => {
+            errors::outside_download_root(path.display().to_string())
+        }
+        EngineError::DestinationExists { path } => {
+            errors::destination_exists(path.display().to_string())
+        }
+        EngineError::LimitExceeded { limit, max } => errors::limit_exceeded(limit.to_owned(), max),
+        // The engine logged the details.
+        EngineError::Internal => ErrorCode::InternalError.into_error_object(),
+    }
+}
+
+pub fn api_status(s: engine::Status) -> api::DownloadStatus {
+    api::DownloadStatus {
+        gid: s.gid.to_string(),
+        url: s.url,
+        state: api_state(s.state),
+        file_name: s.file_name,
+        path: s.path.map(|p| p.display().to_string()),
+        total_length: s.total_length,
+        completed_length: s.completed_length,
+        download_speed: s.download_speed,
+        eta: s.eta,
+        connections: s.connections,
+        speed_limit: s.speed_limit,
+        error: s.error.map(|f| api::Failure {
+            code: api_failure_code(f.code),
+            message: f.message,
+        }),
+        created_at: rfc3339(s.created_at),
+        completed_at: s.completed_at.map(rfc3339),
+    }
+}
+
+fn api_options(o: engine::Options) -> api::Options {
+    api::Options {
+        max_concurrent: u32::try_from(o.max_concurrent).unwrap_or(u32::MAX),
+        speed_limit: o.global_speed_limit,
+    }
+}
+
+pub fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+pub fn api_state(s: State) -> api::DownloadState {
+    match s {
+        State::Queued => api::DownloadState::Queued,
+        State::Active => api::DownloadState::Active,
+        State::Paused => api::DownloadState::Paused,
+        State::Complete => api::DownloadState::Complete,
+        State::Error => api::DownloadState::Error,
+    }
+}
+
+fn engine_state(s: api::DownloadState) -> State {
+    match s {
+        api::DownloadState::Queued => State::Queued,
+        api::DownloadState::Active => State::Active,
+        api::DownloadState::Paused => State::Paused,
+        api::DownloadState::Complete => State::Complete,
+        api::DownloadState::Error => State::Error,
+    }
+}
+
+pub fn api_failure_code(c: engine::FailureCode) -> api::FailureCode {
+    use engine::FailureCode as F;
+    match c {
+        F::Network => api::FailureCode::Network,
+        F::HttpStatus => api::FailureCode::HttpStatus,
+        F::InvalidResponse => api::FailureCode::InvalidResponse,
+        F::ChecksumMismatch => api::FailureCode::ChecksumMismatch,
+        F::DestinationExists => api::FailureCode::DestinationExists,
+        F::DiskFull => api::FailureCode::DiskFull,
+        F::Io => api::FailureCode::Io,
+    }
+}

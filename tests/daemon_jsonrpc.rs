@@ -1,0 +1,175 @@
+//! JSON-RPC's edge cases, over HTTP and WebSocket: malformed input gets the
+//! spec's error object and changes nothing.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::daemon::Daemon;
+
+/// POSTs a raw body and returns the status and the parsed response.
+async fn post(daemon: &Daemon, body: &str) -> (u16, Value) {
+    let (status, text) = daemon.post(body).await;
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    (status, value)
+}
+
+#[tokio::test]
+async fn malformed_requests_get_the_specs_error_objects() {
+    let daemon = Daemon::start().await;
+    let cases = [
+        ("parse_error", r#"{"jsonrpc":"2.0","id":1,"method":"#),
+        ("not_a_request_object", r#"{"jsonrpc":"2.0","id":1}"#),
+        (
+            "wrong_jsonrpc_version",
+            r#"{"jsonrpc":"1.0","id":1,"method":"system.getStats"}"#,
+        ),
+        ("empty_batch", "[]"),
+        (
+            "unknown_method",
+            r#"{"jsonrpc":"2.0","id":"a","method":"aria2.addUri","params":{}}"#,
+        ),
+        (
+            "wrong_param_type",
+            r#"{"jsonrpc":"2.0","id":1,"method":"download.status","params":{"gid":7}}"#,
+        ),
+        (
+            "positional_params",
+            r#"{"jsonrpc":"2.0","id":1,"method":"download.status","params":["0123456789abcdef"]}"#,
+        ),
+        (
+            "params_not_a_container",
+            r#"{"jsonrpc":"2.0","id":1,"method":"download.status","params":"0123456789abcdef"}"#,
+        ),
+    ];
+    for (name, body) in cases {
+        let (status, response) = post(&daemon, body).await;
+        insta::assert_json_snapshot!(name, json!({"status": status, "response": response}));
+    }
+}
+
+#[tokio::test]
+async fn a_mixed_batch_answers_each_call_and_no_notification() {
+    let daemon = Daemon::start().await;
+    let batch = r#"[
+        {"jsonrpc":"2.0","id":1,"method":"system.getStats"},
+        {"jsonrpc":"2.0","id":2,"method":"download.status","params":{"gid":"0123456789abcdef"}},
+        {"jsonrpc":"2.0","id":3,"method":"download.add","params":{"url":"https://e.com/x","bogus":1}},
+        {"jsonrpc":"2.0","method":"download.add","params":{"url":"http://127.0.0.1:9/from-a-notification","paused":true}},
+        {"jsonrpc":"2.0","id":4,"method":"no.such"},
+        42
+    ]"#;
+    let (status, response) = post(&daemon, batch).await;
+    assert_eq!(status, 200);
+    insta::assert_json_snapshot!("mixed_batch", response);
+    // The notification ran, though nobody got an answer for it.
+    let list = daemon.result("download.list", json!({})).await;
+    assert_eq!(
+        list["downloads"][0]["url"],
+        "http://127.0.0.1:9/from-a-notification"
+    );
+}
+
+#[tokio::test]
+async fn a_client_notification_runs_and_gets_no_response() {
+    let daemon = Daemon::start().await;
+    let (status, text) = daemon
+        .post(r#"{"jsonrpc":"2.0","method":"download.add","params":{"url":"http://127.0.0.1:9/n","paused":true}}"#)
+        .await;
+    assert_eq!(
+        (status, text.as_str()),
+        (204, ""),
+        "no body for a notification"
+    );
+    assert_eq!(daemon.result("download.list", json!({})).await["total"], 1);
+    let (_, text) = daemon
+        .post(r#"{"jsonrpc":"2.0","method":"download.add","params":{"url":7}}"#)
+        .await;
+    assert_eq!(
+        text, "",
+        "an invalid notification is dropped silently, as the spec says"
+    );
+    assert_eq!(daemon.result("download.list", json!({})).await["total"], 1);
+}
+
+#[tokio::test]
+async fn batches_and_bodies_are_bounded() {
+    let daemon = Daemon::start_with(&["--max-batch", "3", "--max-request-size", "262144"]).await;
+    let call = r#"{"jsonrpc":"2.0","id":1,"method":"system.getStats"}"#;
+    let (status, response) = post(&daemon, &format!("[{call},{call},{call},{call}]")).await;
+    insta::assert_json_snapshot!(
+        "batch_too_large",
+        json!({"status": status, "response": response})
+    );
+    let (status, response) = post(&daemon, &format!("[{call},{call},{call}]")).await;
+    assert_eq!((status, response.as_array().map(Vec::len)), (200, Some(3)));
+
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"download.add","params":{{"url":"https://e.com/{}"}}}}"#,
+        "a".repeat(300_000)
+    );
+    let (status, response) = post(&daemon, &huge).await;
+    insta::assert_json_snapshot!(
+        "oversized_body",
+        json!({"status": status, "response": response})
+    );
+    assert_eq!(
+        daemon.result("download.list", json!({})).await["total"],
+        0,
+        "nothing was added"
+    );
+}
+
+#[tokio::test]
+async fn the_websocket_transport_serves_the_same_edge_cases() {
+    let daemon = Daemon::start().await;
+    let mut ws = daemon.ws().await;
+    ws.send(r#"{"jsonrpc":"2.0","id":1,"method":"#).await;
+    let parse_error: Value =
+        serde_json::from_str(&ws.next_text(Duration::from_secs(5)).await.unwrap()).unwrap();
+    assert_eq!(
+        parse_error,
+        json!({"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null})
+    );
+    let unknown = ws
+        .call(
+            r#"{"jsonrpc":"2.0","id":2,"method":"haul.internal.attach"}"#,
+            &mut Vec::new(),
+        )
+        .await;
+    assert_eq!(
+        unknown,
+        json!({"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":2})
+    );
+    let invalid = ws
+        .call(
+            r#"{"jsonrpc":"2.0","id":3,"method":"download.list","params":{"limit":0}}"#,
+            &mut Vec::new(),
+        )
+        .await;
+    assert_eq!(
+        invalid["error"]["data"],
+        json!({"param": "limit", "reason": "0 is less than the minimum of 1"})
+    );
+    ws.send(r#"[{"jsonrpc":"2.0","id":4,"method":"system.getStats"},{"jsonrpc":"2.0","id":5,"method":"nope"}]"#).await;
+    let batch: Value =
+        serde_json::from_str(&ws.next_text(Duration::from_secs(5)).await.unwrap()).unwrap();
+    assert_eq!(batch.as_array().map(Vec::len), Some(2), "{batch}");
+}
+
+#[tokio::test]
+async fn other_paths_and_methods_are_not_found_or_not_allowed() {
+    let daemon = Daemon::start().await;
+    assert_eq!(daemon.get("/", &[]).await, (404, "not found\n".to_owned()));
+    assert_eq!(
+        daemon.get("/jsonrpc", &[]).await,
+        (405, "use POST for JSON-RPC over HTTP\n".to_owned())
+    );
+    assert_eq!(daemon.get("/jsonrpc/ws", &[]).await.0, 426);
+    assert_eq!(daemon.get("/healthz", &[]).await, (200, "ok\n".to_owned()));
+}
