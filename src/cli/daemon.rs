@@ -58,6 +58,9 @@ pub struct DaemonArgs {
     /// Messages buffered per connection before the daemon waits for the client.
     #[arg(long, env = "HAUL_CONNECTION_BUFFER", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     connection_buffer: u32,
+    /// A WebSocket client whose buffer stays full this long is disconnected.
+    #[arg(long, env = "HAUL_SLOW_CLIENT_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    slow_client_timeout: Duration,
     /// The most downloads kept, finished ones included; remove some to add more.
     #[arg(long, env = "HAUL_MAX_DOWNLOADS", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_downloads: u64,
@@ -117,7 +120,10 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         .local_addr()
         .context("cannot read the bound address")?;
 
-    let push = Push::new(&PushConfig::default());
+    let push = Push::new(&PushConfig {
+        send_timeout: args.slow_client_timeout,
+        ..PushConfig::default()
+    });
     let pump = tokio::spawn(haul::rpc::events::pump(engine.subscribe(), push.clone()));
     let methods = Handlers::new(engine.clone()).into_rpc().into();
     let serve_config = ServeConfig {
