@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 use haul::api::DaemonApiServer;
@@ -136,7 +137,24 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     };
 
     let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
+    // Installed before the daemon says it is ready, so an early SIGTERM is
+    // a clean stop too.
+    let (interrupt, terminate) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    );
+    let (mut interrupt, mut terminate) = (
+        interrupt.context("cannot handle SIGINT")?,
+        terminate.context("cannot handle SIGTERM")?,
+    );
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT received"),
+            _ = terminate.recv() => tracing::info!("SIGTERM received"),
+        }
+        stop.cancel();
+    });
     tracing::info!(root = %engine.download_root().display(), state = %state_dir.display(), "downloads go to the download root");
     // One plain line on stdout, for people and for scripts that start the daemon on port 0.
     println!("haul daemon listening on http://{local}/jsonrpc (WebSocket ws://{local}/jsonrpc/ws)");
@@ -149,20 +167,4 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(1), pump).await;
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn stop_on_signal(shutdown: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        tracing::error!("cannot install signal handlers; stop the daemon with SIGKILL");
-        return;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => tracing::info!("SIGINT received"),
-        _ = terminate.recv() => tracing::info!("SIGTERM received"),
-    }
-    shutdown.cancel();
 }

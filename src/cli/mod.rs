@@ -1,13 +1,19 @@
-//! The `haul` command line: one file per command.
+//! The `haul` command line: one file per concern.
 //!
 //! - `daemon`: the daemon itself; `paths`: where it keeps things.
+//! - `remote`: how client commands find the daemon, its token, and print.
+//! - `downloads`: add, ls, status, pause, resume, rm, version.
+//! - `watch`: live progress (`haul watch`, `haul add --wait`).
 
 mod daemon;
+mod downloads;
 mod paths;
+mod remote;
+mod watch;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// A download daemon with a typed JSON-RPC API.
 #[derive(Debug, Parser)]
@@ -21,20 +27,106 @@ struct Cli {
 enum Command {
     /// Run the daemon: JSON-RPC over HTTP and WebSocket on one port.
     Daemon(daemon::DaemonArgs),
+    /// Add downloads to the daemon.
+    Add {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: downloads::AddArgs,
+    },
+    /// List the daemon's downloads.
+    Ls {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: downloads::LsArgs,
+    },
+    /// Show one download.
+    Status {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: downloads::StatusArgs,
+    },
+    /// Pause downloads (they keep their bytes).
+    Pause {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: downloads::GidsArgs,
+    },
+    /// Resume paused or failed downloads.
+    Resume {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: downloads::GidsArgs,
+    },
+    /// Remove downloads (stopping them first).
+    Rm {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: downloads::RmArgs,
+    },
+    /// Show live progress of every download until interrupted.
+    Watch {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: watch::WatchArgs,
+    },
+    /// Show the client's and the daemon's versions.
+    Version {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+    },
+    /// Print a shell completion script (e.g. `haul completions bash > /etc/bash_completion.d/haul`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(match cli.command {
         Command::Daemon(_) => "info",
+        _ => "warn",
     });
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(anyhow::Error::new(e).context("cannot start the async runtime")),
     };
     let result = runtime.block_on(async {
+        use downloads::Change;
         match cli.command {
             Command::Daemon(args) => daemon::run(args).await,
+            Command::Add { remote, args } => downloads::add(&remote, args).await,
+            Command::Ls { remote, args } => downloads::ls(&remote, args).await,
+            Command::Status { remote, args } => downloads::status(&remote, args).await,
+            Command::Pause { remote, args } => {
+                downloads::change(&remote, args.gids, Change::Pause).await
+            }
+            Command::Resume { remote, args } => {
+                downloads::change(&remote, args.gids, Change::Resume).await
+            }
+            Command::Rm { remote, args } => {
+                downloads::change(
+                    &remote,
+                    args.gids,
+                    Change::Remove {
+                        delete_files: args.delete_files,
+                    },
+                )
+                .await
+            }
+            Command::Watch { remote, args } => watch::watch(&remote, args).await,
+            Command::Version { remote } => downloads::version(&remote).await,
+            Command::Completions { shell } => {
+                clap_complete::generate(shell, &mut Cli::command(), "haul", &mut std::io::stdout());
+                Ok(())
+            }
         }
     });
     match result {
@@ -43,7 +135,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Prints the error with its context chain, lowercase, as one line per cause.
+/// Prints the error with its context chain.
 fn fail(error: anyhow::Error) -> ExitCode {
     eprintln!("error: {error:#}");
     ExitCode::FAILURE
@@ -51,10 +143,10 @@ fn fail(error: anyhow::Error) -> ExitCode {
 
 /// Logs go to stderr; `HAUL_LOG` (a tracing filter) overrides the level.
 fn init_logging(default: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("HAUL_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!("{default},jsonrpsee=warn"))
     });
-    use std::io::IsTerminal;
     let ansi = std::io::stderr().is_terminal();
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -1,0 +1,152 @@
+//! What every client command shares: finding the daemon and its token,
+//! turning SDK errors into messages that say what to do, and output.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context, Result};
+use clap::Args;
+use serde::Serialize;
+
+use haul::rpc::auth::{read_secret, TokenError, TOKEN_FILE};
+use haul::{Client, ClientError};
+
+use super::paths;
+
+/// How client commands reach the daemon.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// The daemon's JSON-RPC URL.
+    #[arg(long, env = "HAUL_URL", default_value = concat!("http://", "127.0.0.1:6801", "/jsonrpc"), global = true)]
+    pub url: String,
+    /// The daemon's token. [default: read from the state directory]
+    #[arg(long, env = "HAUL_RPC_SECRET", hide_env_values = true, global = true)]
+    pub rpc_secret: Option<String>,
+    /// The daemon's state directory, where its token is. [default: $XDG_STATE_HOME/haul]
+    #[arg(long, env = "HAUL_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+    /// Print JSON (the API's own objects) instead of text for people.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl RemoteArgs {
+    pub async fn connect(&self) -> Result<Client> {
+        let token = match &self.rpc_secret {
+            Some(token) => token.clone(),
+            None => {
+                let dir = match &self.state_dir {
+                    Some(dir) => dir.clone(),
+                    None => paths::default_state_dir()?,
+                };
+                let path = dir.join(TOKEN_FILE);
+                match read_secret(&path) {
+                    Ok(token) => token,
+                    Err(TokenError::Read { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        return Err(self.without_token(&path).await);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        Client::connect(&self.url, &token)
+            .await
+            .map_err(|e| self.explain(e))
+    }
+
+    /// The error when there is no token file: that the daemon is not
+    /// running, if it is not; else where the token was looked for.
+    async fn without_token(&self, path: &std::path::Path) -> anyhow::Error {
+        let probe = match Client::connect(&self.url, "").await {
+            Ok(client) => client.system_get_version().await.err(),
+            Err(e) => Some(e),
+        };
+        match probe {
+            Some(e @ ClientError::Unreachable { .. }) => self.explain(e),
+            _ => anyhow!(
+                "no daemon token at {}\nhint: pass --rpc-secret, or the --state-dir of the daemon at {}",
+                path.display(),
+                self.address()
+            ),
+        }
+    }
+
+    /// Says what to do about an SDK error, naming the daemon's address.
+    pub fn explain(&self, error: ClientError) -> anyhow::Error {
+        match &error {
+            ClientError::Unreachable { .. } => {
+                anyhow!("daemon not running at {}: start it with `haul daemon`", self.address())
+            }
+            _ if error.code() == Some(haul::api::ErrorCode::Unauthorized) => anyhow!(
+                "the daemon at {} refused the token\nhint: pass the daemon's --rpc-secret, or the --state-dir it uses",
+                self.address()
+            ),
+            _ => anyhow::Error::new(error),
+        }
+    }
+
+    fn address(&self) -> String {
+        url::Url::parse(&self.url)
+            .ok()
+            .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+            .unwrap_or_else(|| self.url.clone())
+    }
+
+    /// Prints `value` as JSON when `--json` was given, else `text()`.
+    pub fn print<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) -> Result<()> {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).context("cannot print JSON")?
+            );
+        } else {
+            let text = text();
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `1.5 MiB`: sizes for people.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `1h02m`, `3m05s`, `42s`.
+pub fn duration(seconds: u64) -> String {
+    match seconds {
+        s if s >= 3600 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        s if s >= 60 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations_read_naturally() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(6_291_456_000), "5.9 GiB");
+        assert_eq!(duration(42), "42s");
+        assert_eq!(duration(185), "3m05s");
+        assert_eq!(duration(3720), "1h02m");
+    }
+}
