@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# RPC benchmarks, haul daemon vs aria2c side by side on loopback, printing
+# each figure and the haul/aria2 ratio. Not a test: numbers vary by machine.
+#
+#   bench/rpc-vs-aria2.sh            # DURATION=10s ADDS=10000 by default
+#
+# 1. system.getVersion vs aria2.getVersion: requests/s, HTTP keep-alive, 16 connections (wrk)
+# 2. download.list of 100 vs aria2.tellWaiting(0, 100): requests/s, same load
+# 3. adding ADDS downloads in JSON-RPC batches of 100: wall time
+# 4. daemon RSS holding ADDS queued (paused) downloads
+# 5. notification latency to 100 WebSocket clients: p50/p99 (haul only;
+#    aria2 pushes no progress notifications)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+ADDS=${ADDS:-10000}
+SECRET=bench-secret
+
+need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
+need aria2c aria2
+need wrk wrk
+cargo build --release --quiet --bin haul
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+target/release/haul daemon --listen 127.0.0.1:6901 --dir "$work/haul-dl" --state-dir "$work/haul-state" \
+  --rpc-secret "$SECRET" --max-downloads 1000000 --max-batch 1000 >"$work/haul.out" 2>"$work/haul.err" &
+pids+=($!); haul_pid=$!
+aria2c --enable-rpc --rpc-listen-port=6902 --rpc-secret="$SECRET" --dir="$work/aria2-dl" \
+  --max-concurrent-downloads=5 --rpc-max-request-size=16M --quiet >"$work/aria2.out" 2>&1 &
+pids+=($!); aria2_pid=$!
+HAUL=http://127.0.0.1:6901/jsonrpc
+ARIA2=http://127.0.0.1:6902/jsonrpc
+for i in $(seq 50); do
+  curl -sf -o /dev/null "http://127.0.0.1:6901/healthz" && curl -s -o /dev/null "$ARIA2" && break
+  sleep 0.1
+done
+
+cat >"$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = os.getenv("BODY")
+wrk.headers["Content-Type"] = "application/json"
+if os.getenv("AUTH") ~= "" then wrk.headers["Authorization"] = os.getenv("AUTH") end
+LUA
+# requests/s of POSTing BODY to URL
+rps() { BODY=$2 AUTH=${3:-} wrk -t2 -c16 -d"$DURATION" -s "$work/post.lua" "$1" | awk '/Requests\/sec/ {print $2}'; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+row() { printf '%-44s %14s %14s %8s\n' "$@"; }
+
+row "benchmark" "haul" "aria2" "ratio"
+h=$(rps "$HAUL" '{"jsonrpc":"2.0","id":1,"method":"system.getVersion"}' "Bearer $SECRET")
+a=$(rps "$ARIA2" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.getVersion\",\"params\":[\"token:$SECRET\"]}")
+row "getVersion req/s (16 conns, higher wins)" "$h" "$a" "$(ratio "$h" "$a")"
+
+# Adds ADDS paused downloads in batches of 100; prints seconds.
+add_all() {
+  python3 - "$1" "$2" "$ADDS" "$SECRET" <<'PY'
+import json, sys, time, urllib.request
+kind, url, total, secret = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+headers = {"content-type": "application/json"}
+if kind == "haul":
+    headers["authorization"] = f"Bearer {secret}"
+started = time.perf_counter()
+for start in range(0, total, 100):
+    batch = []
+    for i in range(start, min(start + 100, total)):
+        uri = f"http://127.0.0.1:9/file-{i}.bin"
+        if kind == "haul":
+            batch.append({"jsonrpc": "2.0", "id": i, "method": "download.add", "params": {"url": uri, "paused": True}})
+        else:
+            batch.append({"jsonrpc": "2.0", "id": i, "method": "aria2.addUri", "params": [f"token:{secret}", [uri], {"pause": "true"}]})
+    request = urllib.request.Request(url, json.dumps(batch).encode(), headers)
+    answers = json.load(urllib.request.urlopen(request))
+    failed = [a for a in answers if "error" in a]
+    if failed:
+        sys.exit(f"{kind}: {failed[0]}")
+print(f"{time.perf_counter() - started:.2f}")
+PY
+}
+h=$(add_all haul "$HAUL"); a=$(add_all aria2 "$ARIA2")
+row "add $ADDS in batches of 100, s (lower wins)" "$h" "$a" "$(ratio "$h" "$a")"
+
+rss() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+h=$(rss "$haul_pid"); a=$(rss "$aria2_pid")
+row "RSS with $ADDS queued, MB (lower wins)" "$h" "$a" "$(ratio "$h" "$a")"
+
+h=$(rps "$HAUL" '{"jsonrpc":"2.0","id":1,"method":"download.list","params":{"limit":100}}' "Bearer $SECRET")
+a=$(rps "$ARIA2" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.tellWaiting\",\"params\":[\"token:$SECRET\",0,100]}")
+row "list 100 req/s (16 conns, higher wins)" "$h" "$a" "$(ratio "$h" "$a")"
+
+cargo bench --quiet --bench ws_fanout -- "ws://127.0.0.1:6901/jsonrpc/ws" "$HAUL" "$SECRET" 2>/dev/null \
+  | while read -r a b c d e f; do row "$a $b $c $d (p50 / p99)" "$e / $f" "-" "-"; done
