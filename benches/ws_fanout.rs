@@ -19,16 +19,27 @@ const ROUNDS: usize = 200;
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let [ws_url, http_url, token] = args.as_slice() else {
         eprintln!("usage: ws_fanout WS_URL HTTP_URL TOKEN (bench/rpc-vs-aria2.sh starts a daemon and runs this)");
         return;
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, Instant)>();
     for _ in 0..CLIENTS {
-        let mut request = ws_url.as_str().into_client_request().expect("a WebSocket url");
-        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("a header"));
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the daemon accepts the WebSocket");
+        let mut request = ws_url
+            .as_str()
+            .into_client_request()
+            .expect("a WebSocket url");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("a header"),
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the daemon accepts the WebSocket");
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(frame) = socket.next().await {
@@ -43,7 +54,13 @@ async fn main() {
                 };
                 let message: Value = serde_json::from_str(&text).unwrap_or_default();
                 if message["method"] == "download.removed" {
-                    let _ = tx.send((message["params"]["gid"].as_str().unwrap_or_default().to_owned(), received));
+                    let _ = tx.send((
+                        message["params"]["gid"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                        received,
+                    ));
                 }
             }
         });
@@ -51,23 +68,34 @@ async fn main() {
     let http = reqwest::Client::new();
     let call = |method: &str, params: Value| {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        http.post(http_url).bearer_auth(token).header("content-type", "application/json").body(body.to_string()).send()
+        http.post(http_url)
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
     };
     let mut latencies = Vec::with_capacity(CLIENTS * ROUNDS);
     for round in 0..ROUNDS {
-        let added = call("download.add", json!({"url": format!("http://127.0.0.1:9/{round}"), "paused": true}))
-            .await
-            .expect("add")
-            .text()
-            .await
-            .expect("a body");
+        let added = call(
+            "download.add",
+            json!({"url": format!("http://127.0.0.1:9/{round}"), "paused": true}),
+        )
+        .await
+        .expect("add")
+        .text()
+        .await
+        .expect("a body");
         let added: Value = serde_json::from_str(&added).expect("JSON");
         let gid = added["result"]["gid"].as_str().expect("a gid").to_owned();
         let sent = Instant::now();
-        call("download.remove", json!({"gid": gid})).await.expect("remove");
+        call("download.remove", json!({"gid": gid}))
+            .await
+            .expect("remove");
         let mut received = 0;
         while received < CLIENTS {
-            let Ok(Some((event_gid, at))) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await else {
+            let Ok(Some((event_gid, at))) =
+                tokio::time::timeout(Duration::from_secs(10), rx.recv()).await
+            else {
                 panic!("round {round}: only {received} of {CLIENTS} clients were notified");
             };
             if event_gid == gid {
@@ -79,5 +107,9 @@ async fn main() {
     latencies.sort_unstable();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     let ms = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1000.0);
-    println!("notify {CLIENTS} WebSocket clients {} {}", ms(at(0.50)), ms(at(0.99)));
+    println!(
+        "notify {CLIENTS} WebSocket clients {} {}",
+        ms(at(0.50)),
+        ms(at(0.99))
+    );
 }

@@ -125,10 +125,8 @@ async fn ls_status_pause_resume_and_rm_manage_downloads() {
 
     let removed = haul(&daemon, &["rm", "--delete-files", &gid]).await;
     assert!(removed.status.success());
-    assert_eq!(
-        stdout(&haul(&daemon, &["ls", "--json"]).await).contains(&gid),
-        false
-    );
+    let listed = stdout(&haul(&daemon, &["ls", "--json"]).await);
+    assert!(!listed.contains(&gid), "{listed}");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! `haul daemon`: the engine behind the JSON-RPC port, until SIGINT/SIGTERM.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -47,7 +47,10 @@ pub struct DaemonArgs {
         value_delimiter = ','
     )]
     allow_origins: Vec<String>,
-    /// Largest request in bytes (also bounds responses and WebSocket messages).
+    /// Largest response in bytes (a WebSocket message is bounded by it too).
+    #[arg(long, env = "HAUL_MAX_RESPONSE_SIZE", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u32).range(256 * 1024..))]
+    max_response_size: u32,
+    /// Largest request in bytes: an HTTP body, or one WebSocket call's params.
     #[arg(long, env = "HAUL_MAX_REQUEST_SIZE", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u32).range(256 * 1024..))]
     max_request_size: u32,
     /// Most calls in one JSON-RPC batch.
@@ -109,12 +112,32 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         )
     })?;
 
-    let listen = if args.rpc_listen_all {
-        SocketAddr::from((Ipv4Addr::UNSPECIFIED, args.listen.port()))
+    if !args.listen.ip().is_loopback() && !args.rpc_listen_all {
+        anyhow::bail!(
+            "--listen {} is not a loopback address\nhint: serving beyond this machine needs --rpc-listen-all too",
+            args.listen
+        );
+    }
+    // Every interface: IPv6 and (dual-stack) IPv4, or IPv4 alone where
+    // the machine has no IPv6.
+    let candidates = if args.rpc_listen_all {
+        let port = args.listen.port();
+        vec![
+            SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)),
+            SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)),
+        ]
     } else {
-        args.listen
+        vec![args.listen]
     };
-    let listener = TcpListener::bind(listen).await.with_context(|| {
+    let mut bound = Err(std::io::Error::other("no address to listen on"));
+    for address in &candidates {
+        bound = TcpListener::bind(address).await;
+        if bound.is_ok() {
+            break;
+        }
+    }
+    let listen = candidates[candidates.len() - 1];
+    let listener = bound.with_context(|| {
         format!("cannot listen on {listen}\nhint: is another daemon running? pick another address with --listen")
     })?;
     let local = listener
@@ -129,7 +152,8 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     let methods = Handlers::new(engine.clone()).into_rpc().into();
     let serve_config = ServeConfig {
         allowed_origins: args.allow_origins,
-        max_message_size: args.max_request_size,
+        max_request_size: args.max_request_size,
+        max_response_size: args.max_response_size,
         max_batch: args.max_batch,
         max_connections: args.max_connections,
         connection_buffer: args.connection_buffer,
@@ -154,6 +178,13 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
             _ = terminate.recv() => tracing::info!("SIGTERM received"),
         }
         stop.cancel();
+        // A second signal while stopping means "now".
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::warn!("second signal: exiting without waiting for the checkpoint");
+        std::process::exit(130);
     });
     tracing::info!(root = %engine.download_root().display(), state = %state_dir.display(), "downloads go to the download root");
     // One plain line on stdout, for people and for scripts that start the daemon on port 0.

@@ -246,11 +246,11 @@ pub async fn change(remote: &RemoteArgs, gids: Vec<String>, change: Change) -> R
             Change::Pause => client
                 .download_pause(&DownloadPauseParams::new(gid.clone()))
                 .await
-                .map(|s| serde_json::to_value(s)),
+                .map(serde_json::to_value),
             Change::Resume => client
                 .download_resume(&DownloadResumeParams::new(gid.clone()))
                 .await
-                .map(|s| serde_json::to_value(s)),
+                .map(serde_json::to_value),
             Change::Remove { delete_files } => {
                 let params = DownloadRemoveParams {
                     gid: gid.clone(),
@@ -259,7 +259,7 @@ pub async fn change(remote: &RemoteArgs, gids: Vec<String>, change: Change) -> R
                 client
                     .download_remove(&params)
                     .await
-                    .map(|r| serde_json::to_value(r))
+                    .map(serde_json::to_value)
             }
         };
         match outcome {
@@ -353,8 +353,9 @@ fn parse_headers(headers: &[String]) -> Result<BTreeMap<String, String>> {
 }
 
 /// `500K`, `2M`, `1G` or plain bytes per second.
-pub fn parse_rate(text: &str) -> Result<u64, String> {
-    let (digits, multiplier) = match text.trim().char_indices().last() {
+pub fn parse_rate(given: &str) -> Result<u64, String> {
+    let text = given.trim();
+    let (digits, multiplier) = match text.char_indices().last() {
         Some((i, 'k' | 'K')) => (&text[..i], 1 << 10),
         Some((i, 'm' | 'M')) => (&text[..i], 1 << 20),
         Some((i, 'g' | 'G')) => (&text[..i], 1 << 30),

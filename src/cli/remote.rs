@@ -75,9 +75,10 @@ impl RemoteArgs {
     /// Says what to do about an SDK error, naming the daemon's address.
     pub fn explain(&self, error: ClientError) -> anyhow::Error {
         match &error {
-            ClientError::Unreachable { .. } => {
-                anyhow!("daemon not running at {}: start it with `haul daemon`", self.address())
-            }
+            ClientError::Unreachable { source, .. } if refused(source.as_ref()) => anyhow!(
+                "daemon not running at {}: start it with `haul daemon`",
+                self.address()
+            ),
             _ if error.code() == Some(haul::api::ErrorCode::Unauthorized) => anyhow!(
                 "the daemon at {} refused the token\nhint: pass the daemon's --rpc-secret, or the --state-dir it uses",
                 self.address()
@@ -108,6 +109,21 @@ impl RemoteArgs {
         }
         Ok(())
     }
+}
+
+/// Whether a connection was refused somewhere down the error chain: nothing
+/// listens at the address.
+fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// `1.5 MiB`: sizes for people.

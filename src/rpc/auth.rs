@@ -49,6 +49,8 @@ pub enum TokenError {
     Write { path: PathBuf, source: io::Error },
     #[error("the rpc secret {} is readable by other users (mode {mode:o})\nhint: chmod 600 {}", path.display(), path.display())]
     Exposed { path: PathBuf, mode: u32 },
+    #[error("the rpc secret file {} is empty\nhint: delete it and a new one is generated at the next start", path.display())]
+    Corrupt { path: PathBuf },
 }
 
 impl Token {
@@ -71,27 +73,38 @@ impl Token {
             return Ok((Token::new(secret)?, TokenSource::Given));
         }
         let path = state_dir.join(TOKEN_FILE);
-        match read_secret(&path) {
-            Ok(secret) => return Ok((Token::new(secret.trim())?, TokenSource::Stored(path))),
-            Err(TokenError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        let secret = hex::encode(rand::random::<[u8; 32]>());
         let write_error = |source| TokenError::Write {
             path: path.clone(),
             source,
         };
-        fs::create_dir_all(state_dir).map_err(write_error)?;
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(write_error)?;
-        file.write_all(format!("{secret}\n").as_bytes())
-            .map_err(write_error)?;
-        file.sync_all().map_err(write_error)?;
-        Ok((Token::new(&secret)?, TokenSource::Generated(path)))
+        create_private_dir(state_dir).map_err(write_error)?;
+        match read_secret(&path) {
+            Ok(secret) => return Ok((Token::stored(&secret, &path)?, TokenSource::Stored(path))),
+            Err(TokenError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        // Written whole to a private temporary file, then linked into place:
+        // a reader never sees a partial token, and of two daemons starting
+        // at once, one wins and the other reads its token.
+        let secret = hex::encode(rand::random::<[u8; 32]>());
+        let temporary = state_dir.join(format!(".{TOKEN_FILE}.{}", std::process::id()));
+        let written =
+            write_private(&temporary, &secret).and_then(|()| fs::hard_link(&temporary, &path));
+        let _ = fs::remove_file(&temporary);
+        match written {
+            Ok(()) => Ok((Token::new(&secret)?, TokenSource::Generated(path))),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let secret = read_secret(&path)?;
+                Ok((Token::stored(&secret, &path)?, TokenSource::Stored(path)))
+            }
+            Err(e) => Err(write_error(e)),
+        }
+    }
+
+    fn stored(secret: &str, path: &Path) -> Result<Token, TokenError> {
+        Token::new(secret).map_err(|_| TokenError::Corrupt {
+            path: path.to_owned(),
+        })
     }
 
     /// Whether `candidate` is the token, in constant time.
@@ -145,24 +158,58 @@ pub enum Verdict {
     Refused,
 }
 
+/// Creates `dir` (and its parents) with the last part private to the
+/// user: it holds the token and the database, whose requests may carry
+/// credentials in their headers.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if let Some(parent) = dir.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        result => result,
+    }
+}
+
+fn write_private(path: &Path, secret: &str) -> io::Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(format!("{secret}\n").as_bytes())?;
+    file.sync_all()
+}
+
 /// Reads the token a CLI or SDK user would use: the file the daemon wrote.
 pub fn read_secret(path: &Path) -> Result<String, TokenError> {
+    use std::io::Read;
     let read_error = |source| TokenError::Read {
         path: path.to_owned(),
         source,
     };
-    let meta = fs::metadata(path).map_err(read_error)?;
-    let mode = meta.permissions().mode() & 0o777;
+    // Checked on the open handle, so the file cannot change in between.
+    let mut file = fs::File::open(path).map_err(read_error)?;
+    let mode = file.metadata().map_err(read_error)?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(TokenError::Exposed {
             path: path.to_owned(),
             mode,
         });
     }
-    Ok(fs::read_to_string(path)
-        .map_err(read_error)?
-        .trim()
-        .to_owned())
+    let mut secret = String::new();
+    file.read_to_string(&mut secret).map_err(read_error)?;
+    Ok(secret.trim().to_owned())
+}
+
+/// Whether the upgrade request offers the [`PROTOCOL`] subprotocol.
+pub fn offers_protocol(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .flat_map(protocol_entries)
+        .any(|p| p == PROTOCOL)
 }
 
 fn bearer(value: &[u8]) -> Option<&[u8]> {
@@ -292,6 +339,24 @@ mod tests {
         let (token, source) = Token::load_or_generate(None, dir.path()).unwrap();
         assert_eq!(source, TokenSource::Stored(path));
         assert!(token.matches(secret.as_bytes()));
+    }
+
+    #[test]
+    fn the_state_directory_is_private_and_an_empty_token_file_says_how_to_recover() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("nested").join("state");
+        Token::load_or_generate(None, &state).unwrap();
+        assert_eq!(
+            fs::metadata(&state).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let path = state.join(TOKEN_FILE);
+        fs::write(&path, "\n").unwrap();
+        let error = Token::load_or_generate(None, &state)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("is empty\nhint: delete it"), "{error}");
     }
 
     #[test]

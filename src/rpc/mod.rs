@@ -1,7 +1,8 @@
 //! The daemon's RPC side: transport, auth, params checks, notifications, and
 //! the `DaemonApi` handlers over the engine.
 //!
-//! - `server`: the one port — routing, Host/Origin guards, auth, jsonrpsee.
+//! - `server`: the one port — routing, Host/Origin guards, auth, jsonrpsee;
+//!   `socket`: the TCP stream it can cut under a client that stopped reading.
 //! - `auth`: the token, its file, constant-time checks, failure backoff.
 //! - `params`: every call's params checked against `openrpc.json`.
 //! - `push`: notifications to every authenticated WebSocket.
@@ -14,3 +15,4 @@ pub mod handlers;
 pub mod params;
 pub mod push;
 pub mod server;
+pub mod socket;

@@ -22,17 +22,21 @@ use crate::api::{errors, OPENRPC_JSON};
 /// The compiled params schema of every method in the document.
 pub struct ParamsSchemas {
     methods: HashMap<String, MethodSchema>,
+    /// `--max-request-size`, for WebSocket calls (HTTP bodies are bounded
+    /// before they are read).
+    max_params_size: usize,
 }
 
 struct MethodSchema {
     validator: jsonschema::Validator,
-    required: Vec<String>,
+    /// Params that may be left out (and so may be given as null).
+    optional: Vec<String>,
     takes_params: bool,
 }
 
 impl ParamsSchemas {
     /// Compiles the schemas of the shipped document.
-    pub fn new() -> Arc<ParamsSchemas> {
+    pub fn new(max_params_size: usize) -> Arc<ParamsSchemas> {
         let doc: Value = serde_json::from_str(OPENRPC_JSON).expect("the shipped document is JSON");
         let mut methods = HashMap::new();
         for method in doc["methods"].as_array().into_iter().flatten() {
@@ -68,16 +72,24 @@ impl ParamsSchemas {
                 .build(&root)
                 .unwrap_or_else(|e| panic!("the params schema of {name} does not compile: {e}"));
             let takes_params = !params.is_empty();
+            let optional = properties
+                .keys()
+                .filter(|k| !required.contains(k))
+                .cloned()
+                .collect();
             methods.insert(
                 name,
                 MethodSchema {
                     validator,
-                    required,
+                    optional,
                     takes_params,
                 },
             );
         }
-        Arc::new(ParamsSchemas { methods })
+        Arc::new(ParamsSchemas {
+            methods,
+            max_params_size,
+        })
     }
 
     /// Whether the document defines `method` (as something a client calls).
@@ -90,6 +102,15 @@ impl ParamsSchemas {
         let Some(schema) = self.methods.get(method) else {
             return Err(JsonRpcCode::MethodNotFound.into());
         };
+        if params.map_or(0, str::len) > self.max_params_size {
+            let code = crate::api::ErrorCode::RequestTooLarge;
+            let limit = format!("Exceeded max limit of {}", self.max_params_size);
+            return Err(ErrorObjectOwned::owned(
+                code.code(),
+                code.message(),
+                Some(limit),
+            ));
+        }
         let mut value: Value = match params {
             None => Value::Object(Map::new()),
             Some(text) => serde_json::from_str(text)
@@ -108,9 +129,16 @@ impl ParamsSchemas {
             }
             // An optional param given as null counts as left out.
             Value::Object(fields) => {
-                fields.retain(|name, v| !v.is_null() || schema.required.contains(name))
+                fields.retain(|name, v| !v.is_null() || !schema.optional.contains(name))
             }
             _ => return Err(invalid(None, "params must be an object".to_owned())),
+        }
+        // The API has no fractional numbers; JSON Schema would take 8.0 as
+        // an integer, the handlers would not.
+        if let Some((path, number)) = fractional(&value, String::new()) {
+            let param = path.trim_start_matches('/').split('/').next();
+            let reason = format!("{number} is not an integer (at {path})");
+            return Err(invalid(param.map(str::to_owned), reason));
         }
         let first = schema
             .validator
@@ -118,6 +146,21 @@ impl ParamsSchemas {
             .next()
             .map(|e| describe(&e));
         first.map_or(Ok(()), Err)
+    }
+}
+
+/// The first number that is not a (64-bit) integer, with its JSON pointer.
+fn fractional(value: &Value, path: String) -> Option<(String, serde_json::Number)> {
+    match value {
+        Value::Number(n) if n.is_f64() => Some((path, n.clone())),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| fractional(v, format!("{path}/{i}"))),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(k, v)| fractional(v, format!("{path}/{k}"))),
+        _ => None,
     }
 }
 
@@ -233,6 +276,12 @@ where
         let inner = self.inner.clone();
         async move {
             let (response, _) = futures::join!(inner.batch(batch), run_all(&inner, notifications));
+            // A batch of notifications only is answered with nothing at all.
+            if response.is_notification() {
+                let mut extensions = response.extensions().clone();
+                extensions.insert(Unanswered);
+                return MethodResponse::notification().with_extensions(extensions);
+            }
             response
         }
     }
@@ -276,7 +325,7 @@ mod tests {
     use super::*;
 
     fn check(method: &str, params: &str) -> Result<(), String> {
-        let schemas = ParamsSchemas::new();
+        let schemas = ParamsSchemas::new(1 << 20);
         schemas
             .check(method, Some(params))
             .map_err(|e| serde_json::to_string(&e).unwrap())
@@ -329,6 +378,25 @@ mod tests {
         )
         .is_ok());
         assert!(check("download.status", r#"{"gid":null}"#).is_err());
+    }
+
+    #[test]
+    fn unknown_params_are_refused_even_as_null_and_fractions_are_not_integers() {
+        let bogus = check(
+            "download.status",
+            r#"{"gid":"0123456789abcdef","bogus":null}"#,
+        );
+        assert!(bogus.unwrap_err().contains("unknown param `bogus`"));
+        let error = check(
+            "download.add",
+            r#"{"url":"https://e.com/x","connections":8.0}"#,
+        )
+        .unwrap_err();
+        let expected =
+            r#""param":"connections","reason":"8.0 is not an integer (at /connections)""#;
+        assert!(error.contains(expected), "{error}");
+        let huge = check("download.list", r#"{"offset":18446744073709551616}"#);
+        assert!(huge.unwrap_err().contains("is not an integer"));
     }
 
     #[test]

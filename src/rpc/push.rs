@@ -12,19 +12,20 @@
 //! Every notification is serialised once into a bounded broadcast ring that
 //! all connections read. A connection's forwarder drains what is ready and
 //! drops progress superseded by newer progress of the same download, so a
-//! slow reader gets the latest values, not a backlog. State changes are never
-//! dropped: a client that stops reading until the ring overtakes it, or whose
-//! buffer stays full for [`PushConfig::send_timeout`], is disconnected.
+//! slow reader gets the latest values, not a backlog (`seq` then skips the
+//! dropped progress). State changes are never dropped: a client whose
+//! buffer stays full for [`PushConfig::send_timeout`], or that falls more
+//! than the ring's capacity behind, is disconnected.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 use jsonrpsee::core::middleware::{Batch, Notification as RpcNotification, RpcServiceT};
-use jsonrpsee::server::{MethodCallback, MethodSink, Methods, ResponsePayload};
+use jsonrpsee::server::{MethodCallback, MethodSink, Methods, ResponsePayload, TrySendError};
 use jsonrpsee::types::{ErrorCode, Id, Request};
 use jsonrpsee::MethodResponse;
 use serde_json::value::RawValue;
@@ -66,6 +67,8 @@ struct Inner {
     /// The last `seq` given out; held while sending so ring order is seq order.
     seq: Mutex<u64>,
     send_timeout: Duration,
+    /// The most notifications one connection may be behind.
+    ring_capacity: usize,
 }
 
 #[derive(Clone)]
@@ -85,6 +88,7 @@ impl Push {
                 stream_id,
                 seq: Mutex::new(0),
                 send_timeout: config.send_timeout,
+                ring_capacity: config.ring_capacity.max(1),
             }),
         }
     }
@@ -158,44 +162,70 @@ impl Push {
         }
     }
 
+    /// Feeds one connection. Notifications wait in `pending` (coalesced)
+    /// while the connection's buffer is full; the ring is drained meanwhile,
+    /// so a client behind only on progress never falls off the ring.
     async fn forward(
         self,
-        sink: MethodSink,
+        mut sink: MethodSink,
         mut ring: broadcast::Receiver<Pushed>,
         disconnect: oneshot::Sender<()>,
     ) {
-        let mut batch = Vec::new();
+        let limit = self.inner.ring_capacity;
+        let mut pending: VecDeque<Pushed> = VecDeque::new();
+        // Since when the connection has taken nothing.
+        let mut stuck_since: Option<Instant> = None;
         loop {
-            match ring.recv().await {
-                Ok(pushed) => batch.push(pushed),
-                Err(broadcast::error::RecvError::Closed) => return,
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    return too_slow(disconnect, missed)
-                }
-            }
-            loop {
-                match ring.try_recv() {
-                    Ok(pushed) => batch.push(pushed),
-                    Err(broadcast::error::TryRecvError::Lagged(missed)) => {
-                        return too_slow(disconnect, missed)
-                    }
-                    Err(_) => break,
-                }
-            }
-            coalesce(&mut batch);
-            for pushed in batch.drain(..) {
-                let Ok(message) = RawValue::from_string(pushed.json.to_string()) else {
+            while let Some(next) = pending.front() {
+                let Ok(message) = RawValue::from_string(next.json.to_string()) else {
+                    pending.pop_front();
                     continue;
                 };
-                match sink.send_timeout(message, self.inner.send_timeout).await {
-                    Ok(()) => {}
-                    Err(jsonrpsee::server::SendTimeoutError::Timeout(_)) => {
-                        return too_slow(disconnect, 0)
+                match sink.try_send(message) {
+                    Ok(()) => {
+                        pending.pop_front();
+                        stuck_since = None;
                     }
-                    Err(jsonrpsee::server::SendTimeoutError::Closed(_)) => return,
+                    Err(TrySendError::Full(_)) => {
+                        stuck_since.get_or_insert_with(Instant::now);
+                        break;
+                    }
+                    Err(TrySendError::Closed(_)) => return,
                 }
             }
+            let deadline = stuck_since.map(|since| since + self.inner.send_timeout);
+            tokio::select! {
+                received = ring.recv() => {
+                    match received {
+                        Ok(pushed) => pending.push_back(pushed),
+                        Err(broadcast::error::RecvError::Closed) => return,
+                        Err(broadcast::error::RecvError::Lagged(missed)) => return too_slow(disconnect, missed),
+                    }
+                    while let Ok(pushed) = ring.try_recv() {
+                        pending.push_back(pushed);
+                    }
+                    coalesce(&mut pending);
+                    if pending.len() > limit {
+                        return too_slow(disconnect, pending.len() as u64);
+                    }
+                }
+                room = sink.has_capacity(), if !pending.is_empty() => {
+                    if room.is_err() {
+                        return;
+                    }
+                }
+                () = sink.closed(), if pending.is_empty() => return,
+                () = sleep_until(deadline), if deadline.is_some() => return too_slow(disconnect, pending.len() as u64),
+            }
         }
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -208,9 +238,9 @@ fn too_slow(disconnect: oneshot::Sender<()>, missed: u64) {
 }
 
 /// Drops progress that a later progress of the same download supersedes.
-fn coalesce(batch: &mut Vec<Pushed>) {
+fn coalesce(pending: &mut VecDeque<Pushed>) {
     let mut seen = HashSet::new();
-    let mut keep: Vec<bool> = batch
+    let mut keep: Vec<bool> = pending
         .iter()
         .rev()
         .map(|p| match &p.progress_of {
@@ -220,7 +250,7 @@ fn coalesce(batch: &mut Vec<Pushed>) {
         .collect();
     keep.reverse();
     let mut keep = keep.into_iter();
-    batch.retain(|_| keep.next().unwrap_or(true));
+    pending.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Marks the internal attach call and carries the sink back out of it.
@@ -329,14 +359,14 @@ mod tests {
 
     #[test]
     fn only_the_latest_progress_of_each_download_survives_and_order_is_kept() {
-        let mut batch = vec![
+        let mut batch = VecDeque::from([
             pushed(Some("a"), "a1"),
             pushed(None, "started b"),
             pushed(Some("b"), "b1"),
             pushed(Some("a"), "a2"),
             pushed(None, "complete b"),
             pushed(Some("a"), "a3"),
-        ];
+        ]);
         coalesce(&mut batch);
         let left: Vec<&str> = batch.iter().map(|p| &*p.json).collect();
         assert_eq!(left, ["started b", "b1", "complete b", "a3"]);

@@ -23,16 +23,17 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, StatusCode};
 use jsonrpsee::core::middleware::RpcServiceBuilder;
 use jsonrpsee::server::{
-    http, serve_with_graceful_shutdown, stop_channel, ws, BatchRequestConfig, ConnectionGuard,
-    ConnectionState, HttpBody, HttpRequest, HttpResponse, Methods, PingConfig, ServerConfig,
+    http, stop_channel, ws, BatchRequestConfig, ConnectionGuard, ConnectionState, HttpBody,
+    HttpRequest, HttpResponse, Methods, PingConfig, ServerConfig,
 };
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{Backoff, Token, Verdict, PROTOCOL};
+use super::auth::{offers_protocol, Backoff, Token, Verdict, PROTOCOL};
 use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
+use super::socket::{Killer, Socket};
 use crate::api::OPENRPC_JSON;
 
 /// The serving limits and guards; every field has a `haul daemon` flag.
@@ -41,7 +42,10 @@ pub struct ServeConfig {
     /// Origins (`scheme://host[:port]`) allowed besides the daemon's own.
     pub allowed_origins: Vec<String>,
     /// The largest request, and the largest WebSocket message either way.
-    pub max_message_size: u32,
+    pub max_request_size: u32,
+    /// The largest response, and the largest WebSocket message either way
+    /// (jsonrpsee bounds both with one setting).
+    pub max_response_size: u32,
     /// The most calls in one batch.
     pub max_batch: u32,
     /// The most connections served at once.
@@ -56,7 +60,8 @@ impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig {
             allowed_origins: Vec::new(),
-            max_message_size: 1024 * 1024,
+            max_request_size: 1024 * 1024,
+            max_response_size: 16 * 1024 * 1024,
             max_batch: 100,
             max_connections: 1024,
             connection_buffer: 256,
@@ -92,8 +97,8 @@ pub async fn serve(
     let loopback = listener.local_addr()?.ip().is_loopback();
     Push::register(&mut methods);
     let jsonrpsee = ServerConfig::builder()
-        .max_request_body_size(config.max_message_size)
-        .max_response_body_size(config.max_message_size)
+        .max_request_body_size(config.max_request_size)
+        .max_response_body_size(config.max_response_size.max(config.max_request_size))
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch))
         .set_message_buffer_capacity(config.connection_buffer)
         .max_connections(config.max_connections)
@@ -103,6 +108,7 @@ pub async fn serve(
                 .max_failures(2),
         )
         .build();
+    let schemas = ParamsSchemas::new(config.max_request_size as usize);
     let shared = Arc::new(Shared {
         guard: ConnectionGuard::new(config.max_connections as usize),
         config,
@@ -111,13 +117,15 @@ pub async fn serve(
         token,
         backoff: Backoff::new(),
         methods,
-        schemas: ParamsSchemas::new(),
+        schemas,
         push,
         next_id: AtomicU32::new(0),
     });
     let (stop_handle, server_handle) = stop_channel();
+    // Bounds every connection, authenticated or not, from accept on.
+    let open = Arc::new(Semaphore::new(shared.config.max_connections as usize));
     loop {
-        let (socket, remote) = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -129,19 +137,23 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
-        let _ = socket.set_nodelay(true);
-        let shared = shared.clone();
-        let stop = stop_handle.clone();
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "refused a connection: --max-connections reached");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (socket, killer) = Socket::new(stream);
+        let (shared, stop) = (shared.clone(), stop_handle.clone());
         let service = tower::service_fn(move |request: HttpRequest<Incoming>| {
-            let (shared, stop) = (shared.clone(), stop.clone());
-            async move { Ok::<_, Infallible>(route(shared, stop, remote.ip(), request).await) }
-                .boxed()
+            let (shared, stop, killer) = (shared.clone(), stop.clone(), killer.clone());
+            async move { Ok::<_, Infallible>(route(shared, stop, killer, remote.ip(), request).await) }.boxed()
         });
         let stopped = stop_handle.clone().shutdown();
         tokio::spawn(async move {
-            if let Err(e) = serve_with_graceful_shutdown(socket, service, stopped).await {
+            if let Err(e) = serve_connection(socket, service, stopped).await {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
             }
+            drop(permit);
         });
     }
     drop(stop_handle);
@@ -151,15 +163,95 @@ pub async fn serve(
     Ok(())
 }
 
+/// How long a client may take to send a request's headers (and how long an
+/// idle keep-alive connection is kept).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves one TCP connection (HTTP/1.1 or h2, with upgrades) until it ends,
+/// or until `stopped`, after which in-flight requests are finished first.
+async fn serve_connection<S>(
+    socket: Socket,
+    service: S,
+    stopped: impl std::future::Future<Output = ()>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    S: tower::Service<HttpRequest<Incoming>, Response = HttpResponse, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let service = hyper_util::service::TowerToHyperService::new(service);
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(socket), service);
+    tokio::pin!(connection, stopped);
+    tokio::select! {
+        result = connection.as_mut() => result,
+        () = stopped => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    }
+}
+
 async fn route(
     shared: Arc<Shared>,
     stop: jsonrpsee::server::StopHandle,
+    killer: Killer,
     remote: IpAddr,
     request: HttpRequest<Incoming>,
 ) -> HttpResponse {
     if let Some(refusal) = check_host_and_origin(&shared, &request) {
         return refusal;
     }
+    // Past the check, an Origin is one the daemon allows: let its pages
+    // read the answers (CORS), and answer their preflights without a token.
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let mut response = if request.method() == Method::OPTIONS {
+        preflight()
+    } else {
+        dispatch(shared, stop, killer, remote, request).await
+    };
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+/// The answer to a CORS preflight.
+fn preflight() -> HttpResponse {
+    let mut response = HttpResponse::new(HttpBody::empty());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("authorization, content-type"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
+}
+
+async fn dispatch(
+    shared: Arc<Shared>,
+    stop: jsonrpsee::server::StopHandle,
+    killer: Killer,
+    remote: IpAddr,
+    request: HttpRequest<Incoming>,
+) -> HttpResponse {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/openrpc.json") => {
@@ -174,7 +266,7 @@ async fn route(
             let Some(via_protocol) = authenticate(&shared, remote, &request, true).await else {
                 return unauthorized();
             };
-            websocket(shared, stop, request, via_protocol).await
+            websocket(shared, stop, killer, request, via_protocol).await
         }
         (_, "/jsonrpc/ws") => text(
             StatusCode::UPGRADE_REQUIRED,
@@ -188,7 +280,7 @@ async fn route(
                 return unauthorized();
             }
             let Some(conn) = connection(&shared, stop) else {
-                return too_many_connections();
+                return server_busy();
             };
             let middleware =
                 RpcServiceBuilder::new().layer(CheckParamsLayer(shared.schemas.clone()));
@@ -224,38 +316,47 @@ async fn route(
 async fn websocket(
     shared: Arc<Shared>,
     stop: jsonrpsee::server::StopHandle,
+    killer: Killer,
     request: HttpRequest<Incoming>,
     via_protocol: bool,
 ) -> HttpResponse {
+    // A browser fails a handshake whose answer names a protocol it did not
+    // offer, or names none when it offered some: echo ours when offered.
+    let offered = offers_protocol(request.headers());
+    if via_protocol && !offered {
+        let message = format!("offer the `{PROTOCOL}` subprotocol next to the token's\n");
+        return text(StatusCode::BAD_REQUEST, &message);
+    }
     let Some(conn) = connection(&shared, stop) else {
-        return too_many_connections();
+        return server_busy();
     };
     let (disconnect, disconnected) = oneshot::channel();
     let middleware = RpcServiceBuilder::new()
         .layer(CheckParamsLayer(shared.schemas.clone()))
         .layer(shared.push.layer(disconnect));
-    match ws::connect(
+    let connected = ws::connect(
         request,
         shared.jsonrpsee.clone(),
         shared.methods.clone(),
         conn,
         middleware,
     )
-    .await
-    {
+    .await;
+    match connected {
         Ok((mut response, connection)) => {
             tokio::spawn(async move {
                 tokio::select! {
                     () = connection => {}
-                    // Dropping the connection closes it: the client stopped reading.
-                    Ok(()) = disconnected => {}
+                    // The client stopped reading: cut the socket, which ends
+                    // every task still waiting on it and frees its buffers.
+                    Ok(()) = disconnected => killer.kill(),
                 }
             });
-            if via_protocol {
-                response.headers_mut().insert(
-                    header::SEC_WEBSOCKET_PROTOCOL,
-                    HeaderValue::from_static(PROTOCOL),
-                );
+            if offered {
+                let protocol = HeaderValue::from_static(PROTOCOL);
+                response
+                    .headers_mut()
+                    .insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
             }
             response
         }
@@ -322,9 +423,12 @@ fn check_host_and_origin(shared: &Shared, request: &HttpRequest<Incoming>) -> Op
     }
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
-        let same_origin = origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
+        // A page the daemon served itself. Only on loopback, where the Host
+        // check above makes `host` trustworthy (DNS rebinding).
+        let same_origin = shared.loopback
+            && origin
+                .split_once("://")
+                .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
         if !same_origin
             && !shared
                 .config
@@ -361,8 +465,21 @@ fn text(status: StatusCode, body: &str) -> HttpResponse {
     response
 }
 
-fn too_many_connections() -> HttpResponse {
-    text(StatusCode::SERVICE_UNAVAILABLE, "too many connections\n")
+/// 503 with the contract's ServerBusy error.
+fn server_busy() -> HttpResponse {
+    let code = crate::api::ErrorCode::ServerBusy;
+    let body = format!(
+        r#"{{"jsonrpc":"2.0","error":{{"code":{},"message":"{}","data":"too many connections"}},"id":null}}"#,
+        code.code(),
+        code.message()
+    );
+    let mut response = HttpResponse::new(HttpBody::from(body));
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 #[cfg(test)]
