@@ -288,3 +288,80 @@ async fn the_daemon_logs_where_the_token_is_but_never_the_token() {
     );
     assert!(!logs.contains(&token), "the token appears in the logs");
 }
+
+#[tokio::test]
+async fn pages_from_allowed_origins_get_cors_answers_and_preflights_need_no_token() {
+    let daemon = Daemon::start_with(&["--allow-origin", "http://localhost:3000"]).await;
+    let http = reqwest::Client::new();
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, daemon.url())
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let headers = preflight.headers();
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    assert_eq!(
+        headers["access-control-allow-headers"],
+        "authorization, content-type"
+    );
+    let call = http
+        .post(daemon.url())
+        .header("origin", "http://localhost:3000")
+        .header("authorization", format!("Bearer {}", daemon.token))
+        .header("content-type", "application/json")
+        .body(CALL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call.status(), 200);
+    assert_eq!(
+        call.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    let foreign = http
+        .request(reqwest::Method::OPTIONS, daemon.url())
+        .header("origin", FOREIGN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+}
+
+#[tokio::test]
+async fn the_subprotocol_is_echoed_when_offered_and_required_with_a_subprotocol_token() {
+    let daemon = Daemon::start().await;
+    let bearer = format!("Bearer {}", daemon.token);
+    let ws = daemon
+        .ws_with(&[
+            ("authorization", &bearer),
+            ("sec-websocket-protocol", "haul.jsonrpc"),
+        ])
+        .await;
+    assert_eq!(
+        ws.ok().and_then(|ws| ws.protocol).as_deref(),
+        Some("haul.jsonrpc")
+    );
+    let token_only = format!("haul.bearer.{}", daemon.token);
+    let refused = daemon
+        .ws_with(&[("sec-websocket-protocol", &token_only)])
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        refused,
+        (
+            400,
+            "offer the `haul.jsonrpc` subprotocol next to the token's\n".to_owned()
+        )
+    );
+}
