@@ -211,28 +211,26 @@ impl Engine {
     /// Pauses a queued or active download; returns once its progress is
     /// checkpointed and its connections are closed.
     pub async fn pause(&self, gid: Gid) -> Result<(), EngineError> {
-        let mut registry = self.shared.registry();
-        let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-        match entry.record.state {
-            State::Queued => {
-                entry.record.state = State::Paused;
-                let completed_length = entry.record.completed_length;
-                self.shared.save(&entry.record)?;
-                drop(registry);
-                self.shared.events.publish(EngineEvent::Paused {
-                    gid,
-                    completed_length,
-                });
-                Ok(())
+        let handle = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+            match entry.record.state {
+                State::Queued => {
+                    entry.record.state = State::Paused;
+                    self.shared.save(&entry.record)?;
+                    let completed_length = entry.record.completed_length;
+                    self.shared.events.publish(EngineEvent::Paused {
+                        gid,
+                        completed_length,
+                    });
+                    return Ok(());
+                }
+                State::Active => stop(entry, Stop::Pause),
+                state => return Err(EngineError::InvalidState { gid, state }),
             }
-            State::Active => {
-                let handle = stop(entry, Stop::Pause);
-                drop(registry);
-                wait(handle).await;
-                Ok(())
-            }
-            state => Err(EngineError::InvalidState { gid, state }),
-        }
+        };
+        wait(handle).await;
+        Ok(())
     }
 
     /// Queues a paused or failed download again; it keeps its bytes.
@@ -255,17 +253,18 @@ impl Engine {
     /// Forgets a download in any state, stopping it first; with
     /// `delete_files` also deletes its `.part` and, if complete, its file.
     pub async fn remove(&self, gid: Gid, delete_files: bool) -> Result<(), EngineError> {
-        let mut registry = self.shared.registry();
-        let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-        if entry.record.state == State::Active {
-            let handle = stop(entry, Stop::Remove { delete_files });
-            drop(registry);
-            wait(handle).await;
-            return Ok(());
-        }
-        self.shared.forget(&mut registry, gid, delete_files)?;
-        drop(registry);
-        self.shared.events.publish(EngineEvent::Removed { gid });
+        let handle = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+            if entry.record.state != State::Active {
+                self.shared.forget(&mut registry, gid, delete_files)?;
+                self.shared.events.publish(EngineEvent::Removed { gid });
+                return Ok(());
+            }
+            // The task's end applies the removal (see `Shared::finish`).
+            stop(entry, Stop::Remove { delete_files })
+        };
+        wait(handle).await;
         Ok(())
     }
 
@@ -536,7 +535,7 @@ impl Shared {
                 }
             }
             Outcome::Failed(failure) => {
-                tracing::warn!(%gid, "download failed: {failure}");
+                tracing::info!(%gid, "download failed: {failure}");
                 record.state = State::Error;
                 record.error = Some(failure.clone());
                 EngineEvent::Error {
