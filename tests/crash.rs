@@ -169,8 +169,9 @@ async fn a_killed_engine_resumes_every_download_intact() {
     let engine = Engine::open(config(root.path().to_owned(), state.path().to_owned()))
         .await
         .expect("reopen after the crash");
-    // One checkpoint interval (plus one progress tick) at the download's speed.
-    let budget = 2 * RATE * (CHECKPOINT + Duration::from_millis(100)).as_millis() as u64 / 1000;
+    // About one checkpoint interval at the download's speed: a second
+    // interval of slack absorbs a slow fdatasync on a loaded machine.
+    let budget = 2 * RATE * (2 * CHECKPOINT).as_millis() as u64 / 1000;
     for gid in &gids[..3] {
         let status = engine.status(*gid).unwrap();
         assert_eq!(status.state, State::Active, "active downloads resume");

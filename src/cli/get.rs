@@ -278,7 +278,7 @@ impl Item {
     fn complete(&self, path: &str, total: u64) {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let line = format!(
-            "{path}: {} in {secs:.1} s ({}/s)",
+            "{path}: {} in {secs:.2} s ({}/s)",
             HumanBytes(total),
             HumanBytes((total as f64 / secs) as u64)
         );
