@@ -1,6 +1,6 @@
 //! Code shared by the integration tests: a local HTTP server with faults,
 //! and small helpers around the engine.
-#![allow(dead_code)] // each test binary uses its own part of the support code
+#![allow(dead_code, unused_imports)] // each test binary uses its own part of the support code
 
 pub mod http_server;
 
