@@ -82,17 +82,28 @@ pub struct SegmentTable {
 }
 
 impl SegmentTable {
-    /// A fresh download: `connections` equal ranges, none under `min_split`.
+    /// A fresh download: up to `connections` ranges made of whole
+    /// `min_split` units (the last takes the odd bytes), none under
+    /// `min_split`. Whole units keep boundaries aligned for the disk and
+    /// range requests of sizes servers' send windows divide evenly.
     pub fn split(total: Option<u64>, ranges: bool, connections: u16, min_split: u64) -> Self {
+        let unit = min_split.max(1);
         let slots = match total {
             Some(total) if ranges => {
-                let pieces = (total / min_split.max(1)).clamp(1, u64::from(connections));
-                let size = total / pieces;
+                let units = total / unit;
+                let pieces = units.clamp(1, u64::from(connections));
+                let (base, extra) = (units / pieces, units % pieces);
+                let mut start = 0;
                 (0..pieces)
                     .map(|i| {
-                        let start = i * size;
-                        let end = if i + 1 == pieces { total } else { start + size };
-                        (Arc::new(Segment::new(start, start, end)), false)
+                        let end = if i + 1 == pieces {
+                            total
+                        } else {
+                            start + (base + u64::from(i < extra)) * unit
+                        };
+                        let segment = Arc::new(Segment::new(start, start, end));
+                        start = end;
+                        (segment, false)
                     })
                     .collect()
             }
@@ -161,6 +172,17 @@ impl SegmentTable {
         Some(stolen)
     }
 
+    /// Claims the unowned range whose next byte is `offset`, for a
+    /// connection that already has a body starting there.
+    pub fn claim_at(&self, offset: u64) -> Option<Arc<Segment>> {
+        let mut slots = self.slots();
+        let (segment, owned) = slots
+            .iter_mut()
+            .find(|(s, owned)| !*owned && s.pos() == offset)?;
+        *owned = true;
+        Some(segment.clone())
+    }
+
     /// Bytes written so far. Finished ranges leave the table, hence counting
     /// what is missing from the total; a lone stream counts its position.
     pub fn completed(&self) -> u64 {
@@ -207,8 +229,15 @@ mod tests {
         let table = SegmentTable::split(Some(10 * MIB + 3), true, 8, MIB);
         let saved = table.snapshot();
         assert_eq!(saved.len(), 8);
+        assert_eq!(saved.first().unwrap().start, 0);
         assert_eq!(saved.last().unwrap().end, 10 * MIB + 3);
         assert!(saved.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(
+            saved.iter().all(|s| s.start % MIB == 0),
+            "aligned: {saved:?}"
+        );
+        let sizes: Vec<u64> = saved.iter().map(|s| (s.end - s.start) / MIB).collect();
+        assert_eq!(sizes, [2, 2, 1, 1, 1, 1, 1, 1]);
         assert_eq!(
             SegmentTable::split(Some(3 * MIB), true, 8, MIB)
                 .snapshot()
@@ -265,7 +294,9 @@ mod tests {
         ];
         let table = SegmentTable::restore(20, &saved, 1);
         assert_eq!(table.completed(), 15);
-        let seg = table.claim().unwrap();
+        assert!(table.claim_at(3).is_none(), "nothing starts at 3");
+        let table = SegmentTable::restore(20, &saved, 1);
+        let seg = table.claim_at(15).unwrap();
         assert_eq!((seg.pos(), seg.end()), (15, 20));
     }
 }
