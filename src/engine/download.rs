@@ -314,6 +314,8 @@ impl Job {
                 _ = cancel.cancelled() => break Some(None),
                 joined = workers.join_next() => match joined {
                     None => break None,
+                    // A losing racer may still wait for bytes nobody needs.
+                    Some(Ok(Ok(()))) if self.transfer.table.is_done() => break None,
                     Some(Ok(Ok(()))) => {}
                     Some(Ok(Err(failure))) => break Some(Some(failure)),
                     Some(Err(e)) => {
@@ -332,12 +334,12 @@ impl Job {
                 }
             }
         };
-        let Some(failure) = stopped_by else {
-            return self.finalize(shared).await;
-        };
         // No write may land after the last checkpoint's snapshot is taken.
         workers.abort_all();
         while workers.join_next().await.is_some() {}
+        let Some(failure) = stopped_by else {
+            return self.finalize(shared).await;
+        };
         let checkpoint = self.checkpoint(shared).await;
         match (failure, checkpoint) {
             (Some(failure), _) | (None, Err(failure)) => Outcome::Failed(failure),
