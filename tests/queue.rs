@@ -61,11 +61,19 @@ async fn connections_to_one_host_are_capped_across_downloads() {
     })
     .await;
     let gids: Vec<Gid> = (0..2).map(|_| t.add(request(server.url("/a")))).collect();
+    // The engine's own count of open connections, summed over downloads.
+    // (The server's count would include connections the engine already
+    // dropped, e.g. a slow range's after a racer won, until it notices.)
+    let mut most = 0;
+    while t.engine.stats().active > 0 || t.engine.stats().queued > 0 {
+        let (all, _) = t.engine.list(&[], 0, 10);
+        most = most.max(all.iter().map(|s| s.connections).sum::<u32>());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     for gid in gids {
         assert_complete(&wait_finished(&t.engine, gid).await);
     }
-    let in_use = server.max_concurrent_responses();
-    assert!(in_use <= 3, "{in_use} connections in use at once");
+    assert!((2..=3).contains(&most), "{most} connections open at once");
 }
 
 #[tokio::test]
