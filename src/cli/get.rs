@@ -43,6 +43,10 @@ pub async fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
     let template = request_template(&args, file_name)?;
     let mut config = EngineConfig::new(root, None);
     config.global_speed_limit = args.limit_rate.unwrap_or(0);
+    // An explicit -x beats the per-host politeness default.
+    config.max_connections_per_host = config
+        .max_connections_per_host
+        .max(usize::from(args.connections));
     let engine = Engine::open(config)
         .await
         .context("cannot start the download engine")?;

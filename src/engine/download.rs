@@ -105,29 +105,8 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
         .then(|| record.etag.clone().or_else(|| record.last_modified.clone()))
         .flatten();
 
-    let mut backoff = Backoff::new(config.retry_base_delay, config.max_tries);
-    let (probe, permit) = loop {
-        let permit = shared.hosts.acquire(&host).await;
-        match probe::probe(
-            &shared.client,
-            &url,
-            &headers,
-            validator.as_deref(),
-            config.min_split,
-            config.stall_timeout,
-        )
-        .await
-        {
-            Ok(probe) => break (probe, permit),
-            Err(err) if err.transient => {
-                drop(permit);
-                let delay = backoff.next_delay().ok_or_else(|| err.failure.clone())?;
-                tracing::debug!(%gid, error = %err.failure, ?delay, "retrying the probe");
-                tokio::time::sleep(delay).await;
-            }
-            Err(err) => return Err(err.failure),
-        }
-    };
+    let (probe, permit) =
+        probe_with_retries(shared, gid, &url, &headers, validator.as_deref(), &host).await?;
 
     let part_exists = record
         .path
@@ -210,6 +189,41 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
         host,
         workers,
     })
+}
+
+/// The probe, retried like any range; it holds a connection slot, which the
+/// first connection inherits with the body.
+async fn probe_with_retries(
+    shared: &Shared,
+    gid: Gid,
+    url: &url::Url,
+    headers: &HeaderMap,
+    validator: Option<&str>,
+    host: &str,
+) -> Result<(Probe, OwnedSemaphorePermit), Failure> {
+    let config = &shared.config;
+    let mut backoff = Backoff::new(config.retry_base_delay, config.max_tries);
+    loop {
+        let permit = shared.hosts.acquire(host).await;
+        let probed = probe::probe(
+            &shared.client,
+            url,
+            headers,
+            validator,
+            config.min_split,
+            config.stall_timeout,
+        );
+        match probed.await {
+            Ok(probe) => return Ok((probe, permit)),
+            Err(err) if err.transient => {
+                drop(permit);
+                let delay = backoff.next_delay().ok_or_else(|| err.failure.clone())?;
+                tracing::debug!(%gid, error = %err.failure, ?delay, "retrying the probe");
+                tokio::time::sleep(delay).await;
+            }
+            Err(err) => return Err(err.failure),
+        }
+    }
 }
 
 /// The name: the user's, else Content-Disposition's, else the last segment
