@@ -80,6 +80,10 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 bench() {
   local label=$1 url=$2 name=$3
+  # One untimed run each first: the page cache and the disk settle after
+  # the big files were just written.
+  run haul "$url" "$name" /dev/null
+  run aria2 "$url" "$name" /dev/null
   : >"$work/haul.txt"
   : >"$work/aria2.txt"
   for i in $(seq "$reps"); do

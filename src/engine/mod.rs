@@ -75,6 +75,15 @@ pub struct Engine {
     shared: Arc<Shared>,
 }
 
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("download_root", &self.shared.root)
+            .field("state_dir", &self.shared.config.state_dir)
+            .finish_non_exhaustive()
+    }
+}
+
 pub(crate) struct Shared {
     config: EngineConfig,
     /// The canonical download root.
