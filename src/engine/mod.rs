@@ -7,7 +7,7 @@
 //! - `download`: one download's task: probe, name, transfer, verify, rename.
 //! - `transfer`: one connection — ranged GETs, retries, positional writes.
 //! - `probe`: the first request of every (re)start.
-//! - `segments`: range splitting and work stealing.
+//! - `segments`: range splitting, work stealing and end-game racing.
 //! - `limiter`: token-bucket speed limits; `queue`: registry and host slots.
 //! - `naming`: every file name and directory, kept inside the root.
 //! - `store`: persistence trait and its SQLite implementation.
