@@ -256,7 +256,7 @@ async fn idle_connections_steal_half_of_the_largest_range() {
 
 #[tokio::test]
 async fn a_checksum_is_verified_before_the_final_name_appears() {
-    let data = random_bytes(MIB, 12);
+    let data = random_bytes(3 * MIB, 12);
     let server = TestServer::start([Resource::file("/a.bin", data.clone())]).await;
     let t = TestEngine::start().await;
 
@@ -285,6 +285,19 @@ async fn a_checksum_is_verified_before_the_final_name_appears() {
         "a file that failed verification keeps its .part name"
     );
     assert_eq!(sha256_file(&haul_part(&path)), sha256(&data));
+
+    // Resuming does not trust those bytes: they are downloaded again.
+    let before = server.requests("/a.bin");
+    t.engine.resume(status.gid).unwrap();
+    let again = wait_finished(&t.engine, status.gid).await;
+    assert_eq!(
+        again.error.expect("an error").code,
+        FailureCode::ChecksumMismatch
+    );
+    assert!(
+        server.requests("/a.bin") > before + 1,
+        "the body was fetched again"
+    );
 }
 
 #[tokio::test]

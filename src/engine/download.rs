@@ -21,7 +21,7 @@ use super::limiter::Limiter;
 use super::naming;
 use super::probe::{self, Probe};
 use super::request::Overwrite;
-use super::segments::SegmentTable;
+use super::segments::{SavedSegment, SegmentTable};
 use super::status::{self, Gid};
 use super::store::DownloadRecord;
 use super::transfer::{Backoff, Body, Transfer};
@@ -392,6 +392,12 @@ impl Job {
         let completed = self.transfer.table.completed();
         let file = self.transfer.file.clone();
         blocking(move || file.sync_data().map_err(|e| Failure::io("sync", &e))).await?;
+        self.record_progress(shared, segments, completed);
+        Ok(())
+    }
+
+    /// Records progress whose bytes are already synced.
+    fn record_progress(&self, shared: &Shared, segments: Vec<SavedSegment>, completed: u64) {
         let saved = shared.update(self.gid, |r| {
             r.segments = segments;
             r.completed_length = completed;
@@ -399,7 +405,6 @@ impl Job {
         if let Err(e) = saved {
             tracing::error!(gid = %self.gid, "cannot record a checkpoint: {e}");
         }
-        Ok(())
     }
 
     /// Every byte is in: sync, verify, and give the file its final name.
@@ -413,39 +418,43 @@ impl Job {
         }
         let total = table.completed();
         let file = self.transfer.file.clone();
-        let record = shared.record(self.gid);
-        let checksum = record.as_ref().and_then(|r| r.request.checksum.clone());
-        let verified = blocking(move || {
+        let synced = blocking(move || {
             // A lone stream may have been preallocated to a length a server
             // lied about before a retry learned the true one.
             file.set_len(total)
                 .map_err(|e| Failure::io("truncate", &e))?;
-            file.sync_data().map_err(|e| Failure::io("sync", &e))?;
-            match checksum {
-                Some(expected)
-                    if !expected
-                        .matches(&file)
-                        .map_err(|e| Failure::io("verify", &e))? =>
-                {
-                    Err(Failure::new(
-                        FailureCode::ChecksumMismatch,
-                        format!("the file does not match {expected}"),
-                    ))
-                }
-                _ => Ok(()),
-            }
+            file.sync_data().map_err(|e| Failure::io("sync", &e))
         })
         .await;
-        let saved = shared.update(self.gid, |r| {
-            r.segments.clear();
-            r.completed_length = total;
-            r.total_length = Some(total);
-        });
-        if let Err(e) = saved {
-            tracing::error!(gid = %self.gid, "cannot record the last checkpoint: {e}");
-        }
-        if let Err(failure) = verified {
+        if let Err(failure) = synced {
             return Outcome::Failed(failure);
+        }
+        self.record_progress(shared, Vec::new(), total);
+        let record = shared.record(self.gid);
+        if let Some(expected) = record.as_ref().and_then(|r| r.request.checksum.clone()) {
+            let (file, text) = (self.transfer.file.clone(), expected.to_string());
+            let matches = blocking(move || {
+                expected
+                    .matches(&file)
+                    .map_err(|e| Failure::io("verify", &e))
+            })
+            .await;
+            match matches {
+                Ok(true) => {}
+                Ok(false) => {
+                    // The bytes stay in the .part for inspection, but are not
+                    // trusted: a resume downloads them again.
+                    let everything = SavedSegment {
+                        start: 0,
+                        pos: 0,
+                        end: total,
+                    };
+                    self.record_progress(shared, vec![everything], total);
+                    let message = format!("the downloaded file does not match {text}");
+                    return Outcome::Failed(Failure::new(FailureCode::ChecksumMismatch, message));
+                }
+                Err(failure) => return Outcome::Failed(failure),
+            }
         }
         let overwrite = record.map_or(Overwrite::Rename, |r| r.request.overwrite);
         match self.rename_into_place(shared, overwrite).await {
