@@ -285,3 +285,34 @@ fn a_request_round_trips_through_json_for_storage() {
     let json = serde_json::to_string(&request).unwrap();
     assert_eq!(serde_json::from_str::<AddRequest>(&json).unwrap(), request);
 }
+
+#[tokio::test]
+async fn a_crash_between_the_rename_and_its_record_completes_without_downloading_again() {
+    let server = TestServer::start([Resource::file("/a.bin", random_bytes(MIB, 8))]).await;
+    let t = TestEngine::start().await;
+    let status = t.download(request(server.url("/a.bin"))).await;
+    let path = assert_complete(&status);
+    t.engine.shutdown().await;
+    // What the store holds if the process died right after the rename.
+    {
+        use haul::engine::{SqliteStore, Store};
+        let mut store = SqliteStore::open(Some(t.state.path())).unwrap();
+        let mut record = store.load().unwrap().remove(0);
+        record.state = State::Active;
+        record.completed_at = None;
+        store.save(&record).unwrap();
+    }
+    let requests = server.requests("/a.bin");
+    let engine = Engine::open(t.config.clone()).await.unwrap();
+    let again = wait_finished(&engine, status.gid).await;
+    assert_eq!(assert_complete(&again), path);
+    assert_eq!(
+        server.requests("/a.bin"),
+        requests,
+        "nothing was downloaded again"
+    );
+    assert_eq!(
+        std::fs::read_dir(t.engine.download_root()).unwrap().count(),
+        1
+    );
+}

@@ -65,6 +65,9 @@ pub(crate) async fn run(
     cancel: CancellationToken,
     limiter: Arc<Limiter>,
 ) -> Outcome {
+    if let Some(done) = renamed_before_a_crash(shared, gid) {
+        return done;
+    }
     let prepared = tokio::select! {
         _ = cancel.cancelled() => return Outcome::Stopped,
         prepared = prepare(shared, gid, limiter) => prepared,
@@ -73,6 +76,19 @@ pub(crate) async fn run(
         Ok(job) => job.run(shared, &cancel).await,
         Err(failure) => Outcome::Failed(failure),
     }
+}
+
+/// A crash between the final rename and recording the completion leaves
+/// every byte recorded, no `.part`, and the final file in place.
+fn renamed_before_a_crash(shared: &Shared, gid: Gid) -> Option<Outcome> {
+    let record = shared.record(gid)?;
+    let (path, total) = (record.path?, record.total_length?);
+    let finished = record.segments.is_empty() && record.completed_length == total;
+    let renamed = !naming::part_path(&path).exists()
+        && path
+            .symlink_metadata()
+            .is_ok_and(|m| m.is_file() && m.len() == total);
+    (finished && renamed).then_some(Outcome::Complete { path, total })
 }
 
 /// A download ready to transfer.
