@@ -7,7 +7,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "haul", version, about = "A fast, crash-safe download manager")]
+#[command(
+    name = "haul",
+    version,
+    about = "A fast, crash-safe download manager",
+    after_help = "Logs go to stderr; set HAUL_LOG=info (or debug, trace) for more than warnings."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
