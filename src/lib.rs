@@ -11,7 +11,8 @@
 //!   queue, per-download tasks, segments, the SQLite store and engine events.
 //! - `rpc` (feature `server`): the daemon — transport, auth, push hub, and the
 //!   `DaemonApi` implementation over the engine.
-//! - `cli` (feature `server`): the `haul` command line.
+//! - `cli` (binary, `src/cli/`): the `haul` command line — the daemon, the
+//!   client commands over the SDK, and `haul get`, the engine in-process.
 //!
 //! # The SDK
 //!

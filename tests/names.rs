@@ -102,15 +102,14 @@ async fn hostile_names_from_servers_are_made_plain_inside_the_root() {
     let server = TestServer::start(resources).await;
     let t = TestEngine::start().await;
     let root = t.engine.download_root().to_owned();
-    for i in 0..names.len() {
+    for (i, hostile) in names.iter().enumerate() {
         let mut request = request(server.url(&format!("/cd/{i}")));
         request.dir = Some("sub".into());
         let path = assert_complete(&t.download(request).await);
         assert_eq!(
             path.parent(),
             Some(root.join("sub").as_path()),
-            "{:?}",
-            names[i]
+            "{hostile:?}"
         );
         let name = path.file_name().unwrap().to_str().unwrap();
         assert!(

@@ -61,11 +61,19 @@ async fn connections_to_one_host_are_capped_across_downloads() {
     })
     .await;
     let gids: Vec<Gid> = (0..2).map(|_| t.add(request(server.url("/a")))).collect();
+    // The engine's own count of open connections, summed over downloads.
+    // (The server's count would include connections the engine already
+    // dropped, e.g. a slow range's after a racer won, until it notices.)
+    let mut most = 0;
+    while t.engine.stats().active > 0 || t.engine.stats().queued > 0 {
+        let (all, _) = t.engine.list(&[], 0, 10);
+        most = most.max(all.iter().map(|s| s.connections).sum::<u32>());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     for gid in gids {
         assert_complete(&wait_finished(&t.engine, gid).await);
     }
-    let in_use = server.max_concurrent_responses();
-    assert!(in_use <= 3, "{in_use} connections in use at once");
+    assert!((2..=3).contains(&most), "{most} connections open at once");
 }
 
 #[tokio::test]
@@ -275,4 +283,35 @@ fn a_request_round_trips_through_json_for_storage() {
     request.headers.insert("A".into(), "b".into());
     let json = serde_json::to_string(&request).unwrap();
     assert_eq!(serde_json::from_str::<AddRequest>(&json).unwrap(), request);
+}
+
+#[tokio::test]
+async fn a_crash_between_the_rename_and_its_record_completes_without_downloading_again() {
+    let server = TestServer::start([Resource::file("/a.bin", random_bytes(MIB, 8))]).await;
+    let t = TestEngine::start().await;
+    let status = t.download(request(server.url("/a.bin"))).await;
+    let path = assert_complete(&status);
+    t.engine.shutdown().await;
+    // What the store holds if the process died right after the rename.
+    {
+        use haul::engine::{SqliteStore, Store};
+        let mut store = SqliteStore::open(Some(t.state.path())).unwrap();
+        let mut record = store.load().unwrap().remove(0);
+        record.state = State::Active;
+        record.completed_at = None;
+        store.save(&record).unwrap();
+    }
+    let requests = server.requests("/a.bin");
+    let engine = Engine::open(t.config.clone()).await.unwrap();
+    let again = wait_finished(&engine, status.gid).await;
+    assert_eq!(assert_complete(&again), path);
+    assert_eq!(
+        server.requests("/a.bin"),
+        requests,
+        "nothing was downloaded again"
+    );
+    assert_eq!(
+        std::fs::read_dir(t.engine.download_root()).unwrap().count(),
+        1
+    );
 }

@@ -1,8 +1,6 @@
 //! The client commands that manage downloads: add, ls, status, pause,
 //! resume, rm, version.
 
-use std::collections::BTreeMap;
-
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
@@ -11,8 +9,9 @@ use haul::api::{
     DownloadResumeParams, DownloadState, DownloadStatus, DownloadStatusParams, OverwritePolicy,
 };
 
-use super::remote::{bytes, duration, RemoteArgs};
-use super::watch;
+use super::remote::RemoteArgs;
+use super::values::{bytes, duration, parse_headers};
+use super::{values, watch};
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
@@ -35,7 +34,7 @@ pub struct AddArgs {
     #[arg(long)]
     checksum: Option<String>,
     /// Speed limit per download in bytes per second (suffixes K, M, G).
-    #[arg(long, value_parser = parse_rate)]
+    #[arg(long, value_parser = values::parse_rate)]
     limit_rate: Option<u64>,
     /// What to do when the file exists.
     #[arg(long, value_parser = clap::value_parser!(OverwritePolicy))]
@@ -337,58 +336,4 @@ fn table(rows: &[[String; 6]]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// `Name: value` pairs into the API's header map.
-fn parse_headers(headers: &[String]) -> Result<BTreeMap<String, String>> {
-    headers
-        .iter()
-        .map(|h| match h.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                Ok((name.trim().to_owned(), value.trim().to_owned()))
-            }
-            _ => bail!("invalid --header `{h}`: expected `Name: value`"),
-        })
-        .collect()
-}
-
-/// `500K`, `2M`, `1G` or plain bytes per second.
-pub fn parse_rate(given: &str) -> Result<u64, String> {
-    let text = given.trim();
-    let (digits, multiplier) = match text.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&text[..i], 1 << 10),
-        Some((i, 'm' | 'M')) => (&text[..i], 1 << 20),
-        Some((i, 'g' | 'G')) => (&text[..i], 1 << 30),
-        _ => (text, 1),
-    };
-    digits
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(multiplier))
-        .ok_or_else(|| {
-            format!("`{text}` is not a rate: use bytes per second, optionally with K, M or G")
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_take_binary_suffixes() {
-        assert_eq!(parse_rate("1500"), Ok(1500));
-        assert_eq!(parse_rate("500K"), Ok(500 * 1024));
-        assert_eq!(parse_rate("2m"), Ok(2 << 20));
-        assert!(parse_rate("fast")
-            .unwrap_err()
-            .contains("`fast` is not a rate"));
-    }
-
-    #[test]
-    fn headers_need_a_name_and_a_colon() {
-        let parsed = parse_headers(&["Cookie: a=b; c=d".into()]).unwrap();
-        assert_eq!(parsed["Cookie"], "a=b; c=d");
-        assert!(parse_headers(&["nocolon".into()]).is_err());
-    }
 }

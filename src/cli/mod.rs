@@ -4,11 +4,15 @@
 //! - `remote`: how client commands find the daemon, its token, and print.
 //! - `downloads`: add, ls, status, pause, resume, rm, version.
 //! - `watch`: live progress (`haul watch`, `haul add --wait`).
+//! - `get`: `haul get`, the engine in this process, no daemon.
+//! - `values`: parsing and formatting rates, headers, sizes, durations.
 
 mod daemon;
 mod downloads;
+mod get;
 mod paths;
 mod remote;
+mod values;
 mod watch;
 
 use std::process::ExitCode;
@@ -17,7 +21,12 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 /// A download daemon with a typed JSON-RPC API.
 #[derive(Debug, Parser)]
-#[command(name = "haul", version, propagate_version = true)]
+#[command(
+    name = "haul",
+    version,
+    propagate_version = true,
+    after_help = "Logs go to stderr; set HAUL_LOG=info (or debug, trace) for more."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,6 +36,8 @@ struct Cli {
 enum Command {
     /// Run the daemon: JSON-RPC over HTTP and WebSocket on one port.
     Daemon(daemon::DaemonArgs),
+    /// Download URLs now, in this process (no daemon needed).
+    Get(get::GetArgs),
     /// Add downloads to the daemon.
     Add {
         #[command(flatten)]
@@ -101,6 +112,8 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         use downloads::Change;
         match cli.command {
+            // `get` decides its own exit status (how many downloads failed).
+            Command::Get(args) => return get::run(args).await,
             Command::Daemon(args) => daemon::run(args).await,
             Command::Add { remote, args } => downloads::add(&remote, args).await,
             Command::Ls { remote, args } => downloads::ls(&remote, args).await,
@@ -128,9 +141,10 @@ pub fn main() -> ExitCode {
                 Ok(())
             }
         }
+        .map(|()| ExitCode::SUCCESS)
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => fail(e),
     }
 }

@@ -14,7 +14,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use haul::api::{DownloadListParams, DownloadState, DownloadStatus, Notification};
 use haul::Events;
 
-use super::remote::{bytes, RemoteArgs};
+use super::remote::RemoteArgs;
+use super::values::bytes;
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {}

@@ -21,7 +21,7 @@ use super::limiter::Limiter;
 use super::naming;
 use super::probe::{self, Probe};
 use super::request::Overwrite;
-use super::segments::SegmentTable;
+use super::segments::{SavedSegment, SegmentTable};
 use super::status::{self, Gid};
 use super::store::DownloadRecord;
 use super::transfer::{Backoff, Body, Transfer};
@@ -65,6 +65,9 @@ pub(crate) async fn run(
     cancel: CancellationToken,
     limiter: Arc<Limiter>,
 ) -> Outcome {
+    if let Some(done) = renamed_before_a_crash(shared, gid) {
+        return done;
+    }
     let prepared = tokio::select! {
         _ = cancel.cancelled() => return Outcome::Stopped,
         prepared = prepare(shared, gid, limiter) => prepared,
@@ -73,6 +76,19 @@ pub(crate) async fn run(
         Ok(job) => job.run(shared, &cancel).await,
         Err(failure) => Outcome::Failed(failure),
     }
+}
+
+/// A crash between the final rename and recording the completion leaves
+/// every byte recorded, no `.part`, and the final file in place.
+fn renamed_before_a_crash(shared: &Shared, gid: Gid) -> Option<Outcome> {
+    let record = shared.record(gid)?;
+    let (path, total) = (record.path?, record.total_length?);
+    let finished = record.segments.is_empty() && record.completed_length == total;
+    let renamed = !naming::part_path(&path).exists()
+        && path
+            .symlink_metadata()
+            .is_ok_and(|m| m.is_file() && m.len() == total);
+    (finished && renamed).then_some(Outcome::Complete { path, total })
 }
 
 /// A download ready to transfer.
@@ -105,29 +121,8 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
         .then(|| record.etag.clone().or_else(|| record.last_modified.clone()))
         .flatten();
 
-    let mut backoff = Backoff::new(config.retry_base_delay, config.max_tries);
-    let (probe, permit) = loop {
-        let permit = shared.hosts.acquire(&host).await;
-        match probe::probe(
-            &shared.client,
-            &url,
-            &headers,
-            validator.as_deref(),
-            config.min_split,
-            config.stall_timeout,
-        )
-        .await
-        {
-            Ok(probe) => break (probe, permit),
-            Err(err) if err.transient => {
-                drop(permit);
-                let delay = backoff.next_delay().ok_or_else(|| err.failure.clone())?;
-                tracing::debug!(%gid, error = %err.failure, ?delay, "retrying the probe");
-                tokio::time::sleep(delay).await;
-            }
-            Err(err) => return Err(err.failure),
-        }
-    };
+    let (probe, permit) =
+        probe_with_retries(shared, gid, &url, &headers, validator.as_deref(), &host).await?;
 
     let part_exists = record
         .path
@@ -210,6 +205,41 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
         host,
         workers,
     })
+}
+
+/// The probe, retried like any range; it holds a connection slot, which the
+/// first connection inherits with the body.
+async fn probe_with_retries(
+    shared: &Shared,
+    gid: Gid,
+    url: &url::Url,
+    headers: &HeaderMap,
+    validator: Option<&str>,
+    host: &str,
+) -> Result<(Probe, OwnedSemaphorePermit), Failure> {
+    let config = &shared.config;
+    let mut backoff = Backoff::new(config.retry_base_delay, config.max_tries);
+    loop {
+        let permit = shared.hosts.acquire(host).await;
+        let probed = probe::probe(
+            &shared.client,
+            url,
+            headers,
+            validator,
+            config.min_split,
+            config.stall_timeout,
+        );
+        match probed.await {
+            Ok(probe) => return Ok((probe, permit)),
+            Err(err) if err.transient => {
+                drop(permit);
+                let delay = backoff.next_delay().ok_or_else(|| err.failure.clone())?;
+                tracing::debug!(%gid, error = %err.failure, ?delay, "retrying the probe");
+                tokio::time::sleep(delay).await;
+            }
+            Err(err) => return Err(err.failure),
+        }
+    }
 }
 
 /// The name: the user's, else Content-Disposition's, else the last segment
@@ -314,6 +344,8 @@ impl Job {
                 _ = cancel.cancelled() => break Some(None),
                 joined = workers.join_next() => match joined {
                     None => break None,
+                    // A losing racer may still wait for bytes nobody needs.
+                    Some(Ok(Ok(()))) if self.transfer.table.is_done() => break None,
                     Some(Ok(Ok(()))) => {}
                     Some(Ok(Err(failure))) => break Some(Some(failure)),
                     Some(Err(e)) => {
@@ -332,12 +364,12 @@ impl Job {
                 }
             }
         };
-        let Some(failure) = stopped_by else {
-            return self.finalize(shared).await;
-        };
         // No write may land after the last checkpoint's snapshot is taken.
         workers.abort_all();
         while workers.join_next().await.is_some() {}
+        let Some(failure) = stopped_by else {
+            return self.finalize(shared).await;
+        };
         let checkpoint = self.checkpoint(shared).await;
         match (failure, checkpoint) {
             (Some(failure), _) | (None, Err(failure)) => Outcome::Failed(failure),
@@ -376,6 +408,12 @@ impl Job {
         let completed = self.transfer.table.completed();
         let file = self.transfer.file.clone();
         blocking(move || file.sync_data().map_err(|e| Failure::io("sync", &e))).await?;
+        self.record_progress(shared, segments, completed);
+        Ok(())
+    }
+
+    /// Records progress whose bytes are already synced.
+    fn record_progress(&self, shared: &Shared, segments: Vec<SavedSegment>, completed: u64) {
         let saved = shared.update(self.gid, |r| {
             r.segments = segments;
             r.completed_length = completed;
@@ -383,7 +421,6 @@ impl Job {
         if let Err(e) = saved {
             tracing::error!(gid = %self.gid, "cannot record a checkpoint: {e}");
         }
-        Ok(())
     }
 
     /// Every byte is in: sync, verify, and give the file its final name.
@@ -397,39 +434,43 @@ impl Job {
         }
         let total = table.completed();
         let file = self.transfer.file.clone();
-        let record = shared.record(self.gid);
-        let checksum = record.as_ref().and_then(|r| r.request.checksum.clone());
-        let verified = blocking(move || {
+        let synced = blocking(move || {
             // A lone stream may have been preallocated to a length a server
             // lied about before a retry learned the true one.
             file.set_len(total)
                 .map_err(|e| Failure::io("truncate", &e))?;
-            file.sync_data().map_err(|e| Failure::io("sync", &e))?;
-            match checksum {
-                Some(expected)
-                    if !expected
-                        .matches(&file)
-                        .map_err(|e| Failure::io("verify", &e))? =>
-                {
-                    Err(Failure::new(
-                        FailureCode::ChecksumMismatch,
-                        format!("the file does not match {expected}"),
-                    ))
-                }
-                _ => Ok(()),
-            }
+            file.sync_data().map_err(|e| Failure::io("sync", &e))
         })
         .await;
-        let saved = shared.update(self.gid, |r| {
-            r.segments.clear();
-            r.completed_length = total;
-            r.total_length = Some(total);
-        });
-        if let Err(e) = saved {
-            tracing::error!(gid = %self.gid, "cannot record the last checkpoint: {e}");
-        }
-        if let Err(failure) = verified {
+        if let Err(failure) = synced {
             return Outcome::Failed(failure);
+        }
+        self.record_progress(shared, Vec::new(), total);
+        let record = shared.record(self.gid);
+        if let Some(expected) = record.as_ref().and_then(|r| r.request.checksum.clone()) {
+            let (file, text) = (self.transfer.file.clone(), expected.to_string());
+            let matches = blocking(move || {
+                expected
+                    .matches(&file)
+                    .map_err(|e| Failure::io("verify", &e))
+            })
+            .await;
+            match matches {
+                Ok(true) => {}
+                Ok(false) => {
+                    // The bytes stay in the .part for inspection, but are not
+                    // trusted: a resume downloads them again.
+                    let everything = SavedSegment {
+                        start: 0,
+                        pos: 0,
+                        end: total,
+                    };
+                    self.record_progress(shared, vec![everything], total);
+                    let message = format!("the downloaded file does not match {text}");
+                    return Outcome::Failed(Failure::new(FailureCode::ChecksumMismatch, message));
+                }
+                Err(failure) => return Outcome::Failed(failure),
+            }
         }
         let overwrite = record.map_or(Overwrite::Rename, |r| r.request.overwrite);
         match self.rename_into_place(shared, overwrite).await {

@@ -7,7 +7,7 @@
 //! - `download`: one download's task: probe, name, transfer, verify, rename.
 //! - `transfer`: one connection — ranged GETs, retries, positional writes.
 //! - `probe`: the first request of every (re)start.
-//! - `segments`: range splitting and work stealing.
+//! - `segments`: range splitting, work stealing and end-game racing.
 //! - `limiter`: token-bucket speed limits; `queue`: registry and host slots.
 //! - `naming`: every file name and directory, kept inside the root.
 //! - `store`: persistence trait and its SQLite implementation.
@@ -73,6 +73,15 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("download_root", &self.shared.root)
+            .field("state_dir", &self.shared.config.state_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 pub(crate) struct Shared {
@@ -573,7 +582,7 @@ impl Shared {
                 }
             }
             Outcome::Failed(failure) => {
-                tracing::warn!(%gid, "download failed: {failure}");
+                tracing::info!(%gid, "download failed: {failure}");
                 record.state = State::Error;
                 record.error = Some(failure.clone());
                 EngineEvent::Error {

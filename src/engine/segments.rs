@@ -72,9 +72,27 @@ pub struct SavedSegment {
 }
 
 #[derive(Debug)]
+struct Slot {
+    segment: Arc<Segment>,
+    /// Whether a connection is working on it.
+    owned: bool,
+    /// For an end-game racer: the range it duplicates.
+    races: Option<Arc<Segment>>,
+}
+
+impl Slot {
+    fn new(segment: Arc<Segment>, owned: bool) -> Self {
+        Slot {
+            segment,
+            owned,
+            races: None,
+        }
+    }
+}
+
+#[derive(Debug)]
 pub struct SegmentTable {
-    /// Segments, and whether a connection currently owns each.
-    slots: Mutex<Vec<(Arc<Segment>, bool)>>,
+    slots: Mutex<Vec<Slot>>,
     total: Option<u64>,
     /// Whether the server serves ranges; without them there is nothing to steal.
     ranges: bool,
@@ -82,21 +100,31 @@ pub struct SegmentTable {
 }
 
 impl SegmentTable {
-    /// A fresh download: `connections` equal ranges, none under `min_split`.
+    /// A fresh download: up to `connections` ranges made of whole
+    /// `min_split` units (the last takes the odd bytes), none under
+    /// `min_split`. Whole units keep boundaries aligned for the disk.
     pub fn split(total: Option<u64>, ranges: bool, connections: u16, min_split: u64) -> Self {
+        let unit = min_split.max(1);
         let slots = match total {
             Some(total) if ranges => {
-                let pieces = (total / min_split.max(1)).clamp(1, u64::from(connections));
-                let size = total / pieces;
+                let units = total / unit;
+                let pieces = units.clamp(1, u64::from(connections));
+                let (base, extra) = (units / pieces, units % pieces);
+                let mut start = 0;
                 (0..pieces)
                     .map(|i| {
-                        let start = i * size;
-                        let end = if i + 1 == pieces { total } else { start + size };
-                        (Arc::new(Segment::new(start, start, end)), false)
+                        let end = if i + 1 == pieces {
+                            total
+                        } else {
+                            start + (base + u64::from(i < extra)) * unit
+                        };
+                        let segment = Arc::new(Segment::new(start, start, end));
+                        start = end;
+                        Slot::new(segment, false)
                     })
                     .collect()
             }
-            _ => vec![(
+            _ => vec![Slot::new(
                 Arc::new(Segment::new(0, 0, total.unwrap_or(UNKNOWN_END))),
                 false,
             )],
@@ -114,7 +142,7 @@ impl SegmentTable {
         let slots = saved
             .iter()
             .filter(|s| s.pos < s.end)
-            .map(|s| (Arc::new(Segment::new(s.start, s.pos, s.end)), false))
+            .map(|s| Slot::new(Arc::new(Segment::new(s.start, s.pos, s.end)), false))
             .collect();
         SegmentTable {
             slots: Mutex::new(slots),
@@ -124,75 +152,129 @@ impl SegmentTable {
         }
     }
 
-    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<(Arc<Segment>, bool)>> {
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Gives a connection its next range: an unowned one first, else half of
-    /// the largest remaining range (work stealing). `None` when nothing is
-    /// left that is worth a connection.
+    /// the largest remaining range (work stealing), else — when every range
+    /// left is too small to split — a duplicate of the largest tail nobody
+    /// races yet (end game: whichever connection finishes it first wins, so
+    /// a slow connection never holds the end of the file). `None` when
+    /// nothing is left for another connection.
     pub fn claim(&self) -> Option<Arc<Segment>> {
         let mut slots = self.slots();
         if self.ranges {
+            settle_races(&slots);
             // Finished ranges only slow the search down; `completed` counts
             // from the total. (A lone stream keeps its segment: it is the count.)
-            slots.retain(|(seg, _)| seg.remaining() > 0);
+            slots.retain(|s| s.segment.remaining() > 0);
         }
-        if let Some((seg, owned)) = slots.iter_mut().find(|(_, owned)| !*owned) {
-            *owned = true;
-            return Some(seg.clone());
+        if let Some(slot) = slots.iter_mut().find(|s| !s.owned) {
+            slot.owned = true;
+            return Some(slot.segment.clone());
         }
         if !self.ranges {
             return None;
         }
+        let raced: Vec<*const Segment> = slots
+            .iter()
+            .filter_map(|s| s.races.as_ref())
+            .map(Arc::as_ptr)
+            .collect();
         let victim = slots
             .iter()
-            .map(|(seg, _)| seg)
+            .filter(|s| s.races.is_none() && !raced.contains(&Arc::as_ptr(&s.segment)))
+            .map(|s| s.segment.clone())
             .max_by_key(|seg| seg.remaining())?;
         let (pos, end) = (victim.pos(), victim.end());
         let remaining = end.saturating_sub(pos);
-        if remaining < 2 * self.min_split {
+        if remaining >= 2 * self.min_split {
+            let middle = pos + remaining / 2;
+            victim.end.store(middle, Ordering::Release);
+            let stolen = Arc::new(Segment::new(middle, middle, end));
+            slots.push(Slot::new(stolen.clone(), true));
+            return Some(stolen);
+        }
+        if remaining == 0 {
             return None;
         }
-        let middle = pos + remaining / 2;
-        victim.end.store(middle, Ordering::Release);
-        let stolen = Arc::new(Segment::new(middle, middle, end));
-        slots.push((stolen.clone(), true));
-        Some(stolen)
+        let racer = Arc::new(Segment::new(pos, pos, end));
+        slots.push(Slot {
+            segment: racer.clone(),
+            owned: true,
+            races: Some(victim),
+        });
+        Some(racer)
+    }
+
+    /// Claims the unowned range whose next byte is `offset`, for a
+    /// connection that already has a body starting there.
+    pub fn claim_at(&self, offset: u64) -> Option<Arc<Segment>> {
+        let mut slots = self.slots();
+        let slot = slots
+            .iter_mut()
+            .find(|s| !s.owned && s.segment.pos() == offset)?;
+        slot.owned = true;
+        Some(slot.segment.clone())
     }
 
     /// Bytes written so far. Finished ranges leave the table, hence counting
-    /// what is missing from the total; a lone stream counts its position.
+    /// what is missing from the total (racers duplicate a range counted
+    /// already); a lone stream counts its position.
     pub fn completed(&self) -> u64 {
         let slots = self.slots();
         match self.total {
             Some(total) if self.ranges => {
-                total
-                    - slots
-                        .iter()
-                        .map(|(s, _)| s.remaining())
-                        .sum::<u64>()
-                        .min(total)
+                let missing: u64 = slots
+                    .iter()
+                    .filter(|s| s.races.is_none())
+                    .map(|s| s.segment.remaining())
+                    .sum();
+                total - missing.min(total)
             }
-            _ => slots.iter().map(|(s, _)| s.pos() - s.start).sum(),
+            _ => slots
+                .iter()
+                .map(|s| s.segment.pos() - s.segment.start)
+                .sum(),
         }
     }
 
-    /// The unfinished ranges, for a checkpoint.
+    /// The unfinished ranges, for a checkpoint. A racer's bytes are not
+    /// claimed until it wins (its victim's end then moves down to it).
     pub fn snapshot(&self) -> Vec<SavedSegment> {
         self.slots()
             .iter()
-            .map(|(s, _)| s.saved())
+            .filter(|s| s.races.is_none())
+            .map(|s| s.segment.saved())
             .filter(|s| s.pos < s.end)
             .collect()
     }
 
+    /// Every byte is written, even if a losing racer is still connected.
     pub fn is_done(&self) -> bool {
-        self.slots().iter().all(|(s, _)| s.remaining() == 0)
+        let slots = self.slots();
+        settle_races(&slots);
+        slots.iter().all(|s| s.segment.remaining() == 0)
     }
 
     pub fn ranges(&self) -> bool {
         self.ranges
+    }
+}
+
+/// Ends the races that have a winner: a racer that has all its bytes ends
+/// its victim where the racer started; a victim that finished first stops
+/// its racer where it is.
+fn settle_races(slots: &[Slot]) {
+    for slot in slots {
+        let Some(victim) = &slot.races else { continue };
+        let racer = &slot.segment;
+        if racer.remaining() == 0 {
+            victim.end.fetch_min(racer.start, Ordering::AcqRel);
+        } else if victim.remaining() == 0 {
+            racer.end.fetch_min(racer.pos(), Ordering::AcqRel);
+        }
     }
 }
 
@@ -207,8 +289,15 @@ mod tests {
         let table = SegmentTable::split(Some(10 * MIB + 3), true, 8, MIB);
         let saved = table.snapshot();
         assert_eq!(saved.len(), 8);
+        assert_eq!(saved.first().unwrap().start, 0);
         assert_eq!(saved.last().unwrap().end, 10 * MIB + 3);
         assert!(saved.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(
+            saved.iter().all(|s| s.start % MIB == 0),
+            "aligned: {saved:?}"
+        );
+        let sizes: Vec<u64> = saved.iter().map(|s| (s.end - s.start) / MIB).collect();
+        assert_eq!(sizes, [2, 2, 1, 1, 1, 1, 1, 1]);
         assert_eq!(
             SegmentTable::split(Some(3 * MIB), true, 8, MIB)
                 .snapshot()
@@ -250,6 +339,41 @@ mod tests {
     }
 
     #[test]
+    fn an_unsplittable_tail_is_raced_and_the_first_to_finish_wins() {
+        let table = SegmentTable::split(Some(2 * MIB), true, 2, MIB);
+        let (slow, fast) = (table.claim().unwrap(), table.claim().unwrap());
+        fast.set_pos(fast.end());
+        slow.set_pos(MIB / 2);
+        // Half a MiB left: too little to split, so the idle connection races it.
+        let racer = table.claim().unwrap();
+        assert_eq!((racer.pos(), racer.end()), (MIB / 2, MIB));
+        assert!(table.claim().is_none(), "one racer per tail");
+        assert_eq!(
+            table.completed(),
+            MIB + MIB / 2,
+            "a racer adds nothing until it wins"
+        );
+        assert!(!table.is_done());
+        racer.set_pos(MIB);
+        assert!(table.is_done(), "the racer's win finishes the slow range");
+        assert_eq!(slow.remaining(), 0);
+        assert_eq!(table.completed(), 2 * MIB);
+        assert!(table.snapshot().is_empty());
+    }
+
+    #[test]
+    fn a_victim_that_finishes_first_stops_its_racer() {
+        let table = SegmentTable::split(Some(2 * MIB), true, 2, MIB);
+        let (slow, fast) = (table.claim().unwrap(), table.claim().unwrap());
+        fast.set_pos(fast.end());
+        let racer = table.claim().unwrap();
+        racer.set_pos(racer.pos() + 10);
+        slow.set_pos(slow.end());
+        assert!(table.is_done());
+        assert_eq!(racer.remaining(), 0);
+    }
+
+    #[test]
     fn a_restored_table_resumes_only_what_is_missing() {
         let saved = [
             SavedSegment {
@@ -265,7 +389,9 @@ mod tests {
         ];
         let table = SegmentTable::restore(20, &saved, 1);
         assert_eq!(table.completed(), 15);
-        let seg = table.claim().unwrap();
+        assert!(table.claim_at(3).is_none(), "nothing starts at 3");
+        let table = SegmentTable::restore(20, &saved, 1);
+        let seg = table.claim_at(15).unwrap();
         assert_eq!((seg.pos(), seg.end()), (15, 20));
     }
 }

@@ -146,12 +146,19 @@ pub struct Body {
 impl Transfer {
     /// One connection: takes ranges until none is left. `first` is a body
     /// that starts at offset 0 (the probe's).
-    pub async fn run_connection(self: Arc<Self>, mut first: Option<Body>) -> Result<(), Failure> {
-        while let Some(segment) = self.table.claim() {
-            let body = first.take().filter(|_| segment.pos() == 0);
+    pub async fn run_connection(self: Arc<Self>, first: Option<Body>) -> Result<(), Failure> {
+        // The body from offset 0 serves the range starting there, if any.
+        let mut first = first.and_then(|body| Some((self.table.claim_at(0)?, body)));
+        loop {
+            let (segment, body) = match first.take() {
+                Some((segment, body)) => (segment, Some(body)),
+                None => match self.table.claim() {
+                    Some(segment) => (segment, None),
+                    None => return Ok(()),
+                },
+            };
             self.fetch(&segment, body).await?;
         }
-        Ok(())
     }
 
     async fn fetch(&self, segment: &Segment, mut body: Option<Body>) -> Result<(), Failure> {
