@@ -266,18 +266,3 @@ impl Item {
         eprintln!("error: {}: {reason}", self.name);
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_take_binary_suffixes() {
-        assert_eq!(parse_rate("500"), Ok(500));
-        assert_eq!(parse_rate("500K"), Ok(500 * 1024));
-        assert_eq!(parse_rate("1.5m"), Ok(1536 * 1024));
-        assert_eq!(parse_rate("2MiB"), Ok(2 * 1024 * 1024));
-        assert!(parse_rate("fast").is_err());
-        assert!(parse_rate("-1K").is_err());
-    }
-}

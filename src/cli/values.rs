@@ -92,8 +92,9 @@ mod tests {
         assert_eq!(parse_rate("1500"), Ok(1500));
         assert_eq!(parse_rate("500K"), Ok(500 * 1024));
         assert_eq!(parse_rate(" 2MiB "), Ok(2 << 20));
-        assert_eq!(parse_rate("1.5M"), Ok(3 << 19));
+        assert_eq!(parse_rate("1.5m"), Ok(1536 * 1024));
         assert!(parse_rate("fast").unwrap_err().contains("is not a rate"));
+        assert!(parse_rate("-1K").is_err());
     }
 
     #[test]
