@@ -29,7 +29,7 @@ mod transfer;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -40,7 +40,7 @@ pub use error::{EngineError, Failure, FailureCode};
 pub use events::{EngineEvent, Subscription};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;
-pub use status::{Gid, ParseGidError, State, Stats, Status};
+pub use status::{Gid, Options, ParseGidError, State, Stats, Status};
 pub use store::{DownloadRecord, SqliteStore, Store, StoreError};
 
 use download::Outcome;
@@ -95,6 +95,8 @@ pub(crate) struct Shared {
     global_limiter: Arc<Limiter>,
     hosts: HostSlots,
     closing: AtomicBool,
+    /// Starts at `config.max_concurrent`; changeable at run time.
+    max_concurrent: AtomicUsize,
     /// Held (flock) until shutdown: one engine per state directory.
     lock: Mutex<Option<File>>,
 }
@@ -151,6 +153,7 @@ impl Engine {
             global_limiter: Arc::new(Limiter::new(config.global_speed_limit)),
             hosts: HostSlots::new(config.max_connections_per_host),
             closing: AtomicBool::new(false),
+            max_concurrent: AtomicUsize::new(config.max_concurrent.max(1)),
             lock: Mutex::new(lock),
             config,
         });
@@ -220,26 +223,34 @@ impl Engine {
     /// Pauses a queued or active download; returns once its progress is
     /// checkpointed and its connections are closed.
     pub async fn pause(&self, gid: Gid) -> Result<(), EngineError> {
-        let handle = {
-            let mut registry = self.shared.registry();
-            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-            match entry.record.state {
-                State::Queued => {
-                    entry.record.state = State::Paused;
-                    self.shared.save(&entry.record)?;
-                    let completed_length = entry.record.completed_length;
-                    self.shared.events.publish(EngineEvent::Paused {
-                        gid,
-                        completed_length,
-                    });
-                    return Ok(());
-                }
-                State::Active => stop(entry, Stop::Pause),
-                state => return Err(EngineError::InvalidState { gid, state }),
-            }
-        };
-        wait(handle).await;
+        let stopping = self.begin_pause(gid)?;
+        wait(stopping).await;
         Ok(())
+    }
+
+    /// The locked part of [`Engine::pause`]: the task to wait for, if any.
+    /// (A lock guard must not live across an await; keeping it in a sync
+    /// function makes that plain to the compiler too.)
+    fn begin_pause(&self, gid: Gid) -> Result<Option<tokio::task::JoinHandle<()>>, EngineError> {
+        let mut registry = self.shared.registry();
+        let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+        match entry.record.state {
+            State::Queued => {
+                entry.record.state = State::Paused;
+                let completed_length = entry.record.completed_length;
+                self.shared.save(&entry.record)?;
+                drop(registry);
+                self.shared.events.publish(EngineEvent::Paused {
+                    gid,
+                    completed_length,
+                });
+                Ok(None)
+            }
+            State::Active => Ok(stop(entry, Stop::Pause)),
+            // Already where the caller wants it.
+            State::Paused => Ok(None),
+            state => Err(EngineError::InvalidState { gid, state }),
+        }
     }
 
     /// Queues a paused or failed download again; it keeps its bytes.
@@ -255,6 +266,8 @@ impl Engine {
                 self.shared.schedule();
                 Ok(())
             }
+            // Already on its way.
+            State::Queued | State::Active => Ok(()),
             state => Err(EngineError::InvalidState { gid, state }),
         }
     }
@@ -262,19 +275,26 @@ impl Engine {
     /// Forgets a download in any state, stopping it first; with
     /// `delete_files` also deletes its `.part` and, if complete, its file.
     pub async fn remove(&self, gid: Gid, delete_files: bool) -> Result<(), EngineError> {
-        let handle = {
-            let mut registry = self.shared.registry();
-            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-            if entry.record.state != State::Active {
-                self.shared.forget(&mut registry, gid, delete_files)?;
-                self.shared.events.publish(EngineEvent::Removed { gid });
-                return Ok(());
-            }
-            // The task's end applies the removal (see `Shared::finish`).
-            stop(entry, Stop::Remove { delete_files })
-        };
-        wait(handle).await;
+        let stopping = self.begin_remove(gid, delete_files)?;
+        wait(stopping).await;
         Ok(())
+    }
+
+    /// The locked part of [`Engine::remove`]: the task to wait for, if any.
+    fn begin_remove(
+        &self,
+        gid: Gid,
+        delete_files: bool,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, EngineError> {
+        let mut registry = self.shared.registry();
+        let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+        if entry.record.state == State::Active {
+            return Ok(stop(entry, Stop::Remove { delete_files }));
+        }
+        self.shared.forget(&mut registry, gid, delete_files)?;
+        drop(registry);
+        self.shared.events.publish(EngineEvent::Removed { gid });
+        Ok(None)
     }
 
     pub fn status(&self, gid: Gid) -> Result<Status, EngineError> {
@@ -332,6 +352,23 @@ impl Engine {
     /// Changes the limit over all downloads (bytes/s, 0 = none), at once.
     pub fn set_global_speed_limit(&self, limit: u64) {
         self.shared.global_limiter.set_rate(limit);
+    }
+
+    /// Changes how many downloads may be active at once. Raising it starts
+    /// queued downloads now; lowering it lets active ones finish.
+    pub fn set_max_concurrent(&self, max: usize) {
+        self.shared
+            .max_concurrent
+            .store(max.max(1), Ordering::SeqCst);
+        self.shared.schedule();
+    }
+
+    /// The options that can change at run time.
+    pub fn options(&self) -> Options {
+        Options {
+            max_concurrent: self.shared.max_concurrent.load(Ordering::SeqCst),
+            global_speed_limit: self.shared.global_limiter.rate(),
+        }
     }
 
     /// Stops every transfer after a last checkpoint; active downloads stay
@@ -397,6 +434,7 @@ fn status_of(entry: &Entry) -> Status {
         download_speed: speed,
         eta: status::eta(r.total_length, r.completed_length, speed),
         connections,
+        speed_limit: r.request.speed_limit.unwrap_or(0),
         error: r.error.clone(),
         created_at: r.created_at,
         completed_at: r.completed_at,
@@ -473,7 +511,7 @@ impl Shared {
             return;
         }
         let mut registry = self.registry();
-        while registry.count(State::Active) < self.config.max_concurrent {
+        while registry.count(State::Active) < self.max_concurrent.load(Ordering::SeqCst) {
             let queued = |gid: &&Gid| {
                 registry
                     .get(**gid)

@@ -102,9 +102,19 @@ pub struct Status {
     pub eta: Option<u64>,
     /// Connections open now.
     pub connections: u32,
+    /// Bytes per second; 0 means none.
+    pub speed_limit: u64,
     pub error: Option<Failure>,
     pub created_at: SystemTime,
     pub completed_at: Option<SystemTime>,
+}
+
+/// The options that can change while the engine runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub max_concurrent: usize,
+    /// Bytes per second over all downloads; 0 means none.
+    pub global_speed_limit: u64,
 }
 
 /// Seconds left, when both the size and a speed are known.
