@@ -315,3 +315,19 @@ async fn a_crash_between_the_rename_and_its_record_completes_without_downloading
         1
     );
 }
+
+#[tokio::test]
+async fn raising_max_concurrent_at_run_time_starts_queued_downloads() {
+    let server =
+        TestServer::start([Resource::file("/a", random_bytes(MIB, 9)).rate(256 * KIB as u64)])
+            .await;
+    let t = TestEngine::start_with(|c| c.max_concurrent = 1).await;
+    let gids: Vec<Gid> = (0..3).map(|_| t.add(request(server.url("/a")))).collect();
+    assert_eq!(t.engine.stats().queued, 2);
+    t.engine.set_max_concurrent(3);
+    assert_eq!(t.engine.options().max_concurrent, 3);
+    assert_eq!((t.engine.stats().active, t.engine.stats().queued), (3, 0));
+    for gid in gids {
+        assert_complete(&wait_finished(&t.engine, gid).await);
+    }
+}
