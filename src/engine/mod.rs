@@ -308,30 +308,46 @@ impl Engine {
     /// The downloads in `states` (all when empty), in creation order: the
     /// page `offset..offset + limit` and the number that matched.
     pub fn list(&self, states: &[State], offset: usize, limit: usize) -> (Vec<Status>, usize) {
-        let registry = self.shared.registry();
-        let matching = || {
-            registry
-                .iter()
-                .filter(|e| states.is_empty() || states.contains(&e.record.state))
+        let mut registry = self.shared.registry();
+        let total = if states.is_empty() {
+            registry.len()
+        } else {
+            let mut wanted = states.to_vec();
+            wanted.sort_unstable_by_key(|s| *s as usize);
+            wanted.dedup();
+            wanted.into_iter().map(|s| registry.count(s)).sum()
         };
-        let page = matching().skip(offset).take(limit).map(status_of).collect();
-        (page, matching().count())
+        let page = registry
+            .in_states(states)
+            .skip(offset)
+            .take(limit)
+            .map(status_of)
+            .collect();
+        (page, total)
     }
 
     pub fn stats(&self) -> Stats {
-        let registry = self.shared.registry();
-        let count = |state| registry.count(state) as u64;
+        let mut registry = self.shared.registry();
+        let mut count = |state| registry.count(state) as u64;
+        let (active, queued, paused, complete, error) = (
+            count(State::Active),
+            count(State::Queued),
+            count(State::Paused),
+            count(State::Complete),
+            count(State::Error),
+        );
+        let download_speed = registry
+            .in_states(&[State::Active])
+            .filter_map(|e| e.running.as_ref())
+            .map(|r| r.speed)
+            .sum();
         Stats {
-            active: count(State::Active),
-            queued: count(State::Queued),
-            paused: count(State::Paused),
-            complete: count(State::Complete),
-            error: count(State::Error),
-            download_speed: registry
-                .iter()
-                .filter_map(|e| e.running.as_ref())
-                .map(|r| r.speed)
-                .sum(),
+            active,
+            queued,
+            paused,
+            complete,
+            error,
+            download_speed,
         }
     }
 

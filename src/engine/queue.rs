@@ -1,7 +1,7 @@
 //! The in-memory registry of downloads (the queue order lives in `seq`) and
 //! the per-host connection slots shared by all downloads.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -43,21 +43,32 @@ pub(crate) struct Entry {
     pub running: Option<Running>,
 }
 
+/// Every download in memory, in creation order, indexed by state, so the
+/// queue, `stats` and `list` cost nothing per download held (the daemon may
+/// hold 100,000, mostly finished or waiting).
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
-    entries: HashMap<Gid, Entry>,
-    /// Creation order → gid: FIFO for the queue, order for `list`.
-    order: BTreeMap<i64, Gid>,
+    /// Creation order → entry.
+    entries: BTreeMap<i64, Entry>,
+    index: HashMap<Gid, i64>,
+    /// Each state's downloads, oldest first: the queued ones are the FIFO.
+    by_state: [BTreeSet<i64>; State::ALL.len()],
+    /// The entry last lent out by [`Registry::get_mut`], with its state at
+    /// that moment: whatever the borrower changed is accounted for on the
+    /// next call (only one can be lent at a time).
+    lent: Option<(i64, State)>,
     next_seq: i64,
 }
 
 impl Registry {
     pub fn insert(&mut self, record: DownloadRecord) {
+        self.settle();
         self.next_seq = self.next_seq.max(record.seq + 1);
-        self.order.insert(record.seq, record.gid);
+        self.account(record.seq, record.state, true);
+        self.index.insert(record.gid, record.seq);
         let limiter = Arc::new(Limiter::new(record.request.speed_limit.unwrap_or(0)));
         self.entries.insert(
-            record.gid,
+            record.seq,
             Entry {
                 record,
                 limiter,
@@ -71,16 +82,22 @@ impl Registry {
     }
 
     pub fn get(&self, gid: Gid) -> Option<&Entry> {
-        self.entries.get(&gid)
+        self.entries.get(self.index.get(&gid)?)
     }
 
     pub fn get_mut(&mut self, gid: Gid) -> Option<&mut Entry> {
-        self.entries.get_mut(&gid)
+        self.settle();
+        let seq = *self.index.get(&gid)?;
+        let state = self.entries.get(&seq)?.record.state;
+        self.lent = Some((seq, state));
+        self.entries.get_mut(&seq)
     }
 
     pub fn remove(&mut self, gid: Gid) -> Option<Entry> {
-        let entry = self.entries.remove(&gid)?;
-        self.order.remove(&entry.record.seq);
+        self.settle();
+        let seq = self.index.remove(&gid)?;
+        let entry = self.entries.remove(&seq)?;
+        self.account(seq, entry.record.state, false);
         Some(entry)
     }
 
@@ -90,21 +107,69 @@ impl Registry {
 
     /// Entries in creation order.
     pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.order.values().filter_map(|gid| self.entries.get(gid))
+        self.entries.values()
     }
 
-    pub fn count(&self, state: State) -> usize {
-        self.entries
-            .values()
-            .filter(|e| e.record.state == state)
-            .count()
+    pub fn count(&mut self, state: State) -> usize {
+        self.settle();
+        self.by_state[state as usize].len()
     }
 
     /// The oldest queued download.
-    pub fn next_queued(&self) -> Option<Gid> {
-        self.iter()
-            .find(|e| e.record.state == State::Queued)
-            .map(|e| e.record.gid)
+    pub fn next_queued(&mut self) -> Option<Gid> {
+        self.settle();
+        let seq = self.by_state[State::Queued as usize].first()?;
+        Some(self.entries.get(seq)?.record.gid)
+    }
+
+    /// The entries in `states` (every entry when empty), oldest first.
+    pub fn in_states(&mut self, states: &[State]) -> impl Iterator<Item = &Entry> {
+        self.settle();
+        let this = &*self;
+        let mut wanted: Vec<usize> = states.iter().map(|s| *s as usize).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut heads: Vec<_> = wanted
+            .iter()
+            .map(|s| this.by_state[*s].iter().peekable())
+            .collect();
+        let mut all = this.entries.values();
+        // A merge of the states' ordered sets: the next oldest of their heads.
+        std::iter::from_fn(move || {
+            if heads.is_empty() {
+                return all.next();
+            }
+            let (i, _) = heads
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, head)| Some((i, **head.peek()?)))
+                .min_by_key(|(_, seq)| *seq)?;
+            let seq = heads[i].next()?;
+            this.entries.get(seq)
+        })
+    }
+
+    /// Accounts for the state change of the entry last lent out, if any.
+    fn settle(&mut self) {
+        let Some((seq, before)) = self.lent.take() else {
+            return;
+        };
+        let Some(now) = self.entries.get(&seq).map(|e| e.record.state) else {
+            return;
+        };
+        if now != before {
+            self.account(seq, before, false);
+            self.account(seq, now, true);
+        }
+    }
+
+    fn account(&mut self, seq: i64, state: State, present: bool) {
+        let set = &mut self.by_state[state as usize];
+        if present {
+            set.insert(seq);
+        } else {
+            set.remove(&seq);
+        }
     }
 
     /// Final paths that unfinished downloads other than `except` have chosen,
@@ -149,5 +214,65 @@ impl HostSlots {
             Ok(permit) => permit,
             Err(_) => unreachable!("host semaphores are never closed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::request::AddRequest;
+    use std::time::SystemTime;
+
+    fn record(seq: i64, state: State) -> DownloadRecord {
+        DownloadRecord {
+            gid: Gid::random(),
+            seq,
+            state,
+            file_name: None,
+            path: None,
+            total_length: None,
+            completed_length: 0,
+            etag: None,
+            last_modified: None,
+            error: None,
+            created_at: SystemTime::now(),
+            completed_at: None,
+            request: AddRequest::new("https://example.com/x"),
+            segments: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn counts_and_the_queue_follow_state_changes_made_through_get_mut() {
+        let mut registry = Registry::default();
+        let records: Vec<DownloadRecord> = (0..4).map(|i| record(i, State::Queued)).collect();
+        let gids: Vec<Gid> = records.iter().map(|r| r.gid).collect();
+        for r in records {
+            registry.insert(r);
+        }
+        assert_eq!(
+            (registry.count(State::Queued), registry.next_queued()),
+            (4, Some(gids[0]))
+        );
+        registry.get_mut(gids[0]).unwrap().record.state = State::Active;
+        registry.get_mut(gids[1]).unwrap().record.state = State::Paused;
+        assert_eq!(registry.count(State::Queued), 2);
+        assert_eq!(
+            (registry.count(State::Active), registry.count(State::Paused)),
+            (1, 1)
+        );
+        assert_eq!(registry.next_queued(), Some(gids[2]));
+        registry.remove(gids[2]);
+        assert_eq!(
+            (registry.count(State::Queued), registry.next_queued()),
+            (1, Some(gids[3]))
+        );
+        let order: Vec<Gid> = registry.iter().map(|e| e.record.gid).collect();
+        assert_eq!(order, [gids[0], gids[1], gids[3]]);
+        let some: Vec<Gid> = registry
+            .in_states(&[State::Queued, State::Active])
+            .map(|e| e.record.gid)
+            .collect();
+        assert_eq!(some, [gids[0], gids[3]]);
     }
 }
