@@ -10,7 +10,7 @@ use support::daemon::Daemon;
 
 const CALL: &str = r#"{"jsonrpc":"2.0","id":1,"method":"system.getStats"}"#;
 const UNAUTHORIZED: &str =
-    r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Unauthorized"},"id":null}"#;
+    r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Unauthorized"}}"#;
 const FOREIGN: &str = "http://evil.example";
 
 /// How a request presents its token.

@@ -294,12 +294,12 @@ async fn a_crash_between_the_rename_and_its_record_completes_without_downloading
     t.engine.shutdown().await;
     // What the store holds if the process died right after the rename.
     {
-        use haul::engine::{SqliteStore, Store};
+        use haul::engine::{SqliteStore, Store, Write};
         let mut store = SqliteStore::open(Some(t.state.path())).unwrap();
         let mut record = store.load().unwrap().remove(0);
         record.state = State::Active;
         record.completed_at = None;
-        store.save(&record).unwrap();
+        store.apply(&[Write::Save(Box::new(record))]).unwrap();
     }
     let requests = server.requests("/a.bin");
     let engine = Engine::open(t.config.clone()).await.unwrap();

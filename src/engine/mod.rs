@@ -10,7 +10,8 @@
 //! - `segments`: range splitting, work stealing and end-game racing.
 //! - `limiter`: token-bucket speed limits; `queue`: registry and host slots.
 //! - `naming`: every file name and directory, kept inside the root.
-//! - `store`: persistence trait and its SQLite implementation.
+//! - `store`: persistence trait and its SQLite implementation; `writer`:
+//!   write-behind in front of it (one thread, one commit per burst).
 //! - `events`, `status`, `request`, `config`, `error`: the API's vocabulary.
 
 mod config;
@@ -26,6 +27,7 @@ mod segments;
 mod status;
 mod store;
 mod transfer;
+mod writer;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -41,12 +43,13 @@ pub use events::{EngineEvent, Subscription};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;
 pub use status::{Gid, Options, ParseGidError, State, Stats, Status};
-pub use store::{DownloadRecord, SqliteStore, Store, StoreError};
+pub use store::{DownloadRecord, SqliteStore, Store, StoreError, Write};
 
 use download::Outcome;
 use events::EventHub;
 use limiter::Limiter;
 use queue::{Entry, HostSlots, Registry, Running, Stop};
+use writer::Writer;
 
 /// Why [`Engine::open`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +92,7 @@ pub(crate) struct Shared {
     /// The canonical download root.
     root: PathBuf,
     client: reqwest::Client,
-    store: Mutex<Box<dyn Store>>,
+    store: Writer,
     registry: Mutex<Registry>,
     events: EventHub,
     global_limiter: Arc<Limiter>,
@@ -147,7 +150,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             client: download::http_client(&config)?,
             root,
-            store: Mutex::new(store),
+            store: Writer::spawn(store),
             registry: Mutex::new(registry),
             events: EventHub::default(),
             global_limiter: Arc::new(Limiter::new(config.global_speed_limit)),
@@ -213,7 +216,7 @@ impl Engine {
             segments: Vec::new(),
             request,
         };
-        self.shared.save(&record)?;
+        self.shared.save(&record);
         registry.insert(record);
         drop(registry);
         self.shared.schedule();
@@ -238,7 +241,7 @@ impl Engine {
             State::Queued => {
                 entry.record.state = State::Paused;
                 let completed_length = entry.record.completed_length;
-                self.shared.save(&entry.record)?;
+                self.shared.save(&entry.record);
                 drop(registry);
                 self.shared.events.publish(EngineEvent::Paused {
                     gid,
@@ -261,7 +264,7 @@ impl Engine {
             State::Paused | State::Error => {
                 entry.record.state = State::Queued;
                 entry.record.error = None;
-                self.shared.save(&entry.record)?;
+                self.shared.save(&entry.record);
                 drop(registry);
                 self.shared.schedule();
                 Ok(())
@@ -362,7 +365,8 @@ impl Engine {
         let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
         entry.limiter.set_rate(limit);
         entry.record.request.speed_limit = (limit > 0).then_some(limit);
-        self.shared.save(&entry.record)
+        self.shared.save(&entry.record);
+        Ok(())
     }
 
     /// Changes the limit over all downloads (bytes/s, 0 = none), at once.
@@ -407,6 +411,7 @@ impl Engine {
             wait(handle).await;
         }
         self.shared.events.close();
+        self.shared.store.close().await;
         // Everything is recorded: another engine may take the directory.
         self.shared
             .lock
@@ -494,9 +499,9 @@ impl Shared {
 
     /// Writes one record; callers hold the registry lock, which orders the
     /// writes of one download.
-    fn save(&self, record: &DownloadRecord) -> Result<(), EngineError> {
-        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        store.save(record).map_err(EngineError::internal)
+    /// Queues the record for the store (see `writer`).
+    fn save(&self, record: &DownloadRecord) {
+        self.store.save(record);
     }
 
     /// Changes a download's record and saves it.
@@ -508,7 +513,8 @@ impl Shared {
         let mut registry = self.registry();
         let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
         change(&mut entry.record);
-        self.save(&entry.record)
+        self.save(&entry.record);
+        Ok(())
     }
 
     fn record(&self, gid: Gid) -> Option<DownloadRecord> {
@@ -545,9 +551,7 @@ impl Shared {
                 break;
             };
             entry.record.state = State::Active;
-            if let Err(e) = self.save(&entry.record) {
-                tracing::error!(%gid, "cannot record the start: {e}");
-            }
+            self.save(&entry.record);
             let cancel = CancellationToken::new();
             let shared = self.clone();
             let (token, limiter) = (cancel.clone(), entry.limiter.clone());
@@ -618,9 +622,7 @@ impl Shared {
             // Shutting down: the record stays active so the next open resumes it.
             Outcome::Stopped => return,
         };
-        if let Err(e) = self.save(record) {
-            tracing::error!(%gid, "cannot record the outcome: {e}");
-        }
+        self.save(record);
         drop(registry);
         self.events.publish(event);
         self.schedule();
@@ -633,10 +635,7 @@ impl Shared {
         gid: Gid,
         delete_files: bool,
     ) -> Result<(), EngineError> {
-        {
-            let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
-            store.delete(gid).map_err(EngineError::internal)?;
-        }
+        self.store.delete(gid);
         let Some(entry) = registry.remove(gid) else {
             return Ok(());
         };

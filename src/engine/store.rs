@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 use super::error::{Failure, FailureCode};
 use super::request::AddRequest;
@@ -53,12 +53,19 @@ pub enum StoreError {
     },
 }
 
+/// One change to the store.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Insert or replace a download with its segments.
+    Save(Box<DownloadRecord>),
+    Delete(Gid),
+}
+
 pub trait Store: Send {
     /// All downloads, in creation order.
     fn load(&mut self) -> Result<Vec<DownloadRecord>, StoreError>;
-    /// Inserts or replaces one download with its segments, atomically.
-    fn save(&mut self, record: &DownloadRecord) -> Result<(), StoreError>;
-    fn delete(&mut self, gid: Gid) -> Result<(), StoreError>;
+    /// Applies the writes in order, all or none.
+    fn apply(&mut self, writes: &[Write]) -> Result<(), StoreError>;
 }
 
 /// Migrations by schema version (`PRAGMA user_version`); index i brings
@@ -240,48 +247,55 @@ impl Store for SqliteStore {
         Ok(records)
     }
 
-    fn save(&mut self, d: &DownloadRecord) -> Result<(), StoreError> {
-        let gid = d.gid.to_string();
-        let request = serde_json::to_string(&d.request).map_err(|source| StoreError::Request {
-            gid: gid.clone(),
-            source,
-        })?;
+    fn apply(&mut self, writes: &[Write]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM segments WHERE gid = ?1", [&gid])?;
-        tx.execute(
-            "INSERT OR REPLACE INTO downloads VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                gid,
-                d.seq,
-                request,
-                d.state.as_str(),
-                d.file_name,
-                d.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
-                d.total_length.map(|t| t as i64),
-                d.completed_length as i64,
-                d.etag,
-                d.last_modified,
-                d.error.as_ref().map(|e| e.code.as_str()),
-                d.error.as_ref().map(|e| e.message.as_str()),
-                to_ms(d.created_at),
-                d.completed_at.map(to_ms),
-            ],
-        )?;
-        let mut insert = tx.prepare_cached("INSERT INTO segments VALUES (?1, ?2, ?3, ?4)")?;
-        for s in &d.segments {
-            insert.execute(params![gid, s.start as i64, s.pos as i64, s.end as i64])?;
+        for write in writes {
+            match write {
+                Write::Save(record) => save(&tx, record)?,
+                Write::Delete(gid) => {
+                    tx.prepare_cached("DELETE FROM downloads WHERE gid = ?1")?
+                        .execute([gid.to_string()])?;
+                }
+            }
         }
-        drop(insert);
         tx.commit()?;
         Ok(())
     }
+}
 
-    fn delete(&mut self, gid: Gid) -> Result<(), StoreError> {
-        self.conn
-            .execute("DELETE FROM downloads WHERE gid = ?1", [gid.to_string()])
-            .optional()?;
-        Ok(())
+/// Inserts or replaces one download with its segments, inside `tx`.
+fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreError> {
+    let gid = d.gid.to_string();
+    let request = serde_json::to_string(&d.request).map_err(|source| StoreError::Request {
+        gid: gid.clone(),
+        source,
+    })?;
+    tx.prepare_cached("DELETE FROM segments WHERE gid = ?1")?
+        .execute([&gid])?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO downloads VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        gid,
+        d.seq,
+        request,
+        d.state.as_str(),
+        d.file_name,
+        d.path.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        d.total_length.map(|t| t as i64),
+        d.completed_length as i64,
+        d.etag,
+        d.last_modified,
+        d.error.as_ref().map(|e| e.code.as_str()),
+        d.error.as_ref().map(|e| e.message.as_str()),
+        to_ms(d.created_at),
+        d.completed_at.map(to_ms),
+    ])?;
+    let mut insert = tx.prepare_cached("INSERT INTO segments VALUES (?1, ?2, ?3, ?4)")?;
+    for s in &d.segments {
+        insert.execute(params![gid, s.start as i64, s.pos as i64, s.end as i64])?;
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -317,13 +331,17 @@ mod tests {
         let mut saved = record();
         {
             let mut store = SqliteStore::open(Some(dir.path())).unwrap();
-            store.save(&saved).unwrap();
+            store
+                .apply(&[Write::Save(Box::new(saved.clone()))])
+                .unwrap();
             saved.segments[0].pos = 50;
-            store.save(&saved).unwrap();
+            store
+                .apply(&[Write::Save(Box::new(saved.clone()))])
+                .unwrap();
         }
         let mut store = SqliteStore::open(Some(dir.path())).unwrap();
         assert_eq!(store.load().unwrap(), vec![saved.clone()]);
-        store.delete(saved.gid).unwrap();
+        store.apply(&[Write::Delete(saved.gid)]).unwrap();
         assert!(store.load().unwrap().is_empty());
         let segments: i64 = store
             .conn

@@ -34,7 +34,7 @@ use super::auth::{offers_protocol, Backoff, Token, Verdict, PROTOCOL};
 use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
 use super::socket::{Killer, Socket};
-use crate::api::OPENRPC_JSON;
+use crate::api::{ErrorCode, OPENRPC_JSON};
 
 /// The serving limits and guards; every field has a `haul daemon` flag.
 #[derive(Debug, Clone)]
@@ -279,6 +279,11 @@ async fn dispatch(
             {
                 return unauthorized();
             }
+            let limit = shared.config.max_request_size;
+            if declared_length(&request).is_some_and(|length| length > u64::from(limit)) {
+                return too_large(request.into_body(), limit).await;
+            }
+
             let Some(conn) = connection(&shared, stop) else {
                 return server_busy();
             };
@@ -392,17 +397,62 @@ async fn authenticate(
     }
 }
 
-/// 401 with the JSON-RPC error a client library can show.
-fn unauthorized() -> HttpResponse {
-    let body = r#"{"jsonrpc":"2.0","error":{"code":-32000,"message":"Unauthorized"},"id":null}"#;
+fn declared_length(request: &HttpRequest<Incoming>) -> Option<u64> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// 413 for a body that says it is over the limit, after reading (a bounded
+/// part of) it: answering while the client still sends would reset the
+/// connection under it, and it would see that instead of the answer.
+async fn too_large(mut body: Incoming, limit: u32) -> HttpResponse {
+    use http_body_util::BodyExt;
+    const DRAIN_AT_MOST: usize = 64 * 1024 * 1024;
+    let mut drained = 0;
+    while drained < DRAIN_AT_MOST {
+        match body.frame().await {
+            Some(Ok(frame)) => drained += frame.data_ref().map_or(0, |data| data.len()),
+            _ => break,
+        }
+    }
+    let data = format!("Exceeded max limit of {limit}");
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::RequestTooLarge,
+        Some(&data),
+    )
+}
+
+/// A JSON-RPC error answered before jsonrpsee saw the request, written the
+/// way jsonrpsee writes its own (`id` null).
+fn error_response(status: StatusCode, code: ErrorCode, data: Option<&str>) -> HttpResponse {
+    use jsonrpsee::types::{ErrorObject, Id, Response, ResponsePayload};
+    let error = ErrorObject::owned(code.code(), code.message(), data);
+    let body = serde_json::to_string(&Response::new(
+        ResponsePayload::<()>::error(error),
+        Id::Null,
+    ))
+    .unwrap_or_default();
     let mut response = HttpResponse::new(HttpBody::from(body));
-    *response.status_mut() = StatusCode::UNAUTHORIZED;
-    let headers = response.headers_mut();
-    headers.insert(
+    *response.status_mut() = status;
+    response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// 401 with the JSON-RPC error a client library can show.
+fn unauthorized() -> HttpResponse {
+    let mut response = error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, None);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     response
 }
 
@@ -467,19 +517,11 @@ fn text(status: StatusCode, body: &str) -> HttpResponse {
 
 /// 503 with the contract's ServerBusy error.
 fn server_busy() -> HttpResponse {
-    let code = crate::api::ErrorCode::ServerBusy;
-    let body = format!(
-        r#"{{"jsonrpc":"2.0","error":{{"code":{},"message":"{}","data":"too many connections"}},"id":null}}"#,
-        code.code(),
-        code.message()
-    );
-    let mut response = HttpResponse::new(HttpBody::from(body));
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ServerBusy,
+        Some("too many connections"),
+    )
 }
 
 #[cfg(test)]
