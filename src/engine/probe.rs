@@ -61,7 +61,7 @@ pub async fn probe(
         .map_err(AttemptError::request)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(AttemptError::status(status));
+        return Err(AttemptError::status(status, response.url()));
     }
     let h = response.headers();
     let text = |name| {

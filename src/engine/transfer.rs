@@ -36,11 +36,12 @@ impl AttemptError {
         }
     }
 
-    /// Error statuses: 408, 429 and 5xx may pass; the rest will not.
-    pub fn status(status: StatusCode) -> Self {
+    /// Error statuses: 408, 429 and 5xx may pass; the rest will not. The
+    /// message names the URL that answered (after redirects).
+    pub fn status(status: StatusCode, url: &reqwest::Url) -> Self {
         let failure = Failure::new(
             FailureCode::HttpStatus,
-            format!("the server answered {status}"),
+            format!("the server answered {status} for {url}"),
         );
         let transient = status == StatusCode::REQUEST_TIMEOUT
             || status == StatusCode::TOO_MANY_REQUESTS
@@ -209,7 +210,7 @@ impl Transfer {
             .map_err(AttemptError::request)?;
         let status = response.status();
         if !status.is_success() {
-            return Err(AttemptError::status(status));
+            return Err(AttemptError::status(status, response.url()));
         }
         let body_end = if ranged {
             check_range(&response, pos, end)?;
@@ -358,7 +359,11 @@ mod tests {
             (403, false),
         ] {
             let status = StatusCode::from_u16(code).unwrap();
-            assert_eq!(AttemptError::status(status).transient, transient, "{code}");
+            assert_eq!(
+                AttemptError::status(status, &"http://example.com/".parse().unwrap()).transient,
+                transient,
+                "{code}"
+            );
         }
     }
 
