@@ -135,8 +135,8 @@ async fn download_add_refuses_bad_urls_hostile_names_and_existing_destinations()
         "nothing was overwritten"
     );
 
-    add(&daemon, json!({"url": url, "paused": true})).await;
-    add(&daemon, json!({"url": url, "paused": true})).await;
+    daemon.add(json!({"url": url, "paused": true})).await;
+    daemon.add(json!({"url": url, "paused": true})).await;
     let full = daemon.call("download.add", json!({"url": url})).await;
     insta::assert_json_snapshot!("add_limit_exceeded", full);
 }
@@ -279,7 +279,7 @@ async fn list_pages_in_creation_order_and_filters_by_state() {
     let url = "http://127.0.0.1:9/never";
     let mut gids = Vec::new();
     for _ in 0..5 {
-        gids.push(add(&daemon, json!({"url": url, "paused": true})).await);
+        gids.push(daemon.add(json!({"url": url, "paused": true})).await);
     }
     let page = daemon
         .result("download.list", json!({"offset": 1, "limit": 2}))

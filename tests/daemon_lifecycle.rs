@@ -15,14 +15,8 @@ async fn sigterm_exits_zero_and_the_next_start_resumes_the_download_from_its_byt
     let server = TestServer::start([Resource::file("/big.bin", data.clone()).rate(1 << 20)]).await;
     let daemon = Daemon::start().await;
     let gid = daemon
-        .result(
-            "download.add",
-            json!({"url": server.url("/big.bin"), "connections": 2}),
-        )
-        .await["gid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .add(json!({"url": server.url("/big.bin"), "connections": 2}))
+        .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let status = daemon.result("download.status", json!({"gid": gid})).await;

@@ -86,14 +86,8 @@ async fn a_download_announces_start_progress_and_completion() {
     let daemon = Daemon::start().await;
     let mut ws = daemon.ws().await;
     let gid = daemon
-        .result(
-            "download.add",
-            json!({"url": server.url("/f.bin"), "connections": 1}),
-        )
-        .await["gid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .add(json!({"url": server.url("/f.bin"), "connections": 1}))
+        .await;
     let events = life_of(&mut ws, &gid, &["download.complete", "download.error"]).await;
     assert!(
         events.iter().any(|e| e["method"] == "download.progress"),
@@ -109,12 +103,7 @@ async fn a_failed_download_announces_the_error_with_its_code() {
         TestServer::start([Resource::file("/gone", vec![1; 10]).fail_first(404, 100)]).await;
     let daemon = Daemon::start().await;
     let mut ws = daemon.ws().await;
-    let gid = daemon
-        .result("download.add", json!({"url": server.url("/gone")}))
-        .await["gid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let gid = daemon.add(json!({"url": server.url("/gone")})).await;
     let mut events = life_of(&mut ws, &gid, &["download.error"]).await;
     let port = server
         .url("/")
@@ -142,14 +131,8 @@ async fn pausing_and_resuming_announces_a_resumed_start_like_a_fresh_one() {
     let daemon = Daemon::start().await;
     let mut ws = daemon.ws().await;
     let gid = daemon
-        .result(
-            "download.add",
-            json!({"url": server.url("/p.bin"), "connections": 2}),
-        )
-        .await["gid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .add(json!({"url": server.url("/p.bin"), "connections": 2}))
+        .await;
     // Pause once some bytes are in.
     let mut events: Vec<Value> = ws
         .notifications_until(Duration::from_secs(30), |n| {
@@ -188,14 +171,8 @@ async fn removing_a_download_announces_it() {
     let daemon = Daemon::start().await;
     let mut ws = daemon.ws().await;
     let gid = daemon
-        .result(
-            "download.add",
-            json!({"url": "http://127.0.0.1:9/x", "paused": true}),
-        )
-        .await["gid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .add(json!({"url": "http://127.0.0.1:9/x", "paused": true}))
+        .await;
     daemon.result("download.remove", json!({"gid": gid})).await;
     let events = life_of(&mut ws, &gid, &["download.removed"]).await;
     insta::assert_json_snapshot!("removed_download", normalized(&events, &daemon));
@@ -209,14 +186,8 @@ async fn every_connected_client_receives_every_notification() {
         clients.push(daemon.ws().await);
     }
     let gid = daemon
-        .result(
-            "download.add",
-            json!({"url": "http://127.0.0.1:9/x", "paused": true}),
-        )
-        .await["gid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .add(json!({"url": "http://127.0.0.1:9/x", "paused": true}))
+        .await;
     daemon.result("download.remove", json!({"gid": gid})).await;
     let mut seqs = Vec::new();
     for ws in &mut clients {
@@ -252,12 +223,7 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_are_not_held_up(
         daemon.post(&Value::Array(removals).to_string()).await;
         while reader.next_text(Duration::from_millis(1)).await.is_some() {}
     }
-    let gid = daemon
-        .result("download.add", json!({"url": url, "paused": true}))
-        .await["gid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let gid = daemon.add(json!({"url": url, "paused": true})).await;
     daemon.result("download.remove", json!({"gid": gid})).await;
     life_of(&mut reader, &gid, &["download.removed"]).await;
 

@@ -174,6 +174,12 @@ impl Daemon {
         }
     }
 
+    /// Adds a download and returns its gid.
+    pub async fn add(&self, params: Value) -> String {
+        let result = self.result("download.add", params).await;
+        result["gid"].as_str().expect("a gid").to_owned()
+    }
+
     /// A GET to `path` on the daemon's port.
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
         let mut request = self.http.get(format!("http://{}{path}", self.addr));
