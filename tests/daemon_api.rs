@@ -346,6 +346,15 @@ async fn system_methods_report_version_stats_and_the_document() {
     let version = daemon.result("system.getVersion", json!({})).await;
     assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(version["features"], json!(["client", "server"]));
+    if std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.git")).exists() {
+        let commit = version["commit"]
+            .as_str()
+            .expect("a checkout knows its commit");
+        assert!(
+            commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{commit}"
+        );
+    }
 
     add(
         &daemon,

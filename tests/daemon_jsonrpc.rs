@@ -173,3 +173,33 @@ async fn other_paths_and_methods_are_not_found_or_not_allowed() {
     assert_eq!(daemon.get("/jsonrpc/ws", &[]).await.0, 426);
     assert_eq!(daemon.get("/healthz", &[]).await, (200, "ok\n".to_owned()));
 }
+
+#[tokio::test]
+async fn connections_over_the_limit_are_answered_server_busy_at_once() {
+    use tokio::io::AsyncReadExt;
+    let daemon = Daemon::start_with(&["--max-connections", "2"]).await;
+    let first = tokio::net::TcpStream::connect(&daemon.addr).await.unwrap();
+    let _second = tokio::net::TcpStream::connect(&daemon.addr).await.unwrap();
+    let mut third = tokio::net::TcpStream::connect(&daemon.addr).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), third.read_to_string(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{answer}"
+    );
+    let body = answer.split("\r\n\r\n").nth(1).unwrap();
+    assert_eq!(
+        body,
+        r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32009,"message":"Server is busy, try again later","data":"too many connections"}}"#
+    );
+    // A freed place serves again.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        daemon.result("system.getStats", json!({})).await["active"],
+        0
+    );
+}

@@ -157,7 +157,6 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         max_batch: args.max_batch,
         max_connections: args.max_connections,
         connection_buffer: args.connection_buffer,
-        ..ServeConfig::default()
     };
 
     let shutdown = CancellationToken::new();

@@ -92,11 +92,6 @@ impl ParamsSchemas {
         })
     }
 
-    /// Whether the document defines `method` (as something a client calls).
-    pub fn defines(&self, method: &str) -> bool {
-        self.methods.contains_key(method)
-    }
-
     /// Checks a call's params; the error is the response to send.
     pub fn check(&self, method: &str, params: Option<&str>) -> Result<(), ErrorObjectOwned> {
         let Some(schema) = self.methods.get(method) else {

@@ -93,11 +93,6 @@ impl Push {
         }
     }
 
-    /// This daemon run's stream id.
-    pub fn stream_id(&self) -> &str {
-        &self.inner.stream_id
-    }
-
     /// Sends the notification `make` builds from the next `seq` and the
     /// stream id to every attached connection.
     pub fn publish(&self, make: impl FnOnce(u64, String) -> Notification) {

@@ -23,8 +23,8 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, StatusCode};
 use jsonrpsee::core::middleware::RpcServiceBuilder;
 use jsonrpsee::server::{
-    http, stop_channel, ws, BatchRequestConfig, ConnectionGuard, ConnectionState, HttpBody,
-    HttpRequest, HttpResponse, Methods, PingConfig, ServerConfig,
+    http, stop_channel, ws, BatchRequestConfig, ConnectionState, HttpBody, HttpRequest,
+    HttpResponse, Methods, PingConfig, ServerConfig,
 };
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Semaphore};
@@ -52,23 +52,10 @@ pub struct ServeConfig {
     pub max_connections: u32,
     /// Messages buffered per connection before the daemon waits for it.
     pub connection_buffer: u32,
-    /// How often idle WebSocket connections are pinged; dead ones are dropped.
-    pub ping_interval: Duration,
 }
 
-impl Default for ServeConfig {
-    fn default() -> Self {
-        ServeConfig {
-            allowed_origins: Vec::new(),
-            max_request_size: 1024 * 1024,
-            max_response_size: 16 * 1024 * 1024,
-            max_batch: 100,
-            max_connections: 1024,
-            connection_buffer: 256,
-            ping_interval: Duration::from_secs(30),
-        }
-    }
-}
+/// How often idle WebSocket connections are pinged; two missed pongs drop them.
+const PING_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Everything a request needs, shared by all connections.
 struct Shared {
@@ -80,7 +67,8 @@ struct Shared {
     methods: Methods,
     schemas: Arc<ParamsSchemas>,
     push: Push,
-    guard: ConnectionGuard,
+    /// Permits for jsonrpsee's `ConnectionState` (see `connection`).
+    unbounded: Arc<Semaphore>,
     next_id: AtomicU32,
 }
 
@@ -104,13 +92,13 @@ pub async fn serve(
         .max_connections(config.max_connections)
         .enable_ws_ping(
             PingConfig::new()
-                .ping_interval(config.ping_interval)
+                .ping_interval(PING_INTERVAL)
                 .max_failures(2),
         )
         .build();
     let schemas = ParamsSchemas::new(config.max_request_size as usize);
     let shared = Arc::new(Shared {
-        guard: ConnectionGuard::new(config.max_connections as usize),
+        unbounded: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         config,
         jsonrpsee,
         loopback,
@@ -139,6 +127,7 @@ pub async fn serve(
         };
         let Ok(permit) = open.clone().try_acquire_owned() else {
             tracing::warn!(%remote, "refused a connection: --max-connections reached");
+            tokio::spawn(refuse_busy(stream));
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -284,9 +273,7 @@ async fn dispatch(
                 return too_large(request.into_body(), limit).await;
             }
 
-            let Some(conn) = connection(&shared, stop) else {
-                return server_busy();
-            };
+            let conn = connection(&shared, stop);
             let middleware =
                 RpcServiceBuilder::new().layer(CheckParamsLayer(shared.schemas.clone()));
             let response = http::call_with_service_builder(
@@ -332,9 +319,7 @@ async fn websocket(
         let message = format!("offer the `{PROTOCOL}` subprotocol next to the token's\n");
         return text(StatusCode::BAD_REQUEST, &message);
     }
-    let Some(conn) = connection(&shared, stop) else {
-        return server_busy();
-    };
+    let conn = connection(&shared, stop);
     let (disconnect, disconnected) = oneshot::channel();
     let middleware = RpcServiceBuilder::new()
         .layer(CheckParamsLayer(shared.schemas.clone()))
@@ -369,10 +354,16 @@ async fn websocket(
     }
 }
 
-fn connection(shared: &Shared, stop: jsonrpsee::server::StopHandle) -> Option<ConnectionState> {
-    let permit = shared.guard.try_acquire()?;
+/// jsonrpsee's per-call state. Its permit bounds nothing: connections are
+/// bounded once, at accept (`--max-connections`).
+fn connection(shared: &Shared, stop: jsonrpsee::server::StopHandle) -> ConnectionState {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    Some(ConnectionState::new(stop, id, permit))
+    let permit = shared
+        .unbounded
+        .clone()
+        .try_acquire_owned()
+        .expect("in-flight calls never exhaust a semaphore of MAX_PERMITS");
+    ConnectionState::new(stop, id, permit)
 }
 
 /// `Some(via_protocol)` when the request carries the token; `None`, after
@@ -428,17 +419,36 @@ async fn too_large(mut body: Incoming, limit: u32) -> HttpResponse {
     )
 }
 
-/// A JSON-RPC error answered before jsonrpsee saw the request, written the
-/// way jsonrpsee writes its own (`id` null).
-fn error_response(status: StatusCode, code: ErrorCode, data: Option<&str>) -> HttpResponse {
+/// A JSON-RPC error with `id` null, written the way jsonrpsee writes its own.
+fn error_body(code: ErrorCode, data: Option<&str>) -> String {
     use jsonrpsee::types::{ErrorObject, Id, Response, ResponsePayload};
     let error = ErrorObject::owned(code.code(), code.message(), data);
-    let body = serde_json::to_string(&Response::new(
+    serde_json::to_string(&Response::new(
         ResponsePayload::<()>::error(error),
         Id::Null,
     ))
-    .unwrap_or_default();
-    let mut response = HttpResponse::new(HttpBody::from(body));
+    .unwrap_or_default()
+}
+
+/// Answers a connection over `--max-connections` with 503 and the
+/// contract's ServerBusy error, without reading it, and closes it.
+async fn refuse_busy(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let body = error_body(ErrorCode::ServerBusy, Some("too many connections"));
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let write = async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
+}
+
+/// A JSON-RPC error answered before jsonrpsee saw the request.
+fn error_response(status: StatusCode, code: ErrorCode, data: Option<&str>) -> HttpResponse {
+    let mut response = HttpResponse::new(HttpBody::from(error_body(code, data)));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -513,15 +523,6 @@ fn text(status: StatusCode, body: &str) -> HttpResponse {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
-}
-
-/// 503 with the contract's ServerBusy error.
-fn server_busy() -> HttpResponse {
-    error_response(
-        StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::ServerBusy,
-        Some("too many connections"),
-    )
 }
 
 #[cfg(test)]
