@@ -4,12 +4,20 @@
 //!   ([`Api`]), strictly — a construct the emitters cannot express faithfully
 //!   is an [`Error`] naming its JSON pointer.
 //! - [`rust`]: emits the Rust API module that `build.rs` writes to `OUT_DIR`.
+//! - [`typescript`]: emits the generated part of `clients/typescript`.
+//! - [`python`]: emits the generated part of `clients/python`.
+//! - [`docs`]: emits `docs/api.md` and the self-contained `docs/api.html`.
+//! - [`outputs`]: every checked-in generated file, by path; the
+//!   `haul-codegen` binary writes them and a test fails when one is stale.
 //!
 //! The emitters read only the model, never the raw document, so every output
 //! agrees on names, types and optionality.
 
+pub mod docs;
 pub mod model;
+pub mod python;
 pub mod rust;
+pub mod typescript;
 
 pub use model::Api;
 
@@ -29,4 +37,31 @@ impl Error {
             message: message.into(),
         }
     }
+}
+
+/// One generated file checked into the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Relative to the repository root, with `/` separators.
+    pub path: String,
+    pub text: String,
+}
+
+/// The command that rewrites every file [`outputs`] lists.
+pub const REGENERATE: &str = "cargo run -p haul-codegen";
+
+/// Every generated file under `clients/` and `docs/`, in a stable order.
+/// (The Rust module is not listed: `build.rs` writes it to `OUT_DIR`.)
+pub fn outputs(api: &Api) -> Vec<Output> {
+    let mut all = Vec::new();
+    all.extend(typescript::generate(api));
+    all.extend(python::generate(api));
+    all.extend(docs::generate(api));
+    all
+}
+
+/// The header every generated file starts with, as a comment in the file's
+/// own syntax (`prefix` is the line-comment marker, e.g. `//` or `#`).
+pub fn header(prefix: &str) -> String {
+    format!("{prefix} generated from openrpc.json by haul-codegen — do not edit; regenerate with `{REGENERATE}`\n")
 }

@@ -1,0 +1,8 @@
+//! The python emitter.
+
+use crate::{Api, Output};
+
+/// The generated files, by path relative to the repository root.
+pub fn generate(_api: &Api) -> Vec<Output> {
+    Vec::new()
+}
