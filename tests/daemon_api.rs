@@ -390,6 +390,25 @@ async fn system_methods_report_version_stats_and_the_document() {
 }
 
 #[tokio::test]
+async fn docs_are_served_without_a_token_as_the_checked_in_page() {
+    let daemon = Daemon::start().await;
+    let (status, page) = daemon.get("/docs", &[]).await;
+    assert_eq!(status, 200);
+    let checked_in =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.html")).unwrap();
+    assert!(page == checked_in, "GET /docs differs from docs/api.html");
+    let response = reqwest::get(format!("http://{}/docs", daemon.addr))
+        .await
+        .unwrap();
+    let headers = response.headers();
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+}
+
+#[tokio::test]
 async fn the_server_registers_exactly_the_documents_methods() {
     use haul::api::{method, DaemonApiServer};
     let root = tempfile::tempdir().unwrap();

@@ -1,8 +1,441 @@
-//! The docs emitter.
+//! The docs emitter: `docs/api.md`, and `docs/api.html`, the same Markdown
+//! rendered (pulldown-cmark) into one self-contained page — inline CSS, no
+//! script, nothing fetched at view time — that the daemon serves at `GET /docs`.
+//!
+//! Every method with its params, result, errors and examples; every
+//! notification with its payload; the error table; every named type. The
+//! transports and auth are the document's own description.
 
-use crate::{Api, Output};
+use std::fmt::Write as _;
+
+use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde_json::{json, Map, Value};
+
+use crate::model::{Api, ErrorDef, Field, Method, NamedType, Type, TypeKind};
+use crate::{header, Output};
 
 /// The generated files, by path relative to the repository root.
-pub fn generate(_api: &Api) -> Vec<Output> {
-    Vec::new()
+pub fn generate(api: &Api) -> Vec<Output> {
+    vec![
+        Output {
+            path: "docs/api.md".into(),
+            text: markdown(api),
+        },
+        Output {
+            path: "docs/api.html".into(),
+            text: html_page(api),
+        },
+    ]
+}
+
+/// The API reference as Markdown (GitHub flavoured: tables, heading anchors).
+pub fn markdown(api: &Api) -> String {
+    let mut md = format!("<!-- {} -->\n\n", header("").trim());
+    let _ = writeln!(
+        md,
+        "# {} API {}\n\n{}\n",
+        api.title, api.version, api.description
+    );
+    md += "## Contents\n\n";
+    let links = |items: &mut dyn Iterator<Item = &str>| {
+        items
+            .map(|n| format!("[`{n}`](#{})", slug(n)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    let _ = writeln!(
+        md,
+        "- [Methods](#methods): {}",
+        links(&mut api.methods.iter().map(|m| m.name.as_str()))
+    );
+    let _ = writeln!(
+        md,
+        "- [Notifications](#notifications): {}",
+        links(&mut api.notifications.iter().map(|m| m.name.as_str()))
+    );
+    md += "- [Errors](#errors)\n";
+    let _ = writeln!(
+        md,
+        "- [Types](#types): {}\n",
+        api.types
+            .iter()
+            .map(|t| md_type(&Type::Named(t.name.clone())))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    );
+
+    md += "## Methods\n\n";
+    for m in &api.methods {
+        md += &method(api, m);
+    }
+    md += "## Notifications\n\nSent by the daemon to every authenticated WebSocket connection; never called.\n\n";
+    for n in &api.notifications {
+        md += &method(api, n);
+    }
+    md += &errors(api);
+    md += "## Types\n\n";
+    for t in &api.types {
+        md += &named_type(t);
+    }
+    md
+}
+
+fn method(api: &Api, m: &Method) -> String {
+    let mut md = format!("### {}\n\n**{}.** {}\n\n", m.name, m.summary, m.description);
+    if m.result.is_some() {
+        if m.params.is_empty() {
+            md += "Params: none.\n\n";
+        } else {
+            md += "Params (by name):\n\n";
+            md += &fields_table(&m.params);
+        }
+    } else {
+        md += "Payload (`params`):\n\n";
+        md += &fields_table(&m.params);
+    }
+    if let Some(result) = &m.result {
+        let _ = writeln!(
+            md,
+            "Result: {} — {}\n",
+            md_type(&result.ty),
+            one_line(&result.description)
+        );
+    }
+    if !m.errors.is_empty() {
+        let errors: Vec<String> = api
+            .errors
+            .iter()
+            .filter(|e| m.errors.contains(&e.name))
+            .map(|e| format!("[{} `{}`](#{})", e.code, e.name, error_anchor(e)))
+            .collect();
+        let _ = writeln!(md, "Errors: {}.\n", errors.join(", "));
+    }
+    for example in &m.examples {
+        md += &example_md(m, example);
+    }
+    md
+}
+
+fn example_md(m: &Method, example: &Value) -> String {
+    let name = example
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("example");
+    let params: Map<String, Value> = example
+        .get("params")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| Some((p.get("name")?.as_str()?.to_owned(), p.get("value")?.clone())))
+        .collect();
+    let mut message = json!({"jsonrpc": "2.0"});
+    if m.result.is_some() {
+        message["id"] = json!(1);
+    }
+    message["method"] = json!(m.name);
+    if !params.is_empty() || m.result.is_none() {
+        message["params"] = Value::Object(params);
+    }
+    let mut md = format!("Example — {name}:\n\n```json\n{}\n", message);
+    if let Some(result) = example.pointer("/result/value") {
+        let _ = writeln!(
+            md,
+            "{}",
+            json!({"jsonrpc": "2.0", "id": 1, "result": result})
+        );
+    }
+    md + "```\n\n"
+}
+
+fn errors(api: &Api) -> String {
+    let mut md = String::from(
+        "## Errors\n\nEvery error is a JSON-RPC error object `{\"code\", \"message\", \"data\"}` with a stable \
+         `message`; `data` is typed per code.\n\n",
+    );
+    for e in &api.errors {
+        md += &error(e);
+    }
+    md
+}
+
+fn error(e: &ErrorDef) -> String {
+    let data = match &e.data {
+        None => "none".to_owned(),
+        Some(t) => match &t.kind {
+            TypeKind::Alias(ty) => md_type(ty),
+            _ => "object".to_owned(),
+        },
+    };
+    let mut md = format!(
+        "### {} {}\n\n**{}.** {}\n\n`data`: {data}\n\n",
+        e.code, e.name, e.message, e.description
+    );
+    if let Some(NamedType {
+        kind: TypeKind::Struct(fields),
+        ..
+    }) = &e.data
+    {
+        md += &fields_table(fields);
+    }
+    if let Some(example) = &e.data_example {
+        let _ = writeln!(
+            md,
+            "```json\n{}\n```\n",
+            json!({"code": e.code, "message": e.message, "data": example})
+        );
+    }
+    md
+}
+
+/// A type heading's anchor (`### type DownloadStatus`), apart from the
+/// method `download.status`'s.
+fn type_anchor(name: &str) -> String {
+    slug(&format!("type {name}"))
+}
+
+/// An error heading's anchor (`### -32001 DownloadNotFound`).
+fn error_anchor(e: &ErrorDef) -> String {
+    slug(&format!("{} {}", e.code, e.name))
+}
+
+fn named_type(t: &NamedType) -> String {
+    let mut md = format!("### type {}\n\n{}\n\n", t.name, t.description);
+    match &t.kind {
+        TypeKind::Struct(fields) => md += &fields_table(fields),
+        TypeKind::Enum(values) => {
+            let values: Vec<String> = values.iter().map(|v| format!("`\"{v}\"`")).collect();
+            let _ = writeln!(md, "One of {}.\n", values.join(", "));
+        }
+        TypeKind::Alias(ty) => {
+            let _ = writeln!(md, "Type: {}{}.\n", md_type(ty), constraints(&t.schema));
+        }
+    }
+    md
+}
+
+fn fields_table(fields: &[Field]) -> String {
+    let mut md =
+        String::from("| name | type | required | description |\n| --- | --- | --- | --- |\n");
+    for f in fields {
+        let mut description = one_line(&f.description);
+        // Most descriptions say their default in words already.
+        if let Some(default) = f
+            .default
+            .as_ref()
+            .filter(|_| !description.contains("Default"))
+        {
+            let _ = write!(description, " Default `{default}`.");
+        }
+        let _ = writeln!(
+            md,
+            "| `{}` | {}{} | {} | {} |",
+            f.name,
+            md_type(&f.ty),
+            constraints(&f.schema),
+            if f.required { "yes" } else { "no" },
+            description.replace('|', "\\|")
+        );
+    }
+    md + "\n"
+}
+
+/// Bounds worth knowing before calling, as a short suffix (`, 1 to 64`).
+fn constraints(schema: &Value) -> String {
+    let n = |k: &str| schema.get(k).and_then(Value::as_i64);
+    let bound = |lo: Option<i64>, hi: Option<i64>, unit: &str| match (lo, hi) {
+        (Some(lo), Some(hi)) => format!(", {lo} to {hi}{unit}"),
+        (Some(lo), None) if lo > 0 => format!(", ≥ {lo}{unit}"),
+        (None, Some(hi)) => format!(", ≤ {hi}{unit}"),
+        _ => String::new(),
+    };
+    let mut out = bound(n("minimum"), n("maximum"), "");
+    out += &bound(n("minLength"), n("maxLength"), " characters");
+    out += &bound(n("minItems"), n("maxItems"), " items");
+    if let Some(format) = schema.get("format").and_then(Value::as_str) {
+        let _ = write!(out, ", {format}");
+    }
+    out
+}
+
+fn md_type(ty: &Type) -> String {
+    match ty {
+        Type::String => "string".into(),
+        Type::Integer { .. } => "integer".into(),
+        Type::Boolean => "boolean".into(),
+        Type::Array(t) => format!("array of {}", md_type(t)),
+        Type::Map(t) => format!("object of {}", md_type(t)),
+        Type::Named(n) => format!("[`{n}`](#{})", type_anchor(n)),
+        Type::Nullable(t) => format!("{} or null", md_type(t)),
+        Type::Json => "object".into(),
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// GitHub's heading anchor: lowercase, punctuation dropped, spaces to `-`.
+fn slug(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The Markdown rendered into one page. Raw HTML in the document's text is
+/// shown as text, never interpreted; headings get GitHub's anchors so the
+/// Markdown's links work in both.
+pub fn html_page(api: &Api) -> String {
+    let md = markdown(api);
+    // (level, index of the opening tag's placeholder, the heading's text)
+    let mut heading: Option<(HeadingLevel, usize, String)> = None;
+    let mut events = Vec::new();
+    for event in Parser::new_ext(&md, Options::ENABLE_TABLES) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                heading = Some((level, events.len(), String::new()));
+                events.push(Event::Html(CowStr::Borrowed("")));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((level, at, text)) = heading.take() {
+                    events[at] = Event::Html(format!("<{level} id=\"{}\">", slug(&text)).into());
+                    events.push(Event::Html(format!("</{level}>\n").into()));
+                }
+            }
+            Event::Text(t) | Event::Code(t) if heading.is_some() => {
+                if let Some((_, _, text)) = heading.as_mut() {
+                    text.push_str(&t);
+                }
+                events.push(Event::Text(t));
+            }
+            // The document's text is shown, never interpreted as HTML.
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                if !raw.starts_with("<!--") {
+                    events.push(Event::Text(raw));
+                }
+            }
+            other => events.push(other),
+        }
+    }
+    let mut body = String::new();
+    html::push_html(&mut body, events.into_iter());
+
+    let nav_list = |title: &str, anchor: &str, names: Vec<(String, String)>| {
+        let items: String = names
+            .iter()
+            .map(|(href, n)| format!("<li><a href=\"#{href}\">{}</a></li>", escape(n)))
+            .collect();
+        format!("<h2><a href=\"#{anchor}\">{title}</a></h2><ul>{items}</ul>")
+    };
+    let named = |name: &str| (slug(name), name.to_owned());
+    let nav = [
+        nav_list(
+            "Methods",
+            "methods",
+            api.methods.iter().map(|m| named(&m.name)).collect(),
+        ),
+        nav_list(
+            "Notifications",
+            "notifications",
+            api.notifications.iter().map(|m| named(&m.name)).collect(),
+        ),
+        nav_list(
+            "Errors",
+            "errors",
+            api.errors
+                .iter()
+                .map(|e| (error_anchor(e), e.name.clone()))
+                .collect(),
+        ),
+        nav_list(
+            "Types",
+            "types",
+            api.types
+                .iter()
+                .map(|t| (type_anchor(&t.name), t.name.clone()))
+                .collect(),
+        ),
+    ]
+    .concat();
+    format!(
+        "<!DOCTYPE html>\n<!-- {header} -->\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} API {version}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <nav>{nav}</nav>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        header = header("").trim(),
+        title = escape(&api.title),
+        version = escape(&api.version),
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "
+:root{color-scheme:light dark;--fg:#1d2125;--bg:#fff;--muted:#5c6670;--line:#d8dee4;--code:#f3f5f7;--link:#0b5cad}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e9ec;--bg:#15181b;--muted:#9aa4ad;--line:#30363d;--code:#1f2428;--link:#6cb6ff}}
+*{box-sizing:border-box}
+body{margin:0;display:flex;font:15px/1.55 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg)}
+nav{position:sticky;top:0;height:100vh;overflow-y:auto;flex:0 0 16rem;padding:1rem;border-right:1px solid var(--line);font-size:13px}
+nav h2{font-size:13px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);margin:1.2em 0 .3em}
+nav ul{list-style:none;margin:0;padding:0}nav li{margin:.1em 0}
+main{flex:1;min-width:0;max-width:60rem;padding:1rem 2.5rem 4rem}
+a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}
+h1{font-size:1.9em;margin-top:.4em}h2{margin-top:2.2em;padding-bottom:.2em;border-bottom:1px solid var(--line)}
+h3{margin-top:2em;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1.1em}
+code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--code);padding:.1em .3em;border-radius:4px}
+pre{background:var(--code);padding:.8em 1em;border-radius:6px;overflow-x:auto}pre code{padding:0;white-space:pre-wrap;word-break:break-all}
+table{border-collapse:collapse;width:100%;margin:.5em 0 1em;font-size:14px}
+th,td{border:1px solid var(--line);padding:.35em .6em;text-align:left;vertical-align:top}th{background:var(--code)}
+@media (max-width:50rem){body{display:block}nav{position:static;height:auto;border:0}main{padding:1rem}}
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api() -> Api {
+        Api::parse_str(include_str!("../../openrpc.json")).expect("the document parses")
+    }
+
+    #[test]
+    fn every_heading_has_its_own_anchor_and_every_link_finds_one() {
+        let md = markdown(&api());
+        let anchors: Vec<String> = md
+            .lines()
+            .filter_map(|l| l.strip_prefix('#'))
+            .map(|l| slug(l.trim_start_matches('#').trim()))
+            .collect();
+        let mut unique = anchors.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            anchors.len(),
+            "duplicate anchors in {anchors:?}"
+        );
+        for link in md.split("](#").skip(1) {
+            let target = &link[..link.find(')').expect("a closed link")];
+            assert!(
+                anchors.iter().any(|a| a == target),
+                "no heading for #{target}"
+            );
+        }
+    }
+
+    #[test]
+    fn html_shows_raw_html_in_the_document_as_text() {
+        let mut api = api();
+        api.methods[0].description = "a <script>alert(1)</script> b".into();
+        let page = html_page(&api);
+        assert!(!page.contains("<script>"));
+        assert!(page.contains("&lt;script&gt;"));
+    }
 }

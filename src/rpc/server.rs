@@ -3,7 +3,9 @@
 //!
 //! - `POST /jsonrpc`: JSON-RPC over HTTP (single calls and bounded batches).
 //! - `GET /jsonrpc/ws`: JSON-RPC over WebSocket, with pushed notifications.
-//! - `GET /openrpc.json`: the document; `GET /healthz`: liveness. No token.
+//! - `GET /openrpc.json`: the document; `GET /docs`: the API reference page
+//!   generated from it; `GET /healthz`: liveness. No token: reading about the
+//!   API is free, calling it is not.
 //! - anything else: 404.
 //!
 //! Guards run before anything is parsed: a foreign `Origin` gets 403; on a
@@ -214,6 +216,28 @@ async fn route(
     response
 }
 
+/// The API reference page, generated from the document by `build.rs`.
+const DOCS_HTML: &str = include_str!(concat!(env!("OUT_DIR"), "/api.html"));
+
+/// A static document. The docs page is self-contained: its policy lets it
+/// use its inline styles and talk to this daemon, nothing else.
+fn document(body: &'static str, content_type: &'static str) -> HttpResponse {
+    let mut response = HttpResponse::new(HttpBody::from(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
 /// The answer to a CORS preflight.
 fn preflight() -> HttpResponse {
     let mut response = HttpResponse::new(HttpBody::empty());
@@ -243,14 +267,8 @@ async fn dispatch(
 ) -> HttpResponse {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
-        (&Method::GET, "/openrpc.json") => {
-            let mut response = HttpResponse::new(HttpBody::from(OPENRPC_JSON));
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
+        (&Method::GET, "/openrpc.json") => document(OPENRPC_JSON, "application/json"),
+        (&Method::GET, "/docs") => document(DOCS_HTML, "text/html; charset=utf-8"),
         (_, "/jsonrpc/ws") if ws::is_upgrade_request(&request) => {
             let Some(via_protocol) = authenticate(&shared, remote, &request, true).await else {
                 return unauthorized();

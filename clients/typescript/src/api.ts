@@ -1,0 +1,1049 @@
+// generated from openrpc.json by haul-codegen — do not edit; regenerate with `cargo run -p haul-codegen`
+/**
+ * Types and the typed client of haul API 0.1.0.
+ *
+ * haul is a download daemon. This document is the single source of truth for its JSON-RPC 2.0 API: the Rust, TypeScript and Python SDKs and these docs are generated from it.
+ *
+ * **Transports.** `POST /jsonrpc` (HTTP, one request or a batch per body) and a WebSocket at `/jsonrpc/ws`; both serve every method. Params are always by name (a JSON object). Byte counts and speeds are integers, times RFC 3339 UTC strings, unknown values `null`.
+ *
+ * **Auth.** Every request carries the daemon's token: `Authorization: Bearer <token>` on HTTP and on the WebSocket upgrade, or, for browsers, a `Sec-WebSocket-Protocol` entry `haul.bearer.<token>` next to the protocol `haul.jsonrpc` (the server answers with `haul.jsonrpc`). A missing or wrong token gets HTTP 401 with error -32000. The token is `--rpc-secret` / `HAUL_RPC_SECRET`, else one generated at first start and stored in the state directory (`rpc-secret`, mode 0600).
+ *
+ * **Notifications.** Methods marked `x-notification` are sent by the daemon, not called: every authenticated WebSocket connection receives them as plain JSON-RPC notifications, e.g. `{"jsonrpc":"2.0","method":"download.progress","params":{…}}`, without subscribing.
+ */
+
+import { HaulError, RpcClient } from "./runtime.js";
+
+/** The version of the API document this module was generated from. */
+export const API_VERSION = "0.1.0";
+
+/**
+ * A download's id: 16 lowercase hexadecimal characters.
+ */
+export type Gid = string;
+
+/**
+ * A daemon process's event stream id: 16 lowercase hexadecimal characters, new at every start.
+ */
+export type StreamId = string;
+
+/**
+ * A plain file name: no path separators, not `.` or `..`, no control characters, at most 255 bytes.
+ */
+export type FileName = string;
+
+/**
+ * An expected digest: `sha-256=` followed by 64 hex digits, or `sha-512=` followed by 128.
+ */
+export type Checksum = string;
+
+/**
+ * A speed limit in bytes per second; 0 means no limit.
+ */
+export type SpeedLimit = number;
+
+/**
+ * HTTP request headers by name. Names are HTTP tokens; values are single-line strings.
+ */
+export type Headers = Record<string, string>;
+
+/**
+ * Where a download is in its life: `queued` (waiting for a free slot), `active` (transferring), `paused` (stopped by request, bytes kept), `complete` (the file is in place), `error` (failed; bytes kept, can be resumed).
+ */
+export type DownloadState = "queued" | "active" | "paused" | "complete" | "error";
+
+/**
+ * What to do when the destination exists: `rename` saves as `name (1).ext` (the next free number), `overwrite` replaces the file, `fail` refuses the download.
+ */
+export type OverwritePolicy = "rename" | "overwrite" | "fail";
+
+/**
+ * Why a download failed: `network` (connection failures, resets, timeouts or stalls outlasted the retries), `http-status` (the server answered an error status), `invalid-response` (the server's answer broke its own promises: wrong length, ignored ranges, too many redirects), `checksum-mismatch` (the file's digest differs from the one given), `destination-exists` (the destination appeared and the policy is `fail`), `disk-full` (no space left), `io` (another local file error).
+ */
+export type FailureCode = "network" | "http-status" | "invalid-response" | "checksum-mismatch" | "destination-exists" | "disk-full" | "io";
+
+/**
+ * Why a download is in the `error` state.
+ */
+export interface Failure {
+  /**
+   * What kind of failure.
+   */
+  code: FailureCode;
+  /**
+   * A human-readable description naming the value at fault.
+   */
+  message: string;
+}
+
+/**
+ * A download's current status.
+ */
+export interface DownloadStatus {
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * The URL as given to `download.add`.
+   */
+  url: string;
+  /**
+   * The download's state.
+   */
+  state: DownloadState;
+  /**
+   * The file name it is saved as, or null until known (before the first response when no `fileName` was given).
+   */
+  fileName: string | null;
+  /**
+   * The absolute path of the final file, or null until the name is known. While downloading, data goes to this path plus `.part`.
+   */
+  path: string | null;
+  /**
+   * The file's size in bytes, or null until known (or when the server does not say).
+   *
+   * Constraints: minimum 0.
+   */
+  totalLength: number | null;
+  /**
+   * Bytes downloaded and kept so far.
+   *
+   * Constraints: minimum 0.
+   */
+  completedLength: number;
+  /**
+   * Current speed in bytes per second (0 unless active).
+   *
+   * Constraints: minimum 0.
+   */
+  downloadSpeed: number;
+  /**
+   * Estimated seconds to completion, or null when unknown or not active.
+   *
+   * Constraints: minimum 0.
+   */
+  eta: number | null;
+  /**
+   * Connections currently open for this download.
+   *
+   * Constraints: minimum 0, maximum 64.
+   */
+  connections: number;
+  /**
+   * This download's speed limit in bytes per second; 0 means none.
+   */
+  speedLimit: SpeedLimit;
+  /**
+   * Why the download failed, or null unless the state is `error`.
+   */
+  error: Failure | null;
+  /**
+   * When the download was added (RFC 3339, UTC).
+   *
+   * Constraints: format "date-time".
+   */
+  createdAt: string;
+  /**
+   * When the download completed (RFC 3339, UTC), or null.
+   *
+   * Constraints: format "date-time".
+   */
+  completedAt: string | null;
+}
+
+/**
+ * The result of `download.add`.
+ */
+export interface AddResult {
+  /**
+   * The new download's gid.
+   */
+  gid: Gid;
+}
+
+/**
+ * The result of `download.remove`.
+ */
+export interface RemoveResult {
+  /**
+   * The removed download's gid.
+   */
+  gid: Gid;
+}
+
+/**
+ * A page of downloads.
+ */
+export interface DownloadList {
+  /**
+   * The downloads on this page, oldest first.
+   */
+  downloads: DownloadStatus[];
+  /**
+   * How many downloads match the filter in all.
+   *
+   * Constraints: minimum 0.
+   */
+  total: number;
+}
+
+/**
+ * The daemon's version information.
+ */
+export interface VersionInfo {
+  /**
+   * The daemon's version (semver).
+   */
+  version: string;
+  /**
+   * The git commit the daemon was built from, or null when unknown.
+   */
+  commit: string | null;
+  /**
+   * The cargo features the daemon was built with.
+   */
+  features: string[];
+}
+
+/**
+ * Global statistics.
+ */
+export interface Stats {
+  /**
+   * Downloads transferring now.
+   *
+   * Constraints: minimum 0.
+   */
+  active: number;
+  /**
+   * Downloads waiting for a free slot.
+   *
+   * Constraints: minimum 0.
+   */
+  queued: number;
+  /**
+   * Paused downloads.
+   *
+   * Constraints: minimum 0.
+   */
+  paused: number;
+  /**
+   * Completed downloads still listed.
+   *
+   * Constraints: minimum 0.
+   */
+  complete: number;
+  /**
+   * Failed downloads.
+   *
+   * Constraints: minimum 0.
+   */
+  error: number;
+  /**
+   * Total speed over all downloads in bytes per second.
+   *
+   * Constraints: minimum 0.
+   */
+  downloadSpeed: number;
+}
+
+/**
+ * The daemon options that can be changed at run time.
+ */
+export interface Options {
+  /**
+   * How many downloads may be active at once.
+   *
+   * Constraints: minimum 1, maximum 1000.
+   */
+  maxConcurrent: number;
+  /**
+   * The global speed limit in bytes per second; 0 means none.
+   */
+  speedLimit: SpeedLimit;
+}
+
+/**
+ * An OpenRPC 1.3.2 document (this one).
+ */
+export type OpenrpcDocument = Record<string, unknown>;
+
+/**
+ * ParseError carries no `data`.
+ */
+export type ParseErrorErrorData = undefined;
+
+/**
+ * InvalidRequest carries no `data`.
+ */
+export type InvalidRequestErrorData = undefined;
+
+/**
+ * MethodNotFound carries no `data`.
+ */
+export type MethodNotFoundErrorData = undefined;
+
+/**
+ * The params do not match the method's schema: a missing or unknown field, a wrong type, a value out of range, or positional params (haul takes params by name). `data` says which param and why.
+ */
+export interface InvalidParamsErrorData {
+  /**
+   * The param at fault, or null when the params object as a whole is wrong.
+   */
+  param: string | null;
+  /**
+   * What is wrong, as a lowercase phrase naming the value.
+   */
+  reason: string;
+}
+
+/**
+ * InternalError carries no `data`.
+ */
+export type InternalErrorErrorData = undefined;
+
+/**
+ * Unauthorized carries no `data`.
+ */
+export type UnauthorizedErrorData = undefined;
+
+/**
+ * No download has this gid: it never existed or was removed.
+ */
+export interface DownloadNotFoundErrorData {
+  /**
+   * The gid asked for.
+   */
+  gid: Gid;
+}
+
+/**
+ * The download is in a state that does not allow the operation, e.g. pausing a complete download.
+ */
+export interface InvalidStateErrorData {
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * The download's current state.
+   */
+  state: DownloadState;
+}
+
+/**
+ * The URL does not parse or its scheme is not http or https.
+ */
+export interface InvalidUrlErrorData {
+  /**
+   * The URL as given.
+   */
+  url: string;
+  /**
+   * What is wrong with it.
+   */
+  reason: string;
+}
+
+/**
+ * The file name or directory would put the file outside the daemon's download root (an absolute path, `..`, a path separator in `fileName`, or a symlink leading out).
+ */
+export interface OutsideDownloadRootErrorData {
+  /**
+   * The offending name or directory as given.
+   */
+  path: string;
+}
+
+/**
+ * The destination file exists and `overwrite` is `fail`.
+ */
+export interface DestinationExistsErrorData {
+  /**
+   * The existing file's path.
+   */
+  path: string;
+}
+
+/**
+ * A daemon limit would be exceeded, e.g. the number of downloads it keeps.
+ */
+export interface LimitExceededErrorData {
+  /**
+   * The limit's name.
+   */
+  limit: string;
+  /**
+   * The limit's value.
+   *
+   * Constraints: minimum 0.
+   */
+  max: number;
+}
+
+/**
+ * The request body, or a WebSocket call's params, is larger than the daemon's `--max-request-size`. Over HTTP the status is 413. `data` is a short text saying which limit, e.g. `Exceeded max limit of 1048576`.
+ */
+export type RequestTooLargeErrorData = string;
+
+/**
+ * The response would be larger than the daemon's `--max-response-size`; ask for less (e.g. a smaller `limit` in `download.list`). `data` is a short text saying which limit, e.g. `Exceeded max limit of 16777216`.
+ */
+export type ResponseTooLargeErrorData = string;
+
+/**
+ * The daemon is serving as many connections as `--max-connections` allows; retry shortly. The answer comes at once, with HTTP status 503, and the connection is closed. `data` is a short text saying which limit, e.g. `too many connections`.
+ */
+export type ServerBusyErrorData = string;
+
+/**
+ * The batch has more calls than the daemon's `--max-batch`. `data` is a short text saying which limit, e.g. `Exceeded max limit of 100`.
+ */
+export type BatchTooLargeErrorData = string;
+
+/**
+ * The batch's responses together exceed the daemon's `--max-response-size`; split the batch. `data` is a short text saying which limit, e.g. `Exceeded max limit of 16777216`.
+ */
+export type BatchResponseTooLargeErrorData = string;
+
+/**
+ * Params of `download.add`.
+ */
+export interface DownloadAddParams {
+  /**
+   * The http or https URL to download. Redirects (up to 10) are followed.
+   *
+   * Constraints: minLength 1, maxLength 8192, format "uri".
+   */
+  url: string;
+  /**
+   * The name to save the file as: a plain file name, no directory parts. When absent, the name comes from the server's Content-Disposition header, else the URL's last path segment, else `download`.
+   */
+  fileName?: FileName;
+  /**
+   * A directory relative to the download root, created when missing. Absolute paths, `..` and symlinks that lead out of the root are refused.
+   *
+   * Constraints: minLength 1, maxLength 4096.
+   */
+  dir?: string;
+  /**
+   * How many TCP connections to download with (ranged HTTP/1.1 GETs). Servers without range support get one. Default 8.
+   *
+   * Constraints: minimum 1, maximum 64.
+   *
+   * @default 8
+   */
+  connections?: number;
+  /**
+   * Extra request headers sent with every request of this download, by name.
+   */
+  headers?: Headers;
+  /**
+   * The expected digest of the whole file, `sha-256=<hex>` or `sha-512=<hex>`. The file gets its final name only after it matches; a mismatch moves the download to `error` with code `checksum-mismatch`.
+   */
+  checksum?: Checksum;
+  /**
+   * Speed limit for this download in bytes per second; 0 means none. Default 0.
+   */
+  speedLimit?: SpeedLimit;
+  /**
+   * Add the download in the `paused` state instead of queueing it. Default false.
+   *
+   * @default false
+   */
+  paused?: boolean;
+  /**
+   * What to do when the destination file already exists. Default `rename`.
+   */
+  overwrite?: OverwritePolicy;
+}
+
+/**
+ * Params of `download.pause`.
+ */
+export interface DownloadPauseParams {
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+}
+
+/**
+ * Params of `download.resume`.
+ */
+export interface DownloadResumeParams {
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+}
+
+/**
+ * Params of `download.remove`.
+ */
+export interface DownloadRemoveParams {
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * Also delete the download's file (finished or partial). Default false.
+   *
+   * @default false
+   */
+  deleteFiles?: boolean;
+}
+
+/**
+ * Params of `download.status`.
+ */
+export interface DownloadStatusParams {
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+}
+
+/**
+ * Params of `download.list`.
+ */
+export interface DownloadListParams {
+  /**
+   * Only list downloads in one of these states. Default: every state.
+   */
+  states?: DownloadState[];
+  /**
+   * How many matching downloads to skip. Default 0.
+   *
+   * Constraints: minimum 0.
+   *
+   * @default 0
+   */
+  offset?: number;
+  /**
+   * The most downloads to return. Default 100, at most 1000.
+   *
+   * Constraints: minimum 1, maximum 1000.
+   *
+   * @default 100
+   */
+  limit?: number;
+}
+
+/**
+ * Params of `download.setSpeedLimit`.
+ */
+export interface DownloadSetSpeedLimitParams {
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * The new limit in bytes per second; 0 removes the limit.
+   */
+  speedLimit: SpeedLimit;
+}
+
+/**
+ * Params of `system.setOptions`.
+ */
+export interface SystemSetOptionsParams {
+  /**
+   * How many downloads may be active at once (1 to 1000).
+   *
+   * Constraints: minimum 1, maximum 1000.
+   */
+  maxConcurrent?: number;
+  /**
+   * The global speed limit over all downloads in bytes per second; 0 means none.
+   */
+  speedLimit?: SpeedLimit;
+}
+
+/**
+ * A download started (`download.started`).
+ *
+ * Sent when a download becomes active: for the first time, after a pause, after a retry of a failed download, or when the daemon restarts with it unfinished (`resumed` tells the last three from the first).
+ */
+export interface DownloadStartedEvent {
+  /**
+   * The event's sequence number, strictly increasing within one `streamId`, so a client can tell which events it has seen. Progress for a client that falls behind is coalesced (only the latest per download is sent), so numbers of superseded progress are skipped; state changes (every other notification) never are.
+   *
+   * Constraints: minimum 1.
+   */
+  seq: number;
+  /**
+   * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
+   */
+  streamId: StreamId;
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * The file name the download is saved as (known from here on).
+   */
+  fileName: FileName;
+  /**
+   * The file's size in bytes, or null when the server does not say.
+   *
+   * Constraints: minimum 0.
+   */
+  totalLength: number | null;
+  /**
+   * True when the download continues from bytes it kept; false on a fresh start.
+   */
+  resumed: boolean;
+}
+
+/**
+ * A download made progress (`download.progress`).
+ *
+ * Sent a few times a second per active download. Progress is coalesced: a client that reads slowly gets the latest value, never a backlog.
+ */
+export interface DownloadProgressEvent {
+  /**
+   * The event's sequence number, strictly increasing within one `streamId`, so a client can tell which events it has seen. Progress for a client that falls behind is coalesced (only the latest per download is sent), so numbers of superseded progress are skipped; state changes (every other notification) never are.
+   *
+   * Constraints: minimum 1.
+   */
+  seq: number;
+  /**
+   * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
+   */
+  streamId: StreamId;
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * Bytes downloaded and kept so far.
+   *
+   * Constraints: minimum 0.
+   */
+  completedLength: number;
+  /**
+   * The file's size in bytes, or null when unknown.
+   *
+   * Constraints: minimum 0.
+   */
+  totalLength: number | null;
+  /**
+   * Current speed in bytes per second.
+   *
+   * Constraints: minimum 0.
+   */
+  downloadSpeed: number;
+  /**
+   * Estimated seconds to completion, or null when unknown.
+   *
+   * Constraints: minimum 0.
+   */
+  eta: number | null;
+  /**
+   * Connections currently open for this download.
+   *
+   * Constraints: minimum 0, maximum 64.
+   */
+  connections: number;
+}
+
+/**
+ * A download was paused (`download.paused`).
+ *
+ * Sent when a queued or active download is paused.
+ */
+export interface DownloadPausedEvent {
+  /**
+   * The event's sequence number, strictly increasing within one `streamId`, so a client can tell which events it has seen. Progress for a client that falls behind is coalesced (only the latest per download is sent), so numbers of superseded progress are skipped; state changes (every other notification) never are.
+   *
+   * Constraints: minimum 1.
+   */
+  seq: number;
+  /**
+   * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
+   */
+  streamId: StreamId;
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * Bytes kept at the moment of pausing.
+   *
+   * Constraints: minimum 0.
+   */
+  completedLength: number;
+}
+
+/**
+ * A download finished (`download.complete`).
+ *
+ * Sent when the whole file is on disk under its final name (and matched its checksum, when one was given).
+ */
+export interface DownloadCompleteEvent {
+  /**
+   * The event's sequence number, strictly increasing within one `streamId`, so a client can tell which events it has seen. Progress for a client that falls behind is coalesced (only the latest per download is sent), so numbers of superseded progress are skipped; state changes (every other notification) never are.
+   *
+   * Constraints: minimum 1.
+   */
+  seq: number;
+  /**
+   * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
+   */
+  streamId: StreamId;
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * The absolute path of the finished file.
+   */
+  path: string;
+  /**
+   * The file's size in bytes.
+   *
+   * Constraints: minimum 0.
+   */
+  totalLength: number;
+}
+
+/**
+ * A download failed (`download.error`).
+ *
+ * Sent when a download moves to the `error` state: a permanent failure, or transient failures that outlasted the retries. Finished bytes are kept; `download.resume` retries from them.
+ */
+export interface DownloadErrorEvent {
+  /**
+   * The event's sequence number, strictly increasing within one `streamId`, so a client can tell which events it has seen. Progress for a client that falls behind is coalesced (only the latest per download is sent), so numbers of superseded progress are skipped; state changes (every other notification) never are.
+   *
+   * Constraints: minimum 1.
+   */
+  seq: number;
+  /**
+   * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
+   */
+  streamId: StreamId;
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * What kind of failure.
+   */
+  code: FailureCode;
+  /**
+   * A human-readable description naming the value at fault.
+   */
+  message: string;
+  /**
+   * Bytes kept.
+   *
+   * Constraints: minimum 0.
+   */
+  completedLength: number;
+}
+
+/**
+ * A download was removed (`download.removed`).
+ *
+ * Sent when a download is removed with `download.remove`.
+ */
+export interface DownloadRemovedEvent {
+  /**
+   * The event's sequence number, strictly increasing within one `streamId`, so a client can tell which events it has seen. Progress for a client that falls behind is coalesced (only the latest per download is sent), so numbers of superseded progress are skipped; state changes (every other notification) never are.
+   *
+   * Constraints: minimum 1.
+   */
+  seq: number;
+  /**
+   * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
+   */
+  streamId: StreamId;
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+}
+
+/** Every method by wire name: its params and its result. */
+export interface Methods {
+  "download.add": { params: DownloadAddParams; result: AddResult };
+  "download.pause": { params: DownloadPauseParams; result: DownloadStatus };
+  "download.resume": { params: DownloadResumeParams; result: DownloadStatus };
+  "download.remove": { params: DownloadRemoveParams; result: RemoveResult };
+  "download.status": { params: DownloadStatusParams; result: DownloadStatus };
+  "download.list": { params: DownloadListParams; result: DownloadList };
+  "download.setSpeedLimit": { params: DownloadSetSpeedLimitParams; result: DownloadStatus };
+  "system.getVersion": { params: undefined; result: VersionInfo };
+  "system.getStats": { params: undefined; result: Stats };
+  "system.getOptions": { params: undefined; result: Options };
+  "system.setOptions": { params: SystemSetOptionsParams; result: Options };
+  "rpc.discover": { params: undefined; result: OpenrpcDocument };
+}
+
+/** Every notification's payload, by wire name. */
+export interface Notifications {
+  "download.started": DownloadStartedEvent;
+  "download.progress": DownloadProgressEvent;
+  "download.paused": DownloadPausedEvent;
+  "download.complete": DownloadCompleteEvent;
+  "download.error": DownloadErrorEvent;
+  "download.removed": DownloadRemovedEvent;
+}
+
+/** A notification as received: its wire name and its typed payload. */
+export type Notification = {
+  [M in keyof Notifications]: { method: M; params: Notifications[M] };
+}[keyof Notifications];
+
+/** The wire names of every notification. */
+export const NOTIFICATIONS = ["download.started", "download.progress", "download.paused", "download.complete", "download.error", "download.removed"] as const;
+
+/** Every error code the API documents, by name. */
+export const ErrorCode = {
+  /**
+   * Parse error — The request body is not valid JSON. `id` in the response is null.
+   */
+  ParseError: -32700,
+  /**
+   * Invalid request — The JSON is not a valid JSON-RPC 2.0 request object (or batch of them), or a batch is empty or larger than the daemon's batch limit.
+   */
+  InvalidRequest: -32600,
+  /**
+   * Method not found — No method of this name exists.
+   */
+  MethodNotFound: -32601,
+  /**
+   * Invalid params — The params do not match the method's schema: a missing or unknown field, a wrong type, a value out of range, or positional params (haul takes params by name). `data` says which param and why.
+   */
+  InvalidParams: -32602,
+  /**
+   * Internal error — The daemon failed in a way that is not the caller's fault; details are in the daemon's log, never in the response.
+   */
+  InternalError: -32603,
+  /**
+   * Unauthorized — The request carried no bearer token or a wrong one. Sent with HTTP status 401 before the request is parsed.
+   */
+  Unauthorized: -32000,
+  /**
+   * Download not found — No download has this gid: it never existed or was removed.
+   */
+  DownloadNotFound: -32001,
+  /**
+   * Invalid state for this operation — The download is in a state that does not allow the operation, e.g. pausing a complete download.
+   */
+  InvalidState: -32002,
+  /**
+   * Invalid or unsupported URL — The URL does not parse or its scheme is not http or https.
+   */
+  InvalidUrl: -32003,
+  /**
+   * Destination outside the download root — The file name or directory would put the file outside the daemon's download root (an absolute path, `..`, a path separator in `fileName`, or a symlink leading out).
+   */
+  OutsideDownloadRoot: -32004,
+  /**
+   * Destination exists — The destination file exists and `overwrite` is `fail`.
+   */
+  DestinationExists: -32005,
+  /**
+   * Limit exceeded — A daemon limit would be exceeded, e.g. the number of downloads it keeps.
+   */
+  LimitExceeded: -32006,
+  /**
+   * Request is too big — The request body, or a WebSocket call's params, is larger than the daemon's `--max-request-size`. Over HTTP the status is 413. `data` is a short text saying which limit, e.g. `Exceeded max limit of 1048576`.
+   */
+  RequestTooLarge: -32007,
+  /**
+   * Response is too big — The response would be larger than the daemon's `--max-response-size`; ask for less (e.g. a smaller `limit` in `download.list`). `data` is a short text saying which limit, e.g. `Exceeded max limit of 16777216`.
+   */
+  ResponseTooLarge: -32008,
+  /**
+   * Server is busy, try again later — The daemon is serving as many connections as `--max-connections` allows; retry shortly. The answer comes at once, with HTTP status 503, and the connection is closed. `data` is a short text saying which limit, e.g. `too many connections`.
+   */
+  ServerBusy: -32009,
+  /**
+   * The batch request was too large — The batch has more calls than the daemon's `--max-batch`. `data` is a short text saying which limit, e.g. `Exceeded max limit of 100`.
+   */
+  BatchTooLarge: -32010,
+  /**
+   * The batch response was too large — The batch's responses together exceed the daemon's `--max-response-size`; split the batch. `data` is a short text saying which limit, e.g. `Exceeded max limit of 16777216`.
+   */
+  BatchResponseTooLarge: -32011,
+} as const;
+
+/** One of the documented error codes. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Each error's `data` type, by error name. */
+export interface ErrorData {
+  ParseError: ParseErrorErrorData;
+  InvalidRequest: InvalidRequestErrorData;
+  MethodNotFound: MethodNotFoundErrorData;
+  InvalidParams: InvalidParamsErrorData;
+  InternalError: InternalErrorErrorData;
+  Unauthorized: UnauthorizedErrorData;
+  DownloadNotFound: DownloadNotFoundErrorData;
+  InvalidState: InvalidStateErrorData;
+  InvalidUrl: InvalidUrlErrorData;
+  OutsideDownloadRoot: OutsideDownloadRootErrorData;
+  DestinationExists: DestinationExistsErrorData;
+  LimitExceeded: LimitExceededErrorData;
+  RequestTooLarge: RequestTooLargeErrorData;
+  ResponseTooLarge: ResponseTooLargeErrorData;
+  ServerBusy: ServerBusyErrorData;
+  BatchTooLarge: BatchTooLargeErrorData;
+  BatchResponseTooLarge: BatchResponseTooLargeErrorData;
+}
+
+/**
+ * Whether `error` is the API error `name`; narrows `error.data` to that error's data type.
+ *
+ * ```ts
+ * try { await client.downloadStatus({ gid }); }
+ * catch (e) { if (isApiError(e, "DownloadNotFound")) console.log(e.data.gid); else throw e; }
+ * ```
+ */
+export function isApiError<K extends keyof ErrorData>(
+  error: unknown,
+  name: K,
+): error is HaulError<ErrorData[K]> {
+  return error instanceof HaulError && error.code === ErrorCode[name];
+}
+
+/**
+ * The typed haul client. Calls go over HTTP (`http(s)://…/jsonrpc`, one `fetch` per call) or over one
+ * WebSocket (`ws(s)://…/jsonrpc/ws`); notifications always arrive over a WebSocket, opened on first use.
+ *
+ * ```ts
+ * const client = new Client("http://127.0.0.1:6801/jsonrpc", { token });
+ * const { gid } = await client.downloadAdd({ url: "https://example.com/f.iso" });
+ * client.on("download.complete", (e) => console.log(e.path));
+ * ```
+ */
+export class Client extends RpcClient<Methods, Notifications> {
+  /**
+   * Add a download (`download.add`).
+   *
+   * Queues a new HTTP(S) download and returns its gid at once; the transfer itself happens in the background and is reported by notifications. The destination is resolved inside the daemon's download root: `dir` is relative to it and the file name (given, or taken from the server's Content-Disposition or the URL) must be a plain name. A download starts when fewer than the daemon's `maxConcurrent` downloads are active, unless `paused` is true.
+   *
+   * @throws {HaulError} `InvalidUrl` (-32003): Invalid or unsupported URL
+   * @throws {HaulError} `OutsideDownloadRoot` (-32004): Destination outside the download root
+   * @throws {HaulError} `DestinationExists` (-32005): Destination exists
+   * @throws {HaulError} `LimitExceeded` (-32006): Limit exceeded
+   */
+  downloadAdd(params: DownloadAddParams): Promise<AddResult> {
+    return this.call("download.add", params);
+  }
+
+  /**
+   * Pause a download (`download.pause`).
+   *
+   * Stops a queued or active download, keeping every finished byte, and returns its status. Pausing a paused download changes nothing. A complete or failed download cannot be paused.
+   *
+   * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
+   * @throws {HaulError} `InvalidState` (-32002): Invalid state for this operation
+   */
+  downloadPause(params: DownloadPauseParams): Promise<DownloadStatus> {
+    return this.call("download.pause", params);
+  }
+
+  /**
+   * Resume a download (`download.resume`).
+   *
+   * Puts a paused download back in the queue, or retries a failed one from the bytes it kept, and returns its status. Resuming a queued or active download changes nothing; a complete download cannot be resumed. A resumed download announces itself with `download.started` (`resumed: true`).
+   *
+   * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
+   * @throws {HaulError} `InvalidState` (-32002): Invalid state for this operation
+   */
+  downloadResume(params: DownloadResumeParams): Promise<DownloadStatus> {
+    return this.call("download.resume", params);
+  }
+
+  /**
+   * Remove a download (`download.remove`).
+   *
+   * Stops the download if it is running and forgets it. With `deleteFiles`, its partial or finished file is deleted too; without, a finished file stays where it is and a partial `.part` file is kept.
+   *
+   * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
+   */
+  downloadRemove(params: DownloadRemoveParams): Promise<RemoveResult> {
+    return this.call("download.remove", params);
+  }
+
+  /**
+   * Get a download's status (`download.status`).
+   *
+   * Returns the current status of one download.
+   *
+   * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
+   */
+  downloadStatus(params: DownloadStatusParams): Promise<DownloadStatus> {
+    return this.call("download.status", params);
+  }
+
+  /**
+   * List downloads (`download.list`).
+   *
+   * Returns one page of downloads in the order they were added, optionally only those in the given states, with the total number that match.
+   */
+  downloadList(params: DownloadListParams = {}): Promise<DownloadList> {
+    return this.call("download.list", params);
+  }
+
+  /**
+   * Change a download's speed limit (`download.setSpeedLimit`).
+   *
+   * Changes the speed limit of one download; it takes effect at once, also while the download is running.
+   *
+   * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
+   */
+  downloadSetSpeedLimit(params: DownloadSetSpeedLimitParams): Promise<DownloadStatus> {
+    return this.call("download.setSpeedLimit", params);
+  }
+
+  /**
+   * Get the daemon's version (`system.getVersion`).
+   *
+   * Returns the daemon's version, the commit it was built from and its compiled-in features.
+   */
+  systemGetVersion(): Promise<VersionInfo> {
+    return this.call("system.getVersion", undefined);
+  }
+
+  /**
+   * Get global statistics (`system.getStats`).
+   *
+   * Returns how many downloads are in each state and the total download speed.
+   */
+  systemGetStats(): Promise<Stats> {
+    return this.call("system.getStats", undefined);
+  }
+
+  /**
+   * Get the daemon's runtime options (`system.getOptions`).
+   *
+   * Returns the options that can be changed while the daemon runs.
+   */
+  systemGetOptions(): Promise<Options> {
+    return this.call("system.getOptions", undefined);
+  }
+
+  /**
+   * Change the daemon's runtime options (`system.setOptions`).
+   *
+   * Changes the global speed limit and/or the number of downloads that may be active at once; both take effect at once. Options left out keep their value.
+   */
+  systemSetOptions(params: SystemSetOptionsParams = {}): Promise<Options> {
+    return this.call("system.setOptions", params);
+  }
+
+  /**
+   * Get this document (`rpc.discover`).
+   *
+   * Returns this OpenRPC document, byte for byte as the daemon ships it (also served at `GET /openrpc.json`).
+   */
+  rpcDiscover(): Promise<OpenrpcDocument> {
+    return this.call("rpc.discover", undefined);
+  }
+}

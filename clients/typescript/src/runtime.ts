@@ -1,0 +1,385 @@
+// The hand-written runtime of haul-client: JSON-RPC 2.0 over fetch and over a
+// WebSocket, bearer auth, notifications and errors. It knows nothing of haul's
+// methods; `api.ts`, generated from openrpc.json, supplies every name and type.
+
+/** How to reach the daemon. */
+export interface ClientOptions {
+  /** The daemon's token: `--rpc-secret`, or the `rpc-secret` file in its state directory. */
+  token: string;
+  /**
+   * The WebSocket URL that notifications (and, for a `ws(s)://` client URL, calls) go over.
+   * Default: the client URL with `http` → `ws` and `/jsonrpc` → `/jsonrpc/ws`.
+   */
+  wsUrl?: string;
+  /** How long a call may take before it fails with a `TransportError`, in milliseconds. Default 30000. */
+  timeoutMs?: number;
+  /**
+   * The WebSocket implementation. Default: the global `WebSocket` (browsers, Node ≥ 22), which
+   * authenticates with the `haul.bearer.<token>` subprotocol; else the `ws` package, which sends
+   * an `Authorization` header.
+   */
+  WebSocket?: WebSocketConstructor;
+}
+
+/** What the runtime needs of a WebSocket: the browser's and the `ws` package's both fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+  options?: { headers?: Record<string, string> },
+) => WebSocketLike;
+
+/** An error the API answered with: `code` is one of `ErrorCode`, `data` its documented data. */
+export class HaulError<D = unknown> extends Error {
+  readonly code: number;
+  readonly data: D;
+  constructor(code: number, message: string, data: D) {
+    super(message);
+    this.name = "HaulError";
+    this.code = code;
+    this.data = data;
+  }
+}
+
+/** The daemon could not be reached, the connection broke, or it answered something that is not JSON-RPC. */
+export class TransportError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TransportError";
+  }
+}
+
+type MethodMap<M> = { [K in keyof M]: { params: unknown; result: unknown } };
+type Listener = (method: string, params: unknown) => void;
+
+/** The subprotocol haul speaks, and the prefix that carries the token for browsers. */
+const PROTOCOL = "haul.jsonrpc";
+const BEARER_PROTOCOL = "haul.bearer.";
+
+/**
+ * The untyped core of `Client`: `M` maps method names to params and results, `N` notification
+ * names to payloads (both generated).
+ */
+export class RpcClient<M extends MethodMap<M>, N> {
+  /** Where calls go: `http(s)://…/jsonrpc` or `ws(s)://…/jsonrpc/ws`. */
+  readonly url: string;
+  /** Where notifications come from. */
+  readonly wsUrl: string;
+  readonly #token: string;
+  readonly #timeoutMs: number;
+  readonly #WebSocket: WebSocketConstructor | undefined;
+  readonly #listeners = new Set<Listener>();
+  #socket: Promise<Socket> | undefined;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(url: string, options: ClientOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch (e) {
+      throw new TypeError(`invalid daemon url \`${url}\`: ${describe(e)}`);
+    }
+    if (!["http:", "https:", "ws:", "wss:"].includes(parsed.protocol)) {
+      throw new TypeError(`invalid daemon url \`${url}\`: expected http(s):// or ws(s)://`);
+    }
+    this.url = url;
+    this.wsUrl = options.wsUrl ?? webSocketUrl(parsed);
+    this.#token = options.token;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#WebSocket = options.WebSocket;
+  }
+
+  /** Calls `method`; resolves with its result or rejects with a `HaulError` or a `TransportError`. */
+  protected async call<K extends keyof M & string>(
+    method: K,
+    params: M[K]["params"],
+  ): Promise<M[K]["result"]> {
+    const id = this.#nextId++;
+    const request: Record<string, unknown> = { jsonrpc: "2.0", id, method };
+    if (params !== undefined) request.params = params;
+    const body = JSON.stringify(request);
+    if (this.url.startsWith("ws")) {
+      const socket = await this.#connect();
+      return (await socket.call(id, body, this.#timeoutMs)) as M[K]["result"];
+    }
+    return (await this.#post(body)) as M[K]["result"];
+  }
+
+  /**
+   * Calls `handler` with every `method` notification. Resolves, with a function that stops the
+   * calls, once the WebSocket is open: no notification sent after that is missed.
+   */
+  async on<K extends keyof N & string>(method: K, handler: (params: N[K]) => void): Promise<() => void> {
+    const listener: Listener = (m, params) => {
+      if (m === method) handler(params as N[K]);
+    };
+    this.#listeners.add(listener);
+    try {
+      await this.#connect();
+    } catch (e) {
+      this.#listeners.delete(listener);
+      throw e;
+    }
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Every notification, in the order the daemon sent them. The WebSocket opens at the first
+   * `next()`; the iterator fails with a `TransportError` if it closes, and ends on `close()`
+   * or `break`.
+   */
+  events(): AsyncIterableIterator<{ [K in keyof N]: { method: K; params: N[K] } }[keyof N]> {
+    type Event = { [K in keyof N]: { method: K; params: N[K] } }[keyof N];
+    const queue: Event[] = [];
+    let wake: (() => void) | undefined;
+    let failure: unknown;
+    let done = false;
+    const listener: Listener = (method, params) => {
+      queue.push({ method, params } as Event);
+      wake?.();
+    };
+    const stop = () => {
+      done = true;
+      this.#listeners.delete(listener);
+      wake?.();
+    };
+    let connected: Promise<Socket> | undefined;
+    const iterator: AsyncIterableIterator<Event> = {
+      next: async () => {
+        if (!connected) {
+          this.#listeners.add(listener);
+          connected = this.#connect();
+          connected.then(
+            (s) => s.closed.then((e) => ((failure = e), wake?.())),
+            () => {},
+          );
+        }
+        try {
+          await connected;
+        } catch (e) {
+          stop();
+          throw e;
+        }
+        while (queue.length === 0 && !done && failure === undefined) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+        const value = queue.shift();
+        if (value !== undefined) return { value, done: false };
+        if (!done && failure !== undefined) {
+          stop();
+          throw failure;
+        }
+        return { value: undefined, done: true };
+      },
+      return: async () => {
+        stop();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    this.#iterators.add(stop);
+    return iterator;
+  }
+
+  readonly #iterators = new Set<() => void>();
+
+  /** Closes the WebSocket, if one is open: pending calls fail, event iterators end. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const stop of this.#iterators) stop();
+    this.#iterators.clear();
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket) (await socket.catch(() => undefined))?.close();
+  }
+
+  async #post(body: string): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${this.#token}` },
+        body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (e) {
+      throw new TransportError(`cannot reach the haul daemon at ${this.url}: ${describe(e)}`, { cause: e });
+    }
+    const text = await response.text();
+    return settle(parseReply(text, `${this.url} (HTTP ${response.status})`));
+  }
+
+  #connect(): Promise<Socket> {
+    if (this.#closed) return Promise.reject(new TransportError("the client is closed"));
+    if (!this.#socket) {
+      const socket = this.#open();
+      this.#socket = socket;
+      socket.then(
+        (s) => s.closed.then(() => this.#socket === socket && (this.#socket = undefined)),
+        () => this.#socket === socket && (this.#socket = undefined),
+      );
+    }
+    return this.#socket;
+  }
+
+  async #open(): Promise<Socket> {
+    let Ctor = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    let headers = false;
+    if (!Ctor) {
+      Ctor = (await import("ws")).default as unknown as WebSocketConstructor;
+      headers = true;
+    }
+    const ws = headers
+      ? new Ctor(this.wsUrl, [PROTOCOL], { headers: { authorization: `Bearer ${this.#token}` } })
+      : new Ctor(this.wsUrl, [PROTOCOL, BEARER_PROTOCOL + this.#token]);
+    return Socket.open(ws, this.wsUrl, (method, params) => {
+      for (const listener of this.#listeners) listener(method, params);
+    });
+  }
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** One open WebSocket: calls matched to answers by id, notifications handed on. */
+class Socket {
+  readonly #pending = new Map<number, Pending>();
+  /** Resolves with the reason when the socket closes, whoever closed it. */
+  readonly closed: Promise<TransportError>;
+  #onClose!: (reason: TransportError) => void;
+
+  private constructor(
+    private readonly ws: WebSocketLike,
+    private readonly url: string,
+    notify: Listener,
+  ) {
+    this.closed = new Promise((resolve) => (this.#onClose = resolve));
+    ws.onmessage = (event) => {
+      let message: { id?: unknown; method?: unknown; params?: unknown };
+      try {
+        message = JSON.parse(String(event.data));
+      } catch {
+        return;
+      }
+      if (typeof message.id === "number" && this.#pending.has(message.id)) {
+        const pending = this.#pending.get(message.id)!;
+        this.#pending.delete(message.id);
+        clearTimeout(pending.timer);
+        try {
+          pending.resolve(settle(message));
+        } catch (e) {
+          pending.reject(e);
+        }
+      } else if (message.id === undefined && typeof message.method === "string") {
+        notify(message.method, message.params);
+      }
+    };
+    ws.onclose = (event) => {
+      const reason = new TransportError(
+        `the connection to ${url} closed (code ${event.code}${event.reason ? `: ${event.reason}` : ""})`,
+      );
+      for (const pending of this.#pending.values()) {
+        clearTimeout(pending.timer);
+        pending.reject(reason);
+      }
+      this.#pending.clear();
+      this.#onClose(reason);
+    };
+  }
+
+  /** Resolves once `ws` is open; rejects with the daemon's error when it refuses the upgrade. */
+  static open(ws: WebSocketLike, url: string, notify: Listener): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      let refusal: Error | undefined;
+      // The `ws` package reports a refused upgrade with the response, whose body is a JSON-RPC error.
+      const emitter = ws as unknown as { on?: (event: string, f: (...args: never[]) => void) => void };
+      emitter.on?.("unexpected-response", (request: { destroy(): void }, response: AsyncIterable<Buffer> & { statusCode?: number }) => {
+        (async () => {
+          let text = "";
+          for await (const chunk of response) text += chunk.toString();
+          try {
+            settle(parseReply(text, `${url} (HTTP ${response.statusCode})`));
+            refusal = new TransportError(`${url} refused the WebSocket upgrade (HTTP ${response.statusCode})`);
+          } catch (e) {
+            refusal = e as Error;
+          }
+          request.destroy();
+          reject(refusal);
+        })().catch(reject);
+      });
+      ws.onerror = (event) => {
+        if (refusal) return;
+        const message = (event as { message?: string }).message ?? "refused, unreachable or unauthorized";
+        reject(new TransportError(`cannot open a WebSocket to ${url}: ${message}`));
+      };
+      ws.onopen = () => {
+        ws.onerror = null;
+        resolve(new Socket(ws, url, notify));
+      };
+    });
+  }
+
+  call(id: number, body: string, timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new TransportError(`no answer from ${this.url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.ws.send(body);
+    });
+  }
+
+  close(): void {
+    this.ws.close(1000);
+  }
+}
+
+function parseReply(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TransportError(`${where} answered something that is not JSON-RPC: ${text.slice(0, 200)}`);
+  }
+}
+
+/** A reply's result, or its error thrown as a `HaulError`. */
+function settle(reply: unknown): unknown {
+  const r = reply as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
+  if (r && typeof r === "object" && r.error && typeof r.error.code === "number") {
+    throw new HaulError(r.error.code, String(r.error.message ?? ""), r.error.data);
+  }
+  if (r && typeof r === "object" && "result" in r) return r.result;
+  throw new TransportError(`not a JSON-RPC response: ${JSON.stringify(reply).slice(0, 200)}`);
+}
+
+function webSocketUrl(url: URL): string {
+  const ws = new URL(url.href);
+  if (ws.protocol === "http:") ws.protocol = "ws:";
+  if (ws.protocol === "https:") ws.protocol = "wss:";
+  if (ws.pathname.endsWith("/jsonrpc")) ws.pathname += "/ws";
+  return ws.href;
+}
+
+function describe(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  if (cause?.code) return cause.code;
+  if (cause?.message) return cause.message;
+  return e instanceof Error ? e.message : String(e);
+}
