@@ -120,6 +120,8 @@ const ANNOTATIONS: &[&str] = &[
     "minimum",
     "maximum",
     "uniqueItems",
+    "minItems",
+    "maxItems",
     "propertyNames",
 ];
 

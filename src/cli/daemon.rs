@@ -17,7 +17,7 @@ use haul::rpc::handlers::Handlers;
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
 
-use super::paths;
+use super::{paths, values};
 
 #[derive(Debug, Args)]
 pub struct DaemonArgs {
@@ -63,8 +63,16 @@ pub struct DaemonArgs {
     #[arg(long, env = "HAUL_CONNECTION_BUFFER", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     connection_buffer: u32,
     /// A WebSocket client whose buffer stays full this long is disconnected.
-    #[arg(long, env = "HAUL_SLOW_CLIENT_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "HAUL_SLOW_CLIENT_TIMEOUT", default_value = "30s", value_parser = values::positive_duration)]
     slow_client_timeout: Duration,
+    /// How often WebSocket connections are pinged; a client that leaves two pings in a row
+    /// unanswered is disconnected.
+    #[arg(long, env = "HAUL_WS_PING_INTERVAL", default_value = "30s", value_parser = values::positive_duration)]
+    ws_ping_interval: Duration,
+    /// Notifications kept for replay to reconnecting clients (`events.subscribe` with `since`):
+    /// every state change, and the latest progress of each download.
+    #[arg(long, env = "HAUL_EVENT_WINDOW", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    event_window: u32,
     /// The most downloads kept, finished ones included; remove some to add more.
     #[arg(long, env = "HAUL_MAX_DOWNLOADS", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_downloads: u64,
@@ -75,7 +83,7 @@ pub struct DaemonArgs {
     #[arg(long, env = "HAUL_RETRY_WAIT", default_value = "500ms", value_parser = humantime::parse_duration)]
     retry_wait: Duration,
     /// A connection that receives nothing for this long is retried.
-    #[arg(long, env = "HAUL_STALL_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "HAUL_STALL_TIMEOUT", default_value = "30s", value_parser = values::positive_duration)]
     stall_timeout: Duration,
 }
 
@@ -146,6 +154,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
 
     let push = Push::new(&PushConfig {
         send_timeout: args.slow_client_timeout,
+        window: args.event_window as usize,
         ..PushConfig::default()
     });
     let pump = tokio::spawn(haul::rpc::events::pump(engine.subscribe(), push.clone()));
@@ -157,6 +166,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         max_batch: args.max_batch,
         max_connections: args.max_connections,
         connection_buffer: args.connection_buffer,
+        ws_ping_interval: args.ws_ping_interval,
     };
 
     let shutdown = CancellationToken::new();

@@ -171,6 +171,24 @@ impl DaemonApiServer for Handlers {
         Ok(api_options(self.engine.options()))
     }
 
+    // A WebSocket connection's own `events.*` calls never get here: its
+    // forwarder answers them in line with its notifications (`push`). These
+    // are the same calls over HTTP, or inside a batch.
+    async fn events_subscribe(
+        &self,
+        _since: Option<u64>,
+        _stream_id: Option<api::StreamId>,
+        _gids: Option<Vec<api::Gid>>,
+        _kinds: Option<Vec<api::NotificationKind>>,
+        _progress_interval: Option<u32>,
+    ) -> RpcResult<api::EventStream> {
+        Err(ErrorCode::WebSocketRequired.into_error_object())
+    }
+
+    async fn events_unsubscribe(&self) -> RpcResult<api::EventStream> {
+        Err(ErrorCode::WebSocketRequired.into_error_object())
+    }
+
     async fn rpc_discover(&self) -> RpcResult<api::OpenrpcDocument> {
         // Byte for byte as shipped, but for the file's final newline, which
         // is not part of the JSON value.

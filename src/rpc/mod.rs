@@ -5,7 +5,8 @@
 //!   `socket`: the TCP stream it can cut under a client that stopped reading.
 //! - `auth`: the token, its file, constant-time checks, failure backoff.
 //! - `params`: every call's params checked against `openrpc.json`.
-//! - `push`: notifications to every authenticated WebSocket.
+//! - `push`: notifications to every authenticated WebSocket, per-connection
+//!   filters and replay; `window`: the recent notifications kept for replay.
 //! - `handlers`: the `DaemonApi` methods over the engine; `events`: engine
 //!   events as notifications.
 
@@ -16,3 +17,4 @@ pub mod params;
 pub mod push;
 pub mod server;
 pub mod socket;
+pub mod window;

@@ -17,21 +17,23 @@
 //! buffer stays full for [`PushConfig::send_timeout`], or that falls more
 //! than the ring's capacity behind, is disconnected.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 use jsonrpsee::core::middleware::{Batch, Notification as RpcNotification, RpcServiceT};
 use jsonrpsee::server::{MethodCallback, MethodSink, Methods, ResponsePayload, TrySendError};
-use jsonrpsee::types::{ErrorCode, Id, Request};
+use jsonrpsee::types::{ErrorCode, ErrorObjectOwned, Id, Request};
 use jsonrpsee::MethodResponse;
 use serde_json::value::RawValue;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::api::Notification;
+use crate::api::{errors, method, EventStream, EventsSubscribeParams, Notification};
+
+use super::window::{Pushed, Window};
 
 /// The internal method through which a connection hands over its sink.
 pub const ATTACH_METHOD: &str = "haul.internal.attach";
@@ -43,6 +45,8 @@ pub struct PushConfig {
     pub ring_capacity: usize,
     /// How long a connection's buffer may stay full before it is dropped.
     pub send_timeout: Duration,
+    /// Notifications kept for replay to reconnecting clients.
+    pub window: usize,
 }
 
 impl Default for PushConfig {
@@ -50,12 +54,13 @@ impl Default for PushConfig {
         PushConfig {
             ring_capacity: 4096,
             send_timeout: Duration::from_secs(30),
+            window: 10_000,
         }
     }
 }
 
 /// The notification hub: stamps `seq` and `streamId`, serialises once,
-/// fans out to every attached connection.
+/// keeps the replay window, fans out to every attached connection.
 #[derive(Clone)]
 pub struct Push {
     inner: Arc<Inner>,
@@ -64,18 +69,17 @@ pub struct Push {
 struct Inner {
     ring: broadcast::Sender<Pushed>,
     stream_id: String,
-    /// The last `seq` given out; held while sending so ring order is seq order.
-    seq: Mutex<u64>,
+    /// Held while publishing, so ring order, window order and seq agree.
+    state: Mutex<State>,
     send_timeout: Duration,
-    /// The most notifications one connection may be behind.
-    ring_capacity: usize,
+    /// The most notifications one connection may have waiting.
+    pending_limit: usize,
 }
 
-#[derive(Clone)]
-struct Pushed {
-    /// The download a progress notification is about; `None` for state changes.
-    progress_of: Option<Arc<str>>,
-    json: Arc<str>,
+struct State {
+    /// The last `seq` given out.
+    seq: u64,
+    window: Window,
 }
 
 impl Push {
@@ -86,23 +90,28 @@ impl Push {
             inner: Arc::new(Inner {
                 ring,
                 stream_id,
-                seq: Mutex::new(0),
+                state: Mutex::new(State {
+                    seq: 0,
+                    window: Window::new(config.window),
+                }),
                 send_timeout: config.send_timeout,
-                ring_capacity: config.ring_capacity.max(1),
+                // A replay may queue the whole window at once.
+                pending_limit: config.ring_capacity.max(1) + config.window,
             }),
         }
     }
 
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Sends the notification `make` builds from the next `seq` and the
-    /// stream id to every attached connection.
+    /// stream id to every attached connection, and keeps it for replay.
     pub fn publish(&self, make: impl FnOnce(u64, String) -> Notification) {
-        let mut seq = self.inner.seq.lock().unwrap_or_else(|e| e.into_inner());
-        *seq += 1;
-        let notification = make(*seq, self.inner.stream_id.clone());
-        let progress_of = match &notification {
-            Notification::DownloadProgress(p) => Some(Arc::from(p.gid.as_str())),
-            _ => None,
-        };
+        let mut state = self.state();
+        state.seq += 1;
+        let seq = state.seq;
+        let notification = make(seq, self.inner.stream_id.clone());
         #[derive(serde::Serialize)]
         struct Wire<'a> {
             jsonrpc: &'static str,
@@ -119,11 +128,50 @@ impl Push {
                 return;
             }
         };
-        // No receivers means no connections: nothing to do.
-        let _ = self.inner.ring.send(Pushed {
-            progress_of,
+        let pushed = Pushed {
+            seq,
+            kind: notification.method(),
+            gid: Arc::from(gid_of(&notification)),
+            progress: matches!(notification, Notification::DownloadProgress(_)),
             json: Arc::from(json),
-        });
+        };
+        state.window.push(pushed.clone());
+        // No receivers means no connections: nothing more to do.
+        let _ = self.inner.ring.send(pushed);
+    }
+
+    /// Where the stream stands.
+    fn stream(&self, state: &State) -> EventStream {
+        EventStream {
+            stream_id: self.inner.stream_id.clone(),
+            seq: state.seq,
+            oldest_seq: state.window.oldest_seq(),
+        }
+    }
+
+    /// The kept notifications after `since` of stream `stream_id`, and where
+    /// the stream stands; the `EventsUnavailable` error when there is a gap.
+    fn replay(
+        &self,
+        since: u64,
+        stream_id: Option<&str>,
+    ) -> Result<(EventStream, Vec<Pushed>), ErrorObjectOwned> {
+        let state = self.state();
+        let stream = self.stream(&state);
+        let ours = stream_id.is_none_or(|id| id == self.inner.stream_id);
+        let kept = match state.window.since(since) {
+            Some(kept) if ours && since <= state.seq => Some(kept.cloned().collect()),
+            _ => None,
+        };
+        drop(state);
+        kept.map(|kept| (stream.clone(), kept)).ok_or_else(|| {
+            errors::events_unavailable(stream.stream_id, stream.seq, stream.oldest_seq)
+        })
+    }
+
+    /// How many notifications the replay window holds.
+    pub fn window_len(&self) -> usize {
+        self.state().window.len()
     }
 
     /// Registers the internal attach method in `methods`.
@@ -148,8 +196,9 @@ impl Push {
     }
 
     /// The RPC middleware for one WebSocket connection: it attaches the
-    /// connection before its first call is served, and calls `disconnect`
-    /// when the connection falls too far behind.
+    /// connection before its first call is served, routes the connection's
+    /// `events.*` calls to its forwarder, and calls `disconnect` when the
+    /// connection falls too far behind.
     pub fn layer(&self, disconnect: oneshot::Sender<()>) -> AttachLayer {
         AttachLayer {
             push: self.clone(),
@@ -160,14 +209,22 @@ impl Push {
     /// Feeds one connection. Notifications wait in `pending` (coalesced)
     /// while the connection's buffer is full; the ring is drained meanwhile,
     /// so a client behind only on progress never falls off the ring.
+    ///
+    /// The forwarder also answers the connection's `events.subscribe` and
+    /// `events.unsubscribe`: the answer goes out through the same queue, so
+    /// the replay follows it, then live notifications, with nothing between.
     async fn forward(
         self,
         mut sink: MethodSink,
         mut ring: broadcast::Receiver<Pushed>,
+        mut control: mpsc::Receiver<Control>,
         disconnect: oneshot::Sender<()>,
     ) {
-        let limit = self.inner.ring_capacity;
+        let limit = self.inner.pending_limit;
         let mut pending: VecDeque<Pushed> = VecDeque::new();
+        let mut filter = Filter::default();
+        // Live notifications up to here were replayed already.
+        let mut replayed_through = 0;
         // Since when the connection has taken nothing.
         let mut stuck_since: Option<Instant> = None;
         loop {
@@ -191,18 +248,39 @@ impl Push {
             let deadline = stuck_since.map(|since| since + self.inner.send_timeout);
             tokio::select! {
                 received = ring.recv() => {
-                    match received {
-                        Ok(pushed) => pending.push_back(pushed),
-                        Err(broadcast::error::RecvError::Closed) => return,
-                        Err(broadcast::error::RecvError::Lagged(missed)) => return too_slow(disconnect, missed),
-                    }
-                    while let Ok(pushed) = ring.try_recv() {
-                        pending.push_back(pushed);
+                    let mut next = Some(received);
+                    while let Some(received) = next.take() {
+                        match received {
+                            Ok(pushed) if pushed.seq > replayed_through && filter.admits(&pushed) => {
+                                pending.push_back(pushed);
+                            }
+                            Ok(_) => {}
+                            Err(broadcast::error::RecvError::Closed) => return,
+                            Err(broadcast::error::RecvError::Lagged(missed)) => return too_slow(disconnect, missed),
+                        }
+                        next = match ring.try_recv() {
+                            Ok(pushed) => Some(Ok(pushed)),
+                            Err(broadcast::error::TryRecvError::Lagged(missed)) => Some(Err(broadcast::error::RecvError::Lagged(missed))),
+                            Err(_) => None,
+                        };
                     }
                     coalesce(&mut pending);
                     if pending.len() > limit {
                         return too_slow(disconnect, pending.len() as u64);
                     }
+                }
+                Some(command) = control.recv() => {
+                    let (id, answer) = match command {
+                        Control::Subscribe { id, params } => {
+                            let answer = self.subscribe(params, &mut filter, &mut pending, &mut replayed_through);
+                            (id, answer)
+                        }
+                        Control::Unsubscribe { id } => {
+                            filter = Filter::default();
+                            (id, Ok(self.stream(&self.state())))
+                        }
+                    };
+                    pending.push_front(answer_message(id, answer));
                 }
                 room = sink.has_capacity(), if !pending.is_empty() => {
                     if room.is_err() {
@@ -213,6 +291,164 @@ impl Push {
                 () = sleep_until(deadline), if deadline.is_some() => return too_slow(disconnect, pending.len() as u64),
             }
         }
+    }
+
+    /// Applies `events.subscribe` to one connection: a new filter and, with
+    /// `since`, the replay in place of whatever was waiting.
+    fn subscribe(
+        &self,
+        params: EventsSubscribeParams,
+        filter: &mut Filter,
+        pending: &mut VecDeque<Pushed>,
+        replayed_through: &mut u64,
+    ) -> Result<EventStream, ErrorObjectOwned> {
+        let new_filter = Filter::new(&params);
+        let stream = match params.since {
+            Some(since) => {
+                let (stream, kept) = self.replay(since, params.stream_id.as_deref())?;
+                // What waits was published before the snapshot: the replay
+                // has it (or its successor), in order.
+                pending.clear();
+                pending.extend(kept.into_iter().filter(|p| new_filter.admits_replayed(p)));
+                *replayed_through = stream.seq;
+                stream
+            }
+            None => {
+                if params
+                    .stream_id
+                    .as_deref()
+                    .is_some_and(|id| id != self.inner.stream_id)
+                {
+                    return Err(self
+                        .replay(u64::MAX, params.stream_id.as_deref())
+                        .err()
+                        .unwrap_or_else(|| {
+                            errors::events_unavailable(self.inner.stream_id.clone(), 0, 0)
+                        }));
+                }
+                pending.retain(|p| new_filter.admits_replayed(p));
+                self.stream(&self.state())
+            }
+        };
+        *filter = new_filter;
+        Ok(stream)
+    }
+}
+
+/// The download a notification is about.
+fn gid_of(notification: &Notification) -> &str {
+    match notification {
+        Notification::DownloadStarted(e) => &e.gid,
+        Notification::DownloadProgress(e) => &e.gid,
+        Notification::DownloadPaused(e) => &e.gid,
+        Notification::DownloadComplete(e) => &e.gid,
+        Notification::DownloadError(e) => &e.gid,
+        Notification::DownloadRemoved(e) => &e.gid,
+    }
+}
+
+/// A connection's `events.subscribe` settings.
+#[derive(Default)]
+struct Filter {
+    gids: Option<HashSet<Arc<str>>>,
+    kinds: Option<Vec<&'static str>>,
+    progress_interval: Option<Duration>,
+    /// When each download's progress last went out, for `progress_interval`.
+    progress_sent: HashMap<Arc<str>, Instant>,
+}
+
+impl Filter {
+    fn new(params: &EventsSubscribeParams) -> Filter {
+        Filter {
+            gids: params
+                .gids
+                .as_ref()
+                .map(|gids| gids.iter().map(|g| Arc::from(g.as_str())).collect()),
+            kinds: params
+                .kinds
+                .as_ref()
+                .map(|kinds| kinds.iter().map(|k| k.as_str()).collect()),
+            progress_interval: params
+                .progress_interval
+                .map(|ms| Duration::from_millis(ms.into())),
+            progress_sent: HashMap::new(),
+        }
+    }
+
+    /// Whether a notification is for this connection (ignoring the pace).
+    fn admits_replayed(&self, pushed: &Pushed) -> bool {
+        self.gids.as_ref().is_none_or(|g| g.contains(&pushed.gid))
+            && self.kinds.as_ref().is_none_or(|k| k.contains(&pushed.kind))
+    }
+
+    /// Whether a live notification goes out: it is for this connection and,
+    /// for progress, its download's interval has passed.
+    fn admits(&mut self, pushed: &Pushed) -> bool {
+        if !self.admits_replayed(pushed) {
+            return false;
+        }
+        let Some(interval) = self.progress_interval else {
+            return true;
+        };
+        if !pushed.progress {
+            // The download's next progress starts a new interval.
+            self.progress_sent.remove(&pushed.gid);
+            return true;
+        }
+        let now = Instant::now();
+        match self.progress_sent.get(&pushed.gid) {
+            Some(last) if now.duration_since(*last) < interval => false,
+            _ => {
+                self.progress_sent.insert(pushed.gid.clone(), now);
+                true
+            }
+        }
+    }
+}
+
+/// A connection's `events.*` call, for its forwarder to answer.
+enum Control {
+    Subscribe {
+        id: Id<'static>,
+        params: EventsSubscribeParams,
+    },
+    Unsubscribe {
+        id: Id<'static>,
+    },
+}
+
+/// A JSON-RPC response, queued like a notification.
+fn answer_message(id: Id<'static>, answer: Result<EventStream, ErrorObjectOwned>) -> Pushed {
+    #[derive(serde::Serialize)]
+    struct Response<'a> {
+        jsonrpc: &'static str,
+        id: &'a Id<'static>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<&'a EventStream>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a ErrorObjectOwned>,
+    }
+    let (result, error) = match &answer {
+        Ok(stream) => (Some(stream), None),
+        Err(e) => (None, Some(e)),
+    };
+    let json = serde_json::to_string(&Response {
+        jsonrpc: "2.0",
+        id: &id,
+        result,
+        error,
+    })
+    .unwrap_or_else(|_| {
+        String::from(
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}}"#,
+        )
+    });
+    Pushed {
+        seq: 0,
+        kind: "",
+        gid: Arc::from(""),
+        progress: false,
+        json: Arc::from(json),
     }
 }
 
@@ -238,10 +474,7 @@ fn coalesce(pending: &mut VecDeque<Pushed>) {
     let mut keep: Vec<bool> = pending
         .iter()
         .rev()
-        .map(|p| match &p.progress_of {
-            Some(gid) => seen.insert(gid.clone()),
-            None => true,
-        })
+        .map(|p| !p.progress || seen.insert(p.gid.clone()))
         .collect();
     keep.reverse();
     let mut keep = keep.into_iter();
@@ -277,11 +510,12 @@ where
         let ring = self.push.inner.ring.subscribe();
         let push = self.push.clone();
         let service = inner.clone();
+        let (control, commands) = mpsc::channel(4);
         let ready: BoxFuture<'static, ()> = async move {
             service.call(request).await;
             match (rx.await, disconnect) {
                 (Ok(sink), Some(disconnect)) => {
-                    tokio::spawn(push.forward(sink, ring, disconnect));
+                    tokio::spawn(push.forward(sink, ring, commands, disconnect));
                 }
                 _ => tracing::error!(
                     "a WebSocket connection could not be attached for notifications"
@@ -291,20 +525,26 @@ where
         .boxed();
         let ready = ready.shared();
         tokio::spawn(ready.clone());
-        Attached { inner, ready }
+        Attached {
+            inner,
+            ready,
+            control,
+        }
     }
 }
 
-/// A connection's RPC service that serves nothing before it is attached.
+/// A connection's RPC service that serves nothing before it is attached,
+/// and hands its `events.*` calls to its forwarder.
 #[derive(Clone)]
 pub struct Attached<S> {
     inner: S,
     ready: Shared<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    control: mpsc::Sender<Control>,
 }
 
 impl<S> RpcServiceT for Attached<S>
 where
-    S: RpcServiceT + Clone + Send + Sync + 'static,
+    S: RpcServiceT<MethodResponse = MethodResponse> + Clone + Send + Sync + 'static,
 {
     type MethodResponse = S::MethodResponse;
     type NotificationResponse = S::NotificationResponse;
@@ -314,10 +554,38 @@ where
         &self,
         request: Request<'a>,
     ) -> impl Future<Output = S::MethodResponse> + Send + 'a {
-        let (ready, inner) = (self.ready.clone(), self.inner.clone());
+        let (ready, inner, control) =
+            (self.ready.clone(), self.inner.clone(), self.control.clone());
         async move {
             ready.await;
-            inner.call(request).await
+            let id = request.id.clone().into_owned();
+            let command = match request.method_name() {
+                method::EVENTS_SUBSCRIBE => {
+                    let params = request.params.as_ref().map_or("{}", |p| p.get());
+                    match serde_json::from_str(params) {
+                        Ok(params) => Control::Subscribe {
+                            id: id.clone(),
+                            params,
+                        },
+                        Err(e) => {
+                            let error = ErrorObjectOwned::owned(
+                                ErrorCode::InvalidParams.code(),
+                                e.to_string(),
+                                None::<()>,
+                            );
+                            return MethodResponse::error(id, error);
+                        }
+                    }
+                }
+                method::EVENTS_UNSUBSCRIBE => Control::Unsubscribe { id: id.clone() },
+                _ => return inner.call(request).await,
+            };
+            // The forwarder answers in line with the notifications; jsonrpsee
+            // sends nothing for a `notification` response.
+            match control.send(command).await {
+                Ok(()) => MethodResponse::notification(),
+                Err(_) => MethodResponse::error(id, ErrorCode::InternalError),
+            }
         }
     }
 
@@ -347,7 +615,10 @@ mod tests {
 
     fn pushed(progress_of: Option<&str>, json: &str) -> Pushed {
         Pushed {
-            progress_of: progress_of.map(Arc::from),
+            seq: 0,
+            kind: "",
+            gid: Arc::from(progress_of.unwrap_or("")),
+            progress: progress_of.is_some(),
             json: Arc::from(json),
         }
     }

@@ -54,10 +54,10 @@ pub struct ServeConfig {
     pub max_connections: u32,
     /// Messages buffered per connection before the daemon waits for it.
     pub connection_buffer: u32,
+    /// How often WebSocket connections are pinged; one that leaves two in a
+    /// row unanswered for this long each is dropped.
+    pub ws_ping_interval: Duration,
 }
-
-/// How often idle WebSocket connections are pinged; two missed pongs drop them.
-const PING_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Everything a request needs, shared by all connections.
 struct Shared {
@@ -94,7 +94,8 @@ pub async fn serve(
         .max_connections(config.max_connections)
         .enable_ws_ping(
             PingConfig::new()
-                .ping_interval(PING_INTERVAL)
+                .ping_interval(config.ws_ping_interval)
+                .inactive_limit(config.ws_ping_interval)
                 .max_failures(2),
         )
         .build();

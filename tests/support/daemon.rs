@@ -262,6 +262,23 @@ impl Ws {
             .expect("the frame is sent");
     }
 
+    /// Sends a WebSocket ping with `payload`.
+    pub async fn ping(&mut self, payload: &[u8]) {
+        self.stream
+            .send(Message::Ping(payload.to_vec().into()))
+            .await
+            .expect("the ping is sent");
+    }
+
+    /// The next frame of any kind, within `timeout`; `None` when the
+    /// connection ended or nothing came.
+    pub async fn next_frame(&mut self, timeout: Duration) -> Option<Message> {
+        tokio::time::timeout(timeout, self.stream.next())
+            .await
+            .ok()?
+            .and_then(Result::ok)
+    }
+
     /// The next text frame, within `timeout`.
     pub async fn next_text(&mut self, timeout: Duration) -> Option<String> {
         let deadline = tokio::time::Instant::now() + timeout;

@@ -8,7 +8,7 @@
  *
  * **Auth.** Every request carries the daemon's token: `Authorization: Bearer <token>` on HTTP and on the WebSocket upgrade, or, for browsers, a `Sec-WebSocket-Protocol` entry `haul.bearer.<token>` next to the protocol `haul.jsonrpc` (the server answers with `haul.jsonrpc`). A missing or wrong token gets HTTP 401 with error -32000. The token is `--rpc-secret` / `HAUL_RPC_SECRET`, else one generated at first start and stored in the state directory (`rpc-secret`, mode 0600).
  *
- * **Notifications.** Methods marked `x-notification` are sent by the daemon, not called: every authenticated WebSocket connection receives them as plain JSON-RPC notifications, e.g. `{"jsonrpc":"2.0","method":"download.progress","params":{…}}`, without subscribing.
+ * **Notifications.** Methods marked `x-notification` are sent by the daemon, not called: every authenticated WebSocket connection receives them as plain JSON-RPC notifications, e.g. `{"jsonrpc":"2.0","method":"download.progress","params":{…}}`, without subscribing. Each carries `seq` (strictly increasing within a `streamId`) and `streamId` (new at every daemon start); `events.subscribe` filters a connection's notifications and replays the ones it missed after a reconnect.
  */
 
 import { HaulError, RpcClient } from "./runtime.js";
@@ -25,6 +25,11 @@ export type Gid = string;
  * A daemon process's event stream id: 16 lowercase hexadecimal characters, new at every start.
  */
 export type StreamId = string;
+
+/**
+ * The name of a notification the daemon sends.
+ */
+export type NotificationKind = "download.started" | "download.progress" | "download.paused" | "download.complete" | "download.error" | "download.removed";
 
 /**
  * A plain file name: no path separators, not `.` or `..`, no control characters, at most 255 bytes.
@@ -264,6 +269,28 @@ export interface Options {
 }
 
 /**
+ * Where the daemon's notification stream stands.
+ */
+export interface EventStream {
+  /**
+   * The running daemon's stream.
+   */
+  streamId: StreamId;
+  /**
+   * The `seq` of the latest notification sent so far (0 before the first). Replayed notifications end here; live ones continue above it.
+   *
+   * Constraints: minimum 0.
+   */
+  seq: number;
+  /**
+   * The lowest `since` that can still be replayed without a gap: every notification above it is kept (or superseded progress).
+   *
+   * Constraints: minimum 0.
+   */
+  oldestSeq: number;
+}
+
+/**
  * An OpenRPC 1.3.2 document (this one).
  */
 export type OpenrpcDocument = Record<string, unknown>;
@@ -380,6 +407,33 @@ export interface LimitExceededErrorData {
    */
   max: number;
 }
+
+/**
+ * `events.subscribe` cannot replay from `since`: the window no longer reaches back that far, or `streamId` is not the running daemon's because it restarted. Nothing changed; resynchronise from `download.list`, then subscribe from `seq` without `since`.
+ */
+export interface EventsUnavailableErrorData {
+  /**
+   * The running daemon's stream.
+   */
+  streamId: StreamId;
+  /**
+   * The `seq` of the latest notification sent so far.
+   *
+   * Constraints: minimum 0.
+   */
+  seq: number;
+  /**
+   * The lowest `since` the window can still replay from.
+   *
+   * Constraints: minimum 0.
+   */
+  oldestSeq: number;
+}
+
+/**
+ * WebSocketRequired carries no `data`.
+ */
+export type WebSocketRequiredErrorData = undefined;
 
 /**
  * The request body, or a WebSocket call's params, is larger than the daemon's `--max-request-size`. Over HTTP the status is 413. `data` is a short text saying which limit, e.g. `Exceeded max limit of 1048576`.
@@ -558,6 +612,36 @@ export interface SystemSetOptionsParams {
    * The global speed limit over all downloads in bytes per second; 0 means none.
    */
   speedLimit?: SpeedLimit;
+}
+
+/**
+ * Params of `events.subscribe`.
+ */
+export interface EventsSubscribeParams {
+  /**
+   * Replay the kept notifications with a higher `seq` than this before live ones. 0 replays the whole window.
+   *
+   * Constraints: minimum 0.
+   */
+  since?: number;
+  /**
+   * The stream `since` counts in. When given and not the running daemon's, the call fails with `EventsUnavailable`; always give it with `since`.
+   */
+  streamId?: StreamId;
+  /**
+   * Only notifications about these downloads. Absent: every download.
+   */
+  gids?: Gid[];
+  /**
+   * Only these notifications. Absent: all of them.
+   */
+  kinds?: NotificationKind[];
+  /**
+   * At least this many milliseconds between two `download.progress` notifications of one download on this connection; the ones in between are skipped (the next one carries the latest values). Absent: the daemon's own pace, a few per second.
+   *
+   * Constraints: minimum 100, maximum 3600000.
+   */
+  progressInterval?: number;
 }
 
 /**
@@ -779,6 +863,8 @@ export interface Methods {
   "system.getStats": { params: undefined; result: Stats };
   "system.getOptions": { params: undefined; result: Options };
   "system.setOptions": { params: SystemSetOptionsParams; result: Options };
+  "events.subscribe": { params: EventsSubscribeParams; result: EventStream };
+  "events.unsubscribe": { params: undefined; result: EventStream };
   "rpc.discover": { params: undefined; result: OpenrpcDocument };
 }
 
@@ -851,6 +937,14 @@ export const ErrorCode = {
    */
   LimitExceeded: -32006,
   /**
+   * Events no longer available — `events.subscribe` cannot replay from `since`: the window no longer reaches back that far, or `streamId` is not the running daemon's because it restarted. Nothing changed; resynchronise from `download.list`, then subscribe from `seq` without `since`.
+   */
+  EventsUnavailable: -32012,
+  /**
+   * Needs a WebSocket connection — The method configures a WebSocket connection's notifications: call it over WebSocket, on its own rather than in a batch.
+   */
+  WebSocketRequired: -32013,
+  /**
    * Request is too big — The request body, or a WebSocket call's params, is larger than the daemon's `--max-request-size`. Over HTTP the status is 413. `data` is a short text saying which limit, e.g. `Exceeded max limit of 1048576`.
    */
   RequestTooLarge: -32007,
@@ -889,6 +983,8 @@ export interface ErrorData {
   OutsideDownloadRoot: OutsideDownloadRootErrorData;
   DestinationExists: DestinationExistsErrorData;
   LimitExceeded: LimitExceededErrorData;
+  EventsUnavailable: EventsUnavailableErrorData;
+  WebSocketRequired: WebSocketRequiredErrorData;
   RequestTooLarge: RequestTooLargeErrorData;
   ResponseTooLarge: ResponseTooLargeErrorData;
   ServerBusy: ServerBusyErrorData;
@@ -1036,6 +1132,33 @@ export class Client extends RpcClient<Methods, Notifications> {
    */
   systemSetOptions(params: SystemSetOptionsParams = {}): Promise<Options> {
     return this.call("system.setOptions", params);
+  }
+
+  /**
+   * Choose this connection's notifications and replay missed ones (`events.subscribe`).
+   *
+   * Configures which notifications this WebSocket connection receives, and, with `since`, first replays the ones it missed. A connection that never calls this receives every notification.
+   *
+   * The daemon keeps a window of recent notifications (`--event-window`, default 10000): every state change, and the latest progress of each download. With `since` (the last `seq` the client processed, of the stream `streamId`), the answer to this call is followed by every kept notification with a higher `seq`, in order, then by live ones: no gap, no duplicate. When the window no longer reaches back to `since`, or `streamId` is not the running daemon's (it restarted), the call fails with `EventsUnavailable` and changes nothing: resynchronise from `download.list`, then subscribe without `since`.
+   *
+   * Only over WebSocket, as a single call (not in a batch); elsewhere it fails with `WebSocketRequired`. Calling it again replaces the previous settings.
+   *
+   * @throws {HaulError} `EventsUnavailable` (-32012): Events no longer available
+   * @throws {HaulError} `WebSocketRequired` (-32013): Needs a WebSocket connection
+   */
+  eventsSubscribe(params: EventsSubscribeParams = {}): Promise<EventStream> {
+    return this.call("events.subscribe", params);
+  }
+
+  /**
+   * Receive every notification again (`events.unsubscribe`).
+   *
+   * Drops this connection's `events.subscribe` settings: it receives every notification again, at the daemon's own pace. Only over WebSocket, as a single call; elsewhere it fails with `WebSocketRequired`.
+   *
+   * @throws {HaulError} `WebSocketRequired` (-32013): Needs a WebSocket connection
+   */
+  eventsUnsubscribe(): Promise<EventStream> {
+    return this.call("events.unsubscribe", undefined);
   }
 
   /**

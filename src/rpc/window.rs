@@ -1,0 +1,144 @@
+//! The event window: the recent notifications a reconnecting client can have
+//! replayed (`events.subscribe` with `since`).
+//!
+//! It keeps every state change and only the latest progress of each
+//! download (older progress is superseded, not lost), up to a capacity; the
+//! oldest entries make room for new ones. `evicted_through` remembers how far
+//! back that went: a `since` below it would have a gap, so it is refused.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// One serialised notification, as the hub fans it out.
+#[derive(Clone, Debug)]
+pub struct Pushed {
+    pub seq: u64,
+    /// The notification's method, e.g. `download.progress`.
+    pub kind: &'static str,
+    /// The download it is about.
+    pub gid: Arc<str>,
+    /// Progress may be superseded by later progress of the same download;
+    /// state changes never are.
+    pub progress: bool,
+    pub json: Arc<str>,
+}
+
+pub struct Window {
+    capacity: usize,
+    entries: BTreeMap<u64, Pushed>,
+    /// The `seq` of each download's progress in `entries`.
+    progress: HashMap<Arc<str>, u64>,
+    /// The highest `seq` dropped to make room.
+    evicted_through: u64,
+}
+
+impl Window {
+    pub fn new(capacity: usize) -> Window {
+        Window {
+            capacity: capacity.max(1),
+            entries: BTreeMap::new(),
+            progress: HashMap::new(),
+            evicted_through: 0,
+        }
+    }
+
+    pub fn push(&mut self, pushed: Pushed) {
+        if pushed.progress {
+            if let Some(older) = self.progress.insert(pushed.gid.clone(), pushed.seq) {
+                self.entries.remove(&older);
+            }
+        }
+        self.entries.insert(pushed.seq, pushed);
+        while self.entries.len() > self.capacity {
+            let Some((seq, oldest)) = self.entries.pop_first() else {
+                break;
+            };
+            if oldest.progress && self.progress.get(&oldest.gid) == Some(&seq) {
+                self.progress.remove(&oldest.gid);
+            }
+            self.evicted_through = seq;
+        }
+    }
+
+    /// The lowest `since` that replays without a gap.
+    pub fn oldest_seq(&self) -> u64 {
+        self.evicted_through
+    }
+
+    /// Every kept notification after `since`, in order; `None` when some
+    /// were dropped for room.
+    pub fn since(&self, since: u64) -> Option<impl Iterator<Item = &Pushed>> {
+        (since >= self.evicted_through).then(|| self.entries.range(since + 1..).map(|(_, p)| p))
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pushed(seq: u64, gid: &str, progress: bool) -> Pushed {
+        Pushed {
+            seq,
+            kind: if progress {
+                "download.progress"
+            } else {
+                "download.started"
+            },
+            gid: Arc::from(gid),
+            progress,
+            json: Arc::from(format!("{seq}")),
+        }
+    }
+
+    fn seqs(window: &Window, since: u64) -> Option<Vec<u64>> {
+        window.since(since).map(|it| it.map(|p| p.seq).collect())
+    }
+
+    #[test]
+    fn progress_is_kept_only_as_the_latest_of_each_download() {
+        let mut window = Window::new(100);
+        for (seq, gid, progress) in [
+            (1, "a", false),
+            (2, "a", true),
+            (3, "b", true),
+            (4, "a", true),
+            (5, "b", false),
+        ] {
+            window.push(pushed(seq, gid, progress));
+        }
+        assert_eq!(seqs(&window, 0), Some(vec![1, 3, 4, 5]));
+        assert_eq!(seqs(&window, 3), Some(vec![4, 5]));
+        assert_eq!(window.oldest_seq(), 0, "superseded progress is no gap");
+    }
+
+    #[test]
+    fn a_full_window_drops_the_oldest_and_refuses_to_replay_across_the_gap() {
+        let mut window = Window::new(3);
+        for seq in 1..=5 {
+            window.push(pushed(seq, "a", false));
+        }
+        assert_eq!(window.len(), 3);
+        assert_eq!(window.oldest_seq(), 2);
+        assert_eq!(seqs(&window, 1), None);
+        assert_eq!(seqs(&window, 2), Some(vec![3, 4, 5]));
+        assert_eq!(seqs(&window, 5), Some(vec![]));
+    }
+
+    #[test]
+    fn evicting_a_downloads_progress_forgets_it() {
+        let mut window = Window::new(2);
+        window.push(pushed(1, "a", true));
+        window.push(pushed(2, "b", false));
+        window.push(pushed(3, "c", false));
+        window.push(pushed(4, "a", true));
+        assert_eq!(seqs(&window, 2), Some(vec![3, 4]));
+    }
+}

@@ -1,0 +1,283 @@
+//! Event streams that survive disconnects: `events.subscribe` replays what a
+//! client missed (after its answer, before live notifications, with no gap
+//! and no duplicate), refuses a `since` the window no longer covers, filters
+//! by download and kind, paces progress; the server pings and answers pings.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::daemon::{Daemon, Ws};
+use support::{random_bytes, Resource, TestServer};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Adds a paused download and removes it: exactly one notification,
+/// `download.removed`, whatever the timing.
+async fn removed_download(daemon: &Daemon) -> String {
+    let gid = daemon
+        .add(json!({"url": "http://127.0.0.1:9/f", "paused": true}))
+        .await;
+    daemon.result("download.remove", json!({"gid": gid})).await;
+    gid
+}
+
+async fn subscribe(ws: &mut Ws, params: Value) -> Value {
+    let request =
+        json!({"jsonrpc": "2.0", "id": 7, "method": "events.subscribe", "params": params});
+    ws.call(&request.to_string(), &mut Vec::new()).await
+}
+
+/// The next `n` notifications, within a few seconds.
+async fn next_notifications(ws: &mut Ws, n: usize) -> Vec<Value> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        let text = ws
+            .next_text(Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|| panic!("only {} of {n} notifications arrived: {out:#?}", out.len()));
+        out.push(serde_json::from_str(&text).expect("JSON"));
+    }
+    out
+}
+
+fn seqs(events: &[Value]) -> Vec<u64> {
+    events
+        .iter()
+        .map(|e| e["params"]["seq"].as_u64().expect("a seq"))
+        .collect()
+}
+
+#[tokio::test]
+async fn subscribing_since_a_seq_replays_the_missed_events_after_the_answer_then_live_ones() {
+    let daemon = Daemon::start().await;
+    let mut watcher = daemon.ws().await;
+    let mut gids = Vec::new();
+    for _ in 0..5 {
+        gids.push(removed_download(&daemon).await);
+    }
+    let seen = next_notifications(&mut watcher, 5).await;
+    let stream_id = seen[0]["params"]["streamId"].clone();
+    let since = seen[1]["params"]["seq"].as_u64().unwrap();
+
+    // A client that saw up to the second event reconnects.
+    let mut ws = daemon.ws().await;
+    let answer = subscribe(&mut ws, json!({"since": since, "streamId": stream_id})).await;
+    let last = seen[4]["params"]["seq"].as_u64().unwrap();
+    assert_eq!(
+        answer,
+        json!({"jsonrpc": "2.0", "id": 7, "result": {"streamId": stream_id, "seq": last, "oldestSeq": 0}})
+    );
+    let replayed = next_notifications(&mut ws, 3).await;
+    assert_eq!(
+        replayed,
+        seen[2..],
+        "the missed events, in order, as first sent"
+    );
+
+    let live = removed_download(&daemon).await;
+    let next = next_notifications(&mut ws, 1).await;
+    assert_eq!(next[0]["params"]["gid"], live);
+    assert_eq!(
+        next[0]["params"]["seq"],
+        last + 1,
+        "no gap and no duplicate"
+    );
+}
+
+#[tokio::test]
+async fn a_since_older_than_the_window_fails_with_events_unavailable_and_the_oldest_seq() {
+    let daemon = Daemon::start_with(&["--event-window", "3"]).await;
+    let mut watcher = daemon.ws().await;
+    for _ in 0..5 {
+        removed_download(&daemon).await;
+    }
+    let seen = next_notifications(&mut watcher, 5).await;
+    let stream_id = seen[0]["params"]["streamId"].as_str().unwrap().to_owned();
+
+    let mut ws = daemon.ws().await;
+    let mut answer = subscribe(&mut ws, json!({"since": 1, "streamId": stream_id})).await;
+    assert_eq!(answer["error"]["data"]["streamId"], stream_id);
+    answer["error"]["data"]["streamId"] = json!("[streamId]");
+    insta::assert_json_snapshot!("events_unavailable", answer);
+
+    // The oldest seq it names does replay, without a gap.
+    let answer = subscribe(&mut ws, json!({"since": 2, "streamId": stream_id})).await;
+    assert_eq!(answer["result"]["seq"], 5);
+    assert_eq!(seqs(&next_notifications(&mut ws, 3).await), [3, 4, 5]);
+}
+
+#[tokio::test]
+async fn a_since_from_another_stream_fails_with_events_unavailable() {
+    let daemon = Daemon::start().await;
+    removed_download(&daemon).await;
+    let mut ws = daemon.ws().await;
+    let answer = subscribe(&mut ws, json!({"since": 1, "streamId": "0000000000000000"})).await;
+    assert_eq!(answer["error"]["code"], -32012, "{answer}");
+    assert_eq!(answer["error"]["data"]["seq"], 1);
+}
+
+#[tokio::test]
+async fn filters_by_gid_and_kind_apply_to_live_events() {
+    let server = TestServer::start([Resource::file("/f.bin", random_bytes(64 << 10, 1))]).await;
+    let daemon = Daemon::start().await;
+    let mine = daemon
+        .add(json!({"url": server.url("/f.bin"), "paused": true, "fileName": "mine.bin"}))
+        .await;
+    let other = daemon
+        .add(json!({"url": server.url("/f.bin"), "paused": true, "fileName": "other.bin"}))
+        .await;
+    let mut ws = daemon.ws().await;
+    let answer = subscribe(
+        &mut ws,
+        json!({"gids": [mine], "kinds": ["download.complete", "download.removed"]}),
+    )
+    .await;
+    assert!(answer["result"]["seq"].is_u64(), "{answer}");
+
+    for gid in [&other, &mine] {
+        daemon.result("download.resume", json!({"gid": gid})).await;
+    }
+    let done = next_notifications(&mut ws, 1).await;
+    assert_eq!(
+        (&done[0]["method"], &done[0]["params"]["gid"]),
+        (&json!("download.complete"), &json!(mine)),
+        "neither the other download nor started/progress: {done:#?}"
+    );
+    daemon
+        .result("download.remove", json!({"gid": other}))
+        .await;
+    daemon.result("download.remove", json!({"gid": mine})).await;
+    let removed = next_notifications(&mut ws, 1).await;
+    assert_eq!(removed[0]["method"], "download.removed");
+    assert_eq!(removed[0]["params"]["gid"], mine);
+
+    // Unsubscribing brings back every notification.
+    let request = r#"{"jsonrpc":"2.0","id":8,"method":"events.unsubscribe"}"#;
+    let answer = ws.call(request, &mut Vec::new()).await;
+    assert!(answer["result"]["streamId"].is_string(), "{answer}");
+    let gid = removed_download(&daemon).await;
+    assert_eq!(
+        next_notifications(&mut ws, 1).await[0]["params"]["gid"],
+        gid
+    );
+}
+
+/// When each progress of `gid` arrived, until it completes.
+async fn progress_arrivals(ws: &mut Ws, gid: &str) -> Vec<Duration> {
+    let mut times = Vec::new();
+    let start = Instant::now();
+    loop {
+        let text = ws
+            .next_text(Duration::from_secs(20))
+            .await
+            .expect("the download goes on");
+        let n: Value = serde_json::from_str(&text).unwrap();
+        if n["params"]["gid"] != gid {
+            continue;
+        }
+        match n["method"].as_str() {
+            Some("download.progress") => times.push(start.elapsed()),
+            Some("download.complete") => return times,
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_progress_interval_spaces_one_downloads_progress_on_that_connection_only() {
+    let server =
+        TestServer::start([Resource::file("/f.bin", random_bytes(3 << 20, 2)).rate(1 << 20)]).await;
+    let daemon = Daemon::start().await;
+    let mut paced = daemon.ws().await;
+    let mut plain = daemon.ws().await;
+    subscribe(&mut paced, json!({"progressInterval": 1000})).await;
+    let gid = daemon
+        .add(json!({"url": server.url("/f.bin"), "connections": 1}))
+        .await;
+
+    let (paced_times, plain_times) = tokio::join!(
+        progress_arrivals(&mut paced, &gid),
+        progress_arrivals(&mut plain, &gid)
+    );
+    assert!(
+        paced_times
+            .windows(2)
+            .all(|w| w[1] - w[0] >= Duration::from_millis(900)),
+        "at least 1 s apart (less a little for the socket): {paced_times:?}"
+    );
+    assert!(
+        plain_times.len() > paced_times.len(),
+        "the other connection keeps the daemon's pace: {} vs {}",
+        plain_times.len(),
+        paced_times.len()
+    );
+}
+
+#[tokio::test]
+async fn events_subscribe_over_http_or_in_a_batch_fails_with_websocket_required() {
+    let daemon = Daemon::start().await;
+    let (status, body) = daemon
+        .post(r#"{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"since":0}}"#)
+        .await;
+    assert_eq!(status, 200);
+    insta::assert_snapshot!("websocket_required", body);
+
+    let mut ws = daemon.ws().await;
+    ws.send(r#"[{"jsonrpc":"2.0","id":1,"method":"events.unsubscribe"}]"#)
+        .await;
+    let answer = ws.next_text(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(
+        answer,
+        r#"[{"jsonrpc":"2.0","id":1,"error":{"code":-32013,"message":"Needs a WebSocket connection"}}]"#
+    );
+}
+
+#[tokio::test]
+async fn a_progress_interval_below_100_ms_is_invalid_params() {
+    let daemon = Daemon::start().await;
+    let mut ws = daemon.ws().await;
+    let answer = subscribe(&mut ws, json!({"progressInterval": 99})).await;
+    assert_eq!(answer["error"]["code"], -32602, "{answer}");
+}
+
+#[tokio::test]
+async fn a_clients_ping_is_answered_with_a_pong_carrying_its_payload() {
+    let daemon = Daemon::start().await;
+    let mut ws = daemon.ws().await;
+    ws.ping(b"are you there").await;
+    loop {
+        match ws.next_frame(Duration::from_secs(5)).await {
+            Some(Message::Pong(payload)) => break assert_eq!(&payload[..], b"are you there"),
+            Some(Message::Ping(_)) => continue,
+            other => panic!("expected a pong, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_server_pings_idle_connections_and_drops_one_that_never_answers() {
+    let daemon = Daemon::start_with(&["--ws-ping-interval", "200ms"]).await;
+    let mut ws = daemon.ws().await;
+    match ws.next_frame(Duration::from_secs(2)).await {
+        Some(Message::Ping(_)) => {}
+        other => panic!("expected a ping, got {other:?}"),
+    }
+    // Reading answers pings (tungstenite queues the pong); a client that
+    // stops reading answers none, and is dropped.
+    let mut silent = daemon.ws().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut ended = false;
+    for _ in 0..50 {
+        match silent.next_frame(Duration::from_secs(1)).await {
+            None | Some(Message::Close(_)) => {
+                ended = true;
+                break;
+            }
+            Some(_) => continue,
+        }
+    }
+    assert!(ended, "the silent connection is closed");
+    // The one that kept reading is still served.
+    ws.ping(b"still").await;
+}
