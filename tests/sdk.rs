@@ -9,6 +9,7 @@ use haul::api::{
     DownloadAddParams, DownloadListParams, DownloadNotFoundErrorData, DownloadState,
     DownloadStatusParams, ErrorCode, Notification, SystemSetOptionsParams,
 };
+use haul::client::Event;
 use haul::{Client, ClientError};
 use support::daemon::Daemon;
 use support::{random_bytes, sha256, sha256_file, Resource, TestServer};
@@ -78,8 +79,12 @@ async fn a_wrong_token_is_the_unauthorized_error_on_both_transports() {
         .await
         .unwrap_err();
     assert_eq!(ws.code(), Some(ErrorCode::Unauthorized));
-    let events = http.events().await.unwrap_err();
-    assert_eq!(events.code(), Some(ErrorCode::Unauthorized));
+    let mut events = http.events();
+    let refused = events.ready().await.unwrap_err();
+    assert_eq!(refused.code(), Some(ErrorCode::Unauthorized));
+    let ended = events.next().await.expect("the error").unwrap_err();
+    assert_eq!(ended.code(), Some(ErrorCode::Unauthorized));
+    assert!(events.next().await.is_none(), "then the stream ends");
 }
 
 #[tokio::test]
@@ -114,7 +119,8 @@ async fn events_stream_a_downloads_life_in_order() {
     let server = TestServer::start([Resource::file("/e.bin", data.clone()).rate(1 << 20)]).await;
     let daemon = Daemon::start().await;
     let client = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
-    let mut events = client.events().await.unwrap();
+    let mut events = client.events();
+    events.ready().await.unwrap();
     let mut add = DownloadAddParams::new(server.url("/e.bin"));
     add.connections = Some(1);
     let gid = client.download_add(&add).await.unwrap().gid;
@@ -127,6 +133,9 @@ async fn events_stream_a_downloads_life_in_order() {
             .expect("an event")
             .expect("open")
             .unwrap();
+        let Event::Notification(event) = event else {
+            panic!("no resync without a reconnect: {event:?}")
+        };
         let (seq, done) = match &event {
             Notification::DownloadStarted(e) => (e.seq, false),
             Notification::DownloadProgress(e) => (e.seq, false),

@@ -55,7 +55,9 @@ pub async fn add(remote: &RemoteArgs, args: AddArgs) -> Result<()> {
     let client = remote.connect().await?;
     // Listen before adding, so no event is missed.
     let events = if args.wait {
-        Some(client.events().await.map_err(|e| remote.explain(e))?)
+        let mut events = client.events();
+        events.ready().await.map_err(|e| remote.explain(e))?;
+        Some(events)
     } else {
         None
     };

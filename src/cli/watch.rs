@@ -12,6 +12,7 @@ use futures::StreamExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use haul::api::{DownloadListParams, DownloadState, DownloadStatus, Notification};
+use haul::client::Event;
 use haul::Events;
 
 use super::remote::RemoteArgs;
@@ -22,7 +23,8 @@ pub struct WatchArgs {}
 
 pub async fn watch(remote: &RemoteArgs, _args: WatchArgs) -> Result<()> {
     let client = remote.connect().await?;
-    let mut events = client.events().await.map_err(|e| remote.explain(e))?;
+    let mut events = client.events();
+    events.ready().await.map_err(|e| remote.explain(e))?;
     let mut board = Board::new(None);
     let params = DownloadListParams {
         states: Some(vec![DownloadState::Active]),
@@ -39,7 +41,7 @@ pub async fn watch(remote: &RemoteArgs, _args: WatchArgs) -> Result<()> {
     loop {
         tokio::select! {
             event = events.next() => match event {
-                Some(Ok(event)) => board.apply(&event),
+                Some(Ok(event)) => board.event(&event),
                 Some(Err(e)) => return Err(remote.explain(e)),
                 None => bail!("the daemon closed the connection"),
             },
@@ -54,7 +56,7 @@ pub async fn wait_for(remote: &RemoteArgs, mut events: Events, gids: &[String]) 
     let mut board = Board::new(Some(gids.iter().cloned().collect()));
     while !board.all_finished() {
         match events.next().await {
-            Some(Ok(event)) => board.apply(&event),
+            Some(Ok(event)) => board.event(&event),
             Some(Err(e)) => return Err(remote.explain(e)),
             None => bail!("the daemon closed the connection before the downloads finished"),
         }
@@ -119,6 +121,54 @@ impl Board {
         let bar = self.bar(&status.gid, &name, status.total_length);
         if let Some(bar) = bar {
             bar.set_position(status.completed_length);
+        }
+    }
+
+    /// An event from the stream; it survives daemon restarts, which arrive
+    /// as a resync with every download's state.
+    fn event(&mut self, event: &Event) {
+        match event {
+            Event::Notification(n) => self.apply(n),
+            Event::Resync(resync) => {
+                for status in &resync.downloads {
+                    self.resync(status);
+                }
+                if let Some(only) = self.only.clone() {
+                    for gid in only {
+                        if !resync.downloads.iter().any(|d| d.gid == gid)
+                            && !self.finished.contains(&gid)
+                        {
+                            self.finish(&gid, &format!("removed {gid}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A download's state as listed after a resync: what its missed
+    /// notifications would have said.
+    fn resync(&mut self, status: &DownloadStatus) {
+        if !self.wanted(&status.gid) || self.finished.contains(&status.gid) {
+            return;
+        }
+        match (&status.state, &status.error) {
+            (DownloadState::Complete, _) => {
+                let path = status.path.clone().unwrap_or_default();
+                self.finish(&status.gid, &format!("complete {} {path}", status.gid));
+            }
+            (DownloadState::Error, Some(failure)) => {
+                let line = format!(
+                    "failed {} ({}): {}",
+                    status.gid, failure.code, failure.message
+                );
+                self.failed.push(format!(
+                    "  {}: {} ({})",
+                    status.gid, failure.message, failure.code
+                ));
+                self.finish(&status.gid, &line);
+            }
+            _ => self.show(status),
         }
     }
 

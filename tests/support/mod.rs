@@ -38,5 +38,6 @@ pub fn sha256_file(path: &std::path::Path) -> String {
 pub mod daemon;
 #[cfg(feature = "server")]
 mod engine;
+pub mod proxy;
 #[cfg(feature = "server")]
 pub use engine::*;

@@ -2,17 +2,19 @@
 //! [`Client::events`] streams its notifications as typed [`Notification`]s.
 //!
 //! The per-method calls (`download_add`, `download_list`, …) are generated
-//! from `openrpc.json` into [`crate::api`]; this file holds what they share:
+//! from `openrpc.json` into [`crate::api`]; this module holds what they share:
 //! the transport, authentication, and error mapping.
+//!
+//! - `events`: the event stream that reconnects, replays and resynchronises.
+//! - `poll`: its fallback, events synthesised from `download.list`.
+
+mod events;
+mod poll;
 
 use std::fmt;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::stream::{BoxStream, Stream, StreamExt};
-use jsonrpsee::client_transport::ws::WsTransportClientBuilder;
-use jsonrpsee::core::client::{ClientT, ReceivedMessage, TransportReceiverT};
+use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::traits::ToRpcParams;
 use jsonrpsee::http_client::{HeaderMap, HeaderValue, HttpClient, HttpClientBuilder};
 use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
@@ -21,6 +23,8 @@ use serde_json::value::RawValue;
 use url::Url;
 
 use crate::api::{ErrorCode, Notification};
+
+pub use events::{Event, Events, EventsMode, EventsOptions, Resync, ResyncReason};
 
 /// A connection to a haul daemon.
 ///
@@ -102,7 +106,44 @@ impl ClientError {
         }
     }
 
-    fn from_jsonrpsee(url: &Url, e: jsonrpsee::core::ClientError) -> ClientError {
+    /// A copy, for a second reader (an underlying error becomes its text).
+    pub(crate) fn duplicate(&self) -> ClientError {
+        match self {
+            ClientError::Api {
+                code,
+                message,
+                data,
+            } => ClientError::Api {
+                code: *code,
+                message: message.clone(),
+                data: data.clone(),
+            },
+            ClientError::InvalidUrl { url, reason } => ClientError::InvalidUrl {
+                url: url.clone(),
+                reason: reason.clone(),
+            },
+            ClientError::InvalidToken => ClientError::InvalidToken,
+            ClientError::Unreachable { url, source } => {
+                // Keep the I/O error's kind (e.g. "connection refused") visible.
+                let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+                let mut kind = std::io::ErrorKind::Other;
+                while let Some(e) = cause {
+                    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                        kind = io.kind();
+                        break;
+                    }
+                    cause = e.source();
+                }
+                ClientError::Unreachable {
+                    url: url.clone(),
+                    source: Box::new(std::io::Error::new(kind, source.to_string())),
+                }
+            }
+            ClientError::Protocol(text) => ClientError::Protocol(text.clone()),
+        }
+    }
+
+    pub(crate) fn from_jsonrpsee(url: &Url, e: jsonrpsee::core::ClientError) -> ClientError {
         use jsonrpsee::core::ClientError as E;
         match e {
             E::Call(obj) => ClientError::Api {
@@ -122,7 +163,10 @@ impl ClientError {
 
 /// A transport failure, except that the daemon's refusal of the token (HTTP
 /// 401, before any JSON-RPC is parsed) is reported as the API error it is.
-fn transport_error(url: &Url, source: Box<dyn std::error::Error + Send + Sync>) -> ClientError {
+pub(crate) fn transport_error(
+    url: &Url,
+    source: Box<dyn std::error::Error + Send + Sync>,
+) -> ClientError {
     use jsonrpsee::client_transport::ws::WsHandshakeError;
     use jsonrpsee::http_client::transport::Error as HttpError;
     let refused = matches!(
@@ -147,9 +191,9 @@ fn transport_error(url: &Url, source: Box<dyn std::error::Error + Send + Sync>) 
 }
 
 /// How long a call may take before it fails.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Responses can be large (`download.list` of 1000, `rpc.discover`).
-const MAX_MESSAGE_SIZE: u32 = 16 * 1024 * 1024;
+pub(crate) const MAX_MESSAGE_SIZE: u32 = 16 * 1024 * 1024;
 
 impl Client {
     /// Connects to the daemon at `url` with `token`.
@@ -197,62 +241,34 @@ impl Client {
         })
     }
 
-    /// Opens a WebSocket to the daemon and streams every notification it
-    /// pushes, in the order it sent them, as typed [`Notification`]s.
-    ///
-    /// The stream ends when the connection closes (after yielding the error
-    /// that closed it). Notifications this SDK does not know (from a newer
-    /// daemon) are skipped.
+    /// The daemon's notifications as a stream that survives disconnects:
+    /// see [`Events`]. Equivalent to `events_with(EventsOptions::default())`.
     ///
     /// ```no_run
     /// use futures::StreamExt;
     /// use haul::api::Notification;
+    /// use haul::client::Event;
     ///
     /// # async fn run(client: haul::Client) -> Result<(), haul::ClientError> {
-    /// let mut events = client.events().await?;
+    /// let mut events = client.events();
     /// while let Some(event) = events.next().await {
     ///     match event? {
-    ///         Notification::DownloadProgress(p) => println!("{}: {} bytes", p.gid, p.completed_length),
-    ///         Notification::DownloadComplete(c) => println!("{} saved to {}", c.gid, c.path),
-    ///         other => println!("{}", other.method()),
+    ///         Event::Notification(Notification::DownloadComplete(c)) => println!("{} saved to {}", c.gid, c.path),
+    ///         Event::Notification(other) => println!("{}", other.method()),
+    ///         Event::Resync(resync) => println!("{} downloads ({:?})", resync.downloads.len(), resync.reason),
     ///     }
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn events(&self) -> Result<Events, ClientError> {
-        let url = self.events_url.clone();
-        let (sender, receiver) = WsTransportClientBuilder::default()
-            .set_headers(self.headers.clone())
-            .max_response_size(MAX_MESSAGE_SIZE)
-            .max_request_size(MAX_MESSAGE_SIZE)
-            .build(url.clone())
-            .await
-            .map_err(|e| transport_error(&url, Box::new(e)))?;
-        // The sender lives as long as the stream: dropping it would close the socket.
-        let state = (receiver, sender, url);
-        let inner = futures::stream::unfold(Some(state), |state| async move {
-            let (mut receiver, sender, url) = state?;
-            loop {
-                match receiver.receive().await {
-                    Ok(ReceivedMessage::Text(text)) => match decode_notification(&text) {
-                        Ok(Some(n)) => return Some((Ok(n), Some((receiver, sender, url)))),
-                        Ok(None) => continue,
-                        Err(e) => return Some((Err(e), Some((receiver, sender, url)))),
-                    },
-                    Ok(ReceivedMessage::Bytes(_) | ReceivedMessage::Pong) => continue,
-                    Err(e) => {
-                        let error = ClientError::Unreachable {
-                            url: url.to_string(),
-                            source: Box::new(e),
-                        };
-                        return Some((Err(error), None));
-                    }
-                }
-            }
-        });
-        Ok(Events {
-            inner: inner.boxed(),
-        })
+    pub fn events(&self) -> Events {
+        self.events_with(EventsOptions::default())
+    }
+
+    /// The daemon's notifications, filtered and paced by `options`, over a
+    /// WebSocket that reconnects by itself (or by polling, when allowed and
+    /// the WebSocket cannot be opened).
+    pub fn events_with(&self, options: EventsOptions) -> Events {
+        Events::spawn(self.events_url.clone(), self.headers.clone(), options)
     }
 
     /// Calls `method`; the generated per-method calls go through here.
@@ -290,27 +306,8 @@ impl fmt::Debug for Client {
     }
 }
 
-/// The daemon's notifications, in the order it sent them.
-pub struct Events {
-    inner: BoxStream<'static, Result<Notification, ClientError>>,
-}
-
-impl Stream for Events {
-    type Item = Result<Notification, ClientError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx)
-    }
-}
-
-impl fmt::Debug for Events {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Events").finish_non_exhaustive()
-    }
-}
-
 /// Params already serialised to a JSON object.
-struct RawParams(Option<Box<RawValue>>);
+pub(crate) struct RawParams(pub(crate) Option<Box<RawValue>>);
 
 impl ToRpcParams for RawParams {
     fn to_rpc_params(self) -> Result<Option<Box<RawValue>>, serde_json::Error> {
@@ -320,7 +317,7 @@ impl ToRpcParams for RawParams {
 
 /// Decodes one WebSocket message: `Some` for a notification this SDK knows,
 /// `None` for one it does not (a newer daemon's).
-fn decode_notification(text: &str) -> Result<Option<Notification>, ClientError> {
+pub(crate) fn decode_notification(text: &str) -> Result<Option<Notification>, ClientError> {
     #[derive(serde::Deserialize)]
     struct Envelope<'a> {
         #[serde(borrow)]

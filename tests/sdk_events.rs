@@ -1,0 +1,243 @@
+//! The Rust SDK's event stream survives the network: dropped connections,
+//! a restarted daemon, a replay window exceeded, and a proxy that refuses
+//! WebSocket upgrades — each state change delivered exactly once, in order,
+//! or a typed resync when that is impossible.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use haul::api::{DownloadAddParams, DownloadRemoveParams, Notification};
+use haul::client::{Event, Events, EventsMode, EventsOptions, ResyncReason};
+use haul::Client;
+use serde_json::json;
+use support::daemon::Daemon;
+use support::proxy::Proxy;
+use support::{random_bytes, Resource, TestServer};
+
+async fn next(events: &mut Events) -> Event {
+    tokio::time::timeout(Duration::from_secs(30), events.next())
+        .await
+        .expect("an event within 30 s")
+        .expect("the stream goes on")
+        .expect("no error")
+}
+
+/// A notification's method, gid and seq.
+fn parts(n: &Notification) -> (&'static str, String, u64) {
+    let value = serde_json::to_value(n).unwrap();
+    (
+        n.method(),
+        value["params"]["gid"].as_str().unwrap().to_owned(),
+        value["params"]["seq"].as_u64().unwrap(),
+    )
+}
+
+async fn add(client: &Client, url: String, name: &str) -> String {
+    let mut add = DownloadAddParams::new(url);
+    add.connections = Some(1);
+    add.file_name = Some(name.to_owned());
+    client.download_add(&add).await.unwrap().gid
+}
+
+#[tokio::test]
+async fn the_stream_survives_dropped_connections_delivering_every_state_change_once_in_order() {
+    let server =
+        TestServer::start([Resource::file("/f.bin", random_bytes(1 << 20, 9)).rate(512 << 10)])
+            .await;
+    let daemon = Daemon::start().await;
+    let proxy = Proxy::start(&daemon.addr).await;
+    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
+    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+    let mut events = through_proxy.events();
+    events.ready().await.unwrap();
+
+    let mut gids = Vec::new();
+    for i in 0..3 {
+        gids.push(add(&direct, server.url("/f.bin"), &format!("{i}.bin")).await);
+    }
+    // Cut the stream's connection a few times while the downloads run.
+    let cutter = tokio::spawn(async move {
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            proxy.cut();
+        }
+        proxy
+    });
+
+    let mut states: HashMap<String, Vec<&'static str>> = HashMap::new();
+    let mut last_seq = 0;
+    while gids.iter().any(|g| {
+        states
+            .get(g)
+            .is_none_or(|s| s.last() != Some(&"download.complete"))
+    }) {
+        match next(&mut events).await {
+            Event::Notification(n) => {
+                let (method, gid, seq) = parts(&n);
+                assert!(
+                    seq > last_seq,
+                    "in order, no duplicate: {seq} after {last_seq}"
+                );
+                last_seq = seq;
+                if method != "download.progress" {
+                    states.entry(gid).or_default().push(method);
+                }
+            }
+            Event::Resync(r) => panic!("the daemon kept everything, no resync expected: {r:?}"),
+        }
+    }
+    let proxy = cutter.await.unwrap();
+    for gid in &gids {
+        assert_eq!(
+            states[gid],
+            ["download.started", "download.complete"],
+            "{gid}"
+        );
+    }
+    drop(proxy);
+}
+
+#[tokio::test]
+async fn a_restarted_daemon_yields_a_resync_with_every_download_then_the_stream_continues() {
+    let server =
+        TestServer::start([Resource::file("/f.bin", random_bytes(2 << 20, 3)).rate(1 << 20)]).await;
+    let daemon = Daemon::start().await;
+    let proxy = Proxy::start(&daemon.addr).await;
+    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
+    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+    let mut events = through_proxy.events();
+    events.ready().await.unwrap();
+    let gid = add(&direct, server.url("/f.bin"), "r.bin").await;
+    loop {
+        if let Event::Notification(Notification::DownloadStarted(_)) = next(&mut events).await {
+            break;
+        }
+    }
+
+    let (daemon, status) = daemon.restart(&[]).await;
+    assert!(status.success());
+    proxy.retarget(&daemon.addr);
+    let resync = loop {
+        match next(&mut events).await {
+            Event::Resync(resync) => break resync,
+            Event::Notification(n) => assert_ne!(
+                n.method(),
+                "download.started",
+                "no event of the old stream after the restart"
+            ),
+        }
+    };
+    assert_eq!(resync.reason, ResyncReason::Restarted);
+    assert_eq!(
+        resync
+            .downloads
+            .iter()
+            .map(|d| d.gid.as_str())
+            .collect::<Vec<_>>(),
+        [gid.as_str()]
+    );
+    loop {
+        if let Event::Notification(Notification::DownloadComplete(done)) = next(&mut events).await {
+            assert_eq!(done.gid, gid);
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_absence_longer_than_the_window_yields_a_window_exceeded_resync() {
+    let daemon = Daemon::start_with(&["--event-window", "3"]).await;
+    let proxy = Proxy::start(&daemon.addr).await;
+    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
+    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+    let mut events = through_proxy.events_with(EventsOptions {
+        max_backoff: Duration::from_millis(200),
+        ..EventsOptions::default()
+    });
+    events.ready().await.unwrap();
+
+    proxy.set_down(true);
+    let mut kept = String::new();
+    for i in 0..6 {
+        let mut add = DownloadAddParams::new("http://127.0.0.1:9/f");
+        add.paused = Some(true);
+        let gid = direct.download_add(&add).await.unwrap().gid;
+        if i == 5 {
+            kept = gid;
+        } else {
+            direct
+                .download_remove(&DownloadRemoveParams::new(gid))
+                .await
+                .unwrap();
+        }
+    }
+    proxy.set_down(false);
+    match next(&mut events).await {
+        Event::Resync(resync) => {
+            assert_eq!(resync.reason, ResyncReason::WindowExceeded);
+            assert_eq!(resync.downloads.len(), 1);
+            assert_eq!(resync.downloads[0].gid, kept);
+        }
+        other => panic!("expected a resync, got {other:?}"),
+    }
+    direct
+        .download_remove(&DownloadRemoveParams::new(kept.clone()))
+        .await
+        .unwrap();
+    match next(&mut events).await {
+        Event::Notification(Notification::DownloadRemoved(removed)) => {
+            assert_eq!(removed.gid, kept)
+        }
+        other => panic!("expected the live removal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_that_refuses_upgrades_falls_back_to_polling_with_the_same_events() {
+    let server =
+        TestServer::start([Resource::file("/f.bin", random_bytes(1 << 20, 4)).rate(512 << 10)])
+            .await;
+    let daemon = Daemon::start().await;
+    let proxy = Proxy::start(&daemon.addr).await;
+    proxy.refuse_upgrades(true);
+    let client = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+
+    let mut refused = client.events();
+    let error = refused.ready().await.unwrap_err();
+    assert!(error.to_string().contains("403"), "{error}");
+
+    let mut events = client.events_with(EventsOptions {
+        polling: Some(Duration::from_millis(100)),
+        ..EventsOptions::default()
+    });
+    events.ready().await.unwrap();
+    assert_eq!(events.mode(), EventsMode::Polling);
+    match next(&mut events).await {
+        Event::Resync(resync) => assert_eq!(resync.reason, ResyncReason::Polling),
+        other => panic!("polling starts from the current state: {other:?}"),
+    }
+    let gid = add(&client, server.url("/f.bin"), "p.bin").await;
+    let mut methods = Vec::new();
+    loop {
+        let Event::Notification(n) = next(&mut events).await else {
+            panic!("one resync only")
+        };
+        let value = serde_json::to_value(&n).unwrap();
+        assert_eq!(value["params"]["streamId"], json!("0000000000000000"));
+        let (method, of, _) = parts(&n);
+        assert_eq!(of, gid);
+        if methods.last() != Some(&method) {
+            methods.push(method);
+        }
+        if method == "download.complete" {
+            break;
+        }
+    }
+    assert_eq!(
+        methods,
+        ["download.started", "download.progress", "download.complete"]
+    );
+}
