@@ -1,0 +1,128 @@
+"""What the generated `Client` and `AsyncClient` share: construction,
+transports, lifecycle and the call path (hand-written runtime). The
+per-method calls are generated from `openrpc.json` into `client.py` and
+`async_client.py`."""
+
+from typing import Any, Callable, Mapping, Optional, TypeVar, Union
+
+from ._errors import HaulError
+from ._http import AsyncHttpRpc, HttpRpc
+from ._jsonrpc import (
+    DEFAULT_TIMEOUT,
+    DEFAULT_URL,
+    check_token,
+    decoded,
+    scheme_of,
+    websocket_url_for,
+)
+from ._websocket import Events, WebSocketRpc
+
+T = TypeVar("T")
+C = TypeVar("C", bound="ClientBase")
+A = TypeVar("A", bound="AsyncClientBase")
+
+
+class _Base:
+    def __init__(self, url: str, token: str, timeout: float) -> None:
+        check_token(token)
+        self._url = url
+        self._token = token
+        self._timeout = timeout
+
+    @property
+    def url(self) -> str:
+        """The daemon URL calls go to."""
+        return self._url
+
+    def __repr__(self) -> str:
+        # Never the token.
+        return f"{type(self).__name__}({self._url!r})"
+
+    def _error_from_wire(self, code: int, message: str, data: Any) -> HaulError:
+        """Overridden by the generated client, which knows the error codes."""
+        return HaulError(code, message, data)
+
+
+class ClientBase(_Base):
+    """Blocking calls over HTTP; see the generated `Client`."""
+
+    def __init__(
+        self, url: str = DEFAULT_URL, *, token: str, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        """Calls the daemon at `url` (`http://` or `https://`, e.g.
+        `http://127.0.0.1:6801/jsonrpc`) with `token`, sent as
+        `Authorization: Bearer <token>`. `timeout` bounds each call, in
+        seconds. Nothing connects until the first call."""
+        super().__init__(url, token, timeout)
+        scheme_of(url, ("http", "https"))
+        self._rpc = HttpRpc(url, token, timeout, self._error_from_wire)
+
+    def close(self) -> None:
+        """Closes the kept-alive connections."""
+        self._rpc.close()
+
+    def __enter__(self: C) -> C:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _call(
+        self, method: str, params: Optional[dict[str, Any]], decode: Callable[[Any], T]
+    ) -> T:
+        return decoded(self._url, method, self._rpc.call(method, params), decode)
+
+
+class AsyncClientBase(_Base):
+    """asyncio calls over HTTP or one WebSocket; see the generated `AsyncClient`."""
+
+    def __init__(
+        self, url: str = DEFAULT_URL, *, token: str, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        """Calls the daemon at `url` with `token`, sent as
+        `Authorization: Bearer <token>` (on the WebSocket upgrade too).
+
+        `http(s)://…/jsonrpc` calls over HTTP; `ws(s)://…/jsonrpc/ws` over
+        one WebSocket, opened by `connect` (or `async with`) or on
+        the first call. Either way `events` opens a WebSocket of its
+        own. `timeout` bounds each call and each connection attempt, in
+        seconds.
+        """
+        super().__init__(url, token, timeout)
+        self._rpc: Union[AsyncHttpRpc, WebSocketRpc]
+        if scheme_of(url, ("http", "https", "ws", "wss")) in ("http", "https"):
+            self._rpc = AsyncHttpRpc(url, token, timeout, self._error_from_wire)
+            self._events_url = websocket_url_for(url)
+        else:
+            self._rpc = WebSocketRpc(url, token, timeout, self._error_from_wire)
+            self._events_url = url
+
+    async def connect(self) -> None:
+        """Opens the WebSocket now, for a `ws(s)://` URL, so that an
+        unreachable daemon or a wrong token shows at once; nothing for HTTP."""
+        await self._rpc.connect()
+
+    async def aclose(self) -> None:
+        """Closes the connections calls use (not event streams)."""
+        await self._rpc.aclose()
+
+    async def __aenter__(self: A) -> A:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _call(
+        self, method: str, params: Optional[dict[str, Any]], decode: Callable[[Any], T]
+    ) -> T:
+        return decoded(self._url, method, await self._rpc.call(method, params), decode)
+
+    def _event_stream(self, decoders: Mapping[str, Callable[[Any], T]]) -> Events[T]:
+        return Events(
+            self._events_url,
+            self._token,
+            self._timeout,
+            decoders,
+            self._error_from_wire,
+        )

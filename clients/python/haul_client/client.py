@@ -1,0 +1,469 @@
+# generated from openrpc.json by haul-codegen — do not edit; regenerate with `cargo run -p haul-codegen`
+"""`Client`: the daemon's API over HTTP, generated from the document."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ._client import ClientBase
+from ._errors import HaulError
+from ._wire import json_object
+from .errors import error_from_wire
+from .models import (
+    AddResult,
+    Checksum,
+    DownloadList,
+    DownloadState,
+    DownloadStatus,
+    EventStream,
+    FileName,
+    Gid,
+    Headers,
+    NotificationKind,
+    OpenrpcDocument,
+    Options,
+    OverwritePolicy,
+    RemoveResult,
+    SpeedLimit,
+    Stats,
+    StreamId,
+    VersionInfo,
+)
+from .params import (
+    DownloadAddParams,
+    DownloadListParams,
+    DownloadPauseParams,
+    DownloadRemoveParams,
+    DownloadResumeParams,
+    DownloadSetSpeedLimitParams,
+    DownloadStatusParams,
+    EventsSubscribeParams,
+    SystemSetOptionsParams,
+)
+
+
+class Client(ClientBase):
+    """The haul daemon's API over HTTP, one blocking method per API method.
+
+    `Client("http://127.0.0.1:6801/jsonrpc", token=...)`. Every method raises
+    `HaulError` when the daemon answers with an error and `TransportError` when there
+    is no JSON-RPC answer. Use it as a context manager (or `close()`) to release
+    connections.
+    """
+
+    def _error_from_wire(self, code: int, message: str, data: Any) -> HaulError:
+        return error_from_wire(code, message, data)
+
+    def download_add(
+        self,
+        *,
+        url: str,
+        file_name: Optional[FileName] = None,
+        dir: Optional[str] = None,
+        connections: Optional[int] = None,
+        headers: Optional[Headers] = None,
+        checksum: Optional[Checksum] = None,
+        speed_limit: Optional[SpeedLimit] = None,
+        paused: Optional[bool] = None,
+        overwrite: Optional[OverwritePolicy] = None,
+    ) -> AddResult:
+        """Add a download (`download.add`).
+
+        Queues a new HTTP(S) download and returns its gid at once; the transfer itself
+        happens in the background and is reported by notifications. The destination is
+        resolved inside the daemon's download root: `dir` is relative to it and the file
+        name (given, or taken from the server's Content-Disposition or the URL) must be
+        a plain name. A download starts when fewer than the daemon's `maxConcurrent`
+        downloads are active, unless `paused` is true.
+
+        Args:
+            url: The http or https URL to download. Redirects (up to 10) are followed.
+            file_name: The name to save the file as: a plain file name, no directory
+                parts. When absent, the name comes from the server's Content-Disposition
+                header, else the URL's last path segment, else `download`.
+            dir: A directory relative to the download root, created when missing.
+                Absolute paths, `..` and symlinks that lead out of the root are refused.
+            connections: How many TCP connections to download with (ranged HTTP/1.1
+                GETs). Servers without range support get one. Default 8.
+            headers: Extra request headers sent with every request of this download, by
+                name.
+            checksum: The expected digest of the whole file, `sha-256=<hex>` or
+                `sha-512=<hex>`. The file gets its final name only after it matches; a
+                mismatch moves the download to `error` with code `checksum-mismatch`.
+            speed_limit: Speed limit for this download in bytes per second; 0 means
+                none. Default 0.
+            paused: Add the download in the `paused` state instead of queueing it.
+                Default false.
+            overwrite: What to do when the destination file already exists. Default
+                `rename`.
+
+        Returns:
+            The new download's gid.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.INVALID_URL`: The URL does not parse or its scheme is not
+                  http or https.
+                - `ErrorCode.OUTSIDE_DOWNLOAD_ROOT`: The file name or directory would
+                  put the file outside the daemon's download root (an absolute path,
+                  `..`, a path separator in `fileName`, or a symlink leading out).
+                - `ErrorCode.DESTINATION_EXISTS`: The destination file exists and
+                  `overwrite` is `fail`.
+                - `ErrorCode.LIMIT_EXCEEDED`: A daemon limit would be exceeded, e.g. the
+                  number of downloads it keeps.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = DownloadAddParams(
+            url=url,
+            file_name=file_name,
+            dir=dir,
+            connections=connections,
+            headers=headers,
+            checksum=checksum,
+            speed_limit=speed_limit,
+            paused=paused,
+            overwrite=overwrite,
+        )
+        return self._call("download.add", params.to_wire(), AddResult.from_wire)
+
+    def download_pause(self, *, gid: Gid) -> DownloadStatus:
+        """Pause a download (`download.pause`).
+
+        Stops a queued or active download, keeping every finished byte, and returns its
+        status. Pausing a paused download changes nothing. A complete or failed download
+        cannot be paused.
+
+        Args:
+            gid: The download's gid.
+
+        Returns:
+            The download's status after pausing.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
+                  existed or was removed.
+                - `ErrorCode.INVALID_STATE`: The download is in a state that does not
+                  allow the operation, e.g. pausing a complete download.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = DownloadPauseParams(
+            gid=gid,
+        )
+        return self._call("download.pause", params.to_wire(), DownloadStatus.from_wire)
+
+    def download_resume(self, *, gid: Gid) -> DownloadStatus:
+        """Resume a download (`download.resume`).
+
+        Puts a paused download back in the queue, or retries a failed one from the bytes
+        it kept, and returns its status. Resuming a queued or active download changes
+        nothing; a complete download cannot be resumed. A resumed download announces
+        itself with `download.started` (`resumed: true`).
+
+        Args:
+            gid: The download's gid.
+
+        Returns:
+            The download's status after resuming.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
+                  existed or was removed.
+                - `ErrorCode.INVALID_STATE`: The download is in a state that does not
+                  allow the operation, e.g. pausing a complete download.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = DownloadResumeParams(
+            gid=gid,
+        )
+        return self._call("download.resume", params.to_wire(), DownloadStatus.from_wire)
+
+    def download_remove(
+        self,
+        *,
+        gid: Gid,
+        delete_files: Optional[bool] = None,
+    ) -> RemoveResult:
+        """Remove a download (`download.remove`).
+
+        Stops the download if it is running and forgets it. With `deleteFiles`, its
+        partial or finished file is deleted too; without, a finished file stays where it
+        is and a partial `.part` file is kept.
+
+        Args:
+            gid: The download's gid.
+            delete_files: Also delete the download's file (finished or partial). Default
+                false.
+
+        Returns:
+            The removed download's gid.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
+                  existed or was removed.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = DownloadRemoveParams(
+            gid=gid,
+            delete_files=delete_files,
+        )
+        return self._call("download.remove", params.to_wire(), RemoveResult.from_wire)
+
+    def download_status(self, *, gid: Gid) -> DownloadStatus:
+        """Get a download's status (`download.status`).
+
+        Returns the current status of one download.
+
+        Args:
+            gid: The download's gid.
+
+        Returns:
+            The download's status.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
+                  existed or was removed.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = DownloadStatusParams(
+            gid=gid,
+        )
+        return self._call("download.status", params.to_wire(), DownloadStatus.from_wire)
+
+    def download_list(
+        self,
+        *,
+        states: Optional[list[DownloadState]] = None,
+        offset: Optional[int] = None,
+        limit: Optional[int] = None,
+    ) -> DownloadList:
+        """List downloads (`download.list`).
+
+        Returns one page of downloads in the order they were added, optionally only
+        those in the given states, with the total number that match.
+
+        Args:
+            states: Only list downloads in one of these states. Default: every state.
+            offset: How many matching downloads to skip. Default 0.
+            limit: The most downloads to return. Default 100, at most 1000.
+
+        Returns:
+            The page of downloads and the total that match.
+
+        Raises:
+            HaulError: One of the errors every call can return (see `ErrorCode`).
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = DownloadListParams(
+            states=states,
+            offset=offset,
+            limit=limit,
+        )
+        return self._call("download.list", params.to_wire(), DownloadList.from_wire)
+
+    def download_set_speed_limit(
+        self,
+        *,
+        gid: Gid,
+        speed_limit: SpeedLimit,
+    ) -> DownloadStatus:
+        """Change a download's speed limit (`download.setSpeedLimit`).
+
+        Changes the speed limit of one download; it takes effect at once, also while the
+        download is running.
+
+        Args:
+            gid: The download's gid.
+            speed_limit: The new limit in bytes per second; 0 removes the limit.
+
+        Returns:
+            The download's status with the new limit.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
+                  existed or was removed.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = DownloadSetSpeedLimitParams(
+            gid=gid,
+            speed_limit=speed_limit,
+        )
+        return self._call(
+            "download.setSpeedLimit", params.to_wire(), DownloadStatus.from_wire
+        )
+
+    def system_get_version(self) -> VersionInfo:
+        """Get the daemon's version (`system.getVersion`).
+
+        Returns the daemon's version, the commit it was built from and its compiled-in
+        features.
+
+        Returns:
+            Version information.
+
+        Raises:
+            HaulError: One of the errors every call can return (see `ErrorCode`).
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        return self._call("system.getVersion", None, VersionInfo.from_wire)
+
+    def system_get_stats(self) -> Stats:
+        """Get global statistics (`system.getStats`).
+
+        Returns how many downloads are in each state and the total download speed.
+
+        Returns:
+            Global statistics.
+
+        Raises:
+            HaulError: One of the errors every call can return (see `ErrorCode`).
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        return self._call("system.getStats", None, Stats.from_wire)
+
+    def system_get_options(self) -> Options:
+        """Get the daemon's runtime options (`system.getOptions`).
+
+        Returns the options that can be changed while the daemon runs.
+
+        Returns:
+            The current options.
+
+        Raises:
+            HaulError: One of the errors every call can return (see `ErrorCode`).
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        return self._call("system.getOptions", None, Options.from_wire)
+
+    def system_set_options(
+        self,
+        *,
+        max_concurrent: Optional[int] = None,
+        speed_limit: Optional[SpeedLimit] = None,
+    ) -> Options:
+        """Change the daemon's runtime options (`system.setOptions`).
+
+        Changes the global speed limit and/or the number of downloads that may be active
+        at once; both take effect at once. Options left out keep their value.
+
+        Args:
+            max_concurrent: How many downloads may be active at once (1 to 1000).
+            speed_limit: The global speed limit over all downloads in bytes per second;
+                0 means none.
+
+        Returns:
+            The options after the change.
+
+        Raises:
+            HaulError: One of the errors every call can return (see `ErrorCode`).
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = SystemSetOptionsParams(
+            max_concurrent=max_concurrent,
+            speed_limit=speed_limit,
+        )
+        return self._call("system.setOptions", params.to_wire(), Options.from_wire)
+
+    def events_subscribe(
+        self,
+        *,
+        since: Optional[int] = None,
+        stream_id: Optional[StreamId] = None,
+        gids: Optional[list[Gid]] = None,
+        kinds: Optional[list[NotificationKind]] = None,
+        progress_interval: Optional[int] = None,
+    ) -> EventStream:
+        """Choose this connection's notifications and replay missed ones
+        (`events.subscribe`).
+
+        Configures which notifications this WebSocket connection receives, and, with
+        `since`, first replays the ones it missed. A connection that never calls this
+        receives every notification.
+
+        The daemon keeps a window of recent notifications (`--event-window`, default
+        10000): every state change, and the latest progress of each download. With
+        `since` (the last `seq` the client processed, of the stream `streamId`), the
+        answer to this call is followed by every kept notification with a higher `seq`,
+        in order, then by live ones: no gap, no duplicate. When the window no longer
+        reaches back to `since`, or `streamId` is not the running daemon's (it
+        restarted), the call fails with `EventsUnavailable` and changes nothing:
+        resynchronise from `download.list`, then subscribe without `since`.
+
+        Only over WebSocket, as a single call (not in a batch); elsewhere it fails with
+        `WebSocketRequired`. Calling it again replaces the previous settings.
+
+        Args:
+            since: Replay the kept notifications with a higher `seq` than this before
+                live ones. 0 replays the whole window.
+            stream_id: The stream `since` counts in. When given and not the running
+                daemon's, the call fails with `EventsUnavailable`; always give it with
+                `since`.
+            gids: Only notifications about these downloads. Absent: every download.
+            kinds: Only these notifications. Absent: all of them.
+            progress_interval: At least this many milliseconds between two
+                `download.progress` notifications of one download on this connection;
+                the ones in between are skipped (the next one carries the latest
+                values). Absent: the daemon's own pace, a few per second.
+
+        Returns:
+            Where the stream stands: replayed notifications follow this answer, up to
+            `seq`.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.EVENTS_UNAVAILABLE`: `events.subscribe` cannot replay from
+                  `since`: the window no longer reaches back that far, or `streamId` is
+                  not the running daemon's because it restarted. Nothing changed;
+                  resynchronise from `download.list`, then subscribe from `seq` without
+                  `since`.
+                - `ErrorCode.WEB_SOCKET_REQUIRED`: The method configures a WebSocket
+                  connection's notifications: call it over WebSocket, on its own rather
+                  than in a batch.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = EventsSubscribeParams(
+            since=since,
+            stream_id=stream_id,
+            gids=gids,
+            kinds=kinds,
+            progress_interval=progress_interval,
+        )
+        return self._call("events.subscribe", params.to_wire(), EventStream.from_wire)
+
+    def events_unsubscribe(self) -> EventStream:
+        """Receive every notification again (`events.unsubscribe`).
+
+        Drops this connection's `events.subscribe` settings: it receives every
+        notification again, at the daemon's own pace. Only over WebSocket, as a single
+        call; elsewhere it fails with `WebSocketRequired`.
+
+        Returns:
+            Where the stream stands.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.WEB_SOCKET_REQUIRED`: The method configures a WebSocket
+                  connection's notifications: call it over WebSocket, on its own rather
+                  than in a batch.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        return self._call("events.unsubscribe", None, EventStream.from_wire)
+
+    def rpc_discover(self) -> OpenrpcDocument:
+        """Get this document (`rpc.discover`).
+
+        Returns this OpenRPC document, byte for byte as the daemon ships it (also served
+        at `GET /openrpc.json`).
+
+        Returns:
+            The OpenRPC document.
+
+        Raises:
+            HaulError: One of the errors every call can return (see `ErrorCode`).
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        return self._call("rpc.discover", None, json_object)
