@@ -6,7 +6,8 @@
 //!   `build.rs` — the wire types, the `DaemonApi` jsonrpsee trait, the
 //!   `Notification` enum, the `ErrorCode` enum and the method-name constants.
 //! - [`client`] (feature `client`): the typed Rust SDK, [`Client`], over HTTP or
-//!   WebSocket, and its stream of typed notifications.
+//!   WebSocket, and [`Events`], its stream of typed notifications that
+//!   reconnects, replays and resynchronises by itself.
 //! - [`engine`] (feature `server`): the transport-neutral download engine —
 //!   queue, per-download tasks, segments, the SQLite store and engine events.
 //! - `rpc` (feature `server`): the daemon — transport, auth, push hub, and the
@@ -20,20 +21,29 @@
 //!
 //! ```no_run
 //! use futures::StreamExt;
-//! use haul::api::{DownloadAddParams, DownloadStatusParams, Notification};
+//! use haul::api::{DownloadAddParams, DownloadState, DownloadStatusParams, Notification};
+//! use haul::client::Event;
 //! use haul::{Client, ClientError};
 //!
 //! # async fn run() -> Result<(), ClientError> {
 //! let client = Client::connect("http://127.0.0.1:6801/jsonrpc", "the-daemon-token").await?;
-//! let mut events = client.events().await?;
+//! let mut events = client.events();
+//! events.ready().await?; // nothing sent from here on is missed
 //!
 //! let gid = client.download_add(&DownloadAddParams::new("https://example.com/file.iso")).await?.gid;
 //! while let Some(event) = events.next().await {
 //!     match event? {
-//!         Notification::DownloadComplete(done) if done.gid == gid => break,
-//!         Notification::DownloadError(failed) if failed.gid == gid => {
+//!         Event::Notification(Notification::DownloadComplete(done)) if done.gid == gid => break,
+//!         Event::Notification(Notification::DownloadError(failed)) if failed.gid == gid => {
 //!             eprintln!("{}: {}", failed.code, failed.message);
 //!             break;
+//!         }
+//!         // The daemon restarted (or we were away too long): the state now.
+//!         Event::Resync(resync) => {
+//!             let done = resync.downloads.iter().find(|d| d.gid == gid);
+//!             if done.is_some_and(|d| matches!(d.state, DownloadState::Complete | DownloadState::Error)) {
+//!                 break;
+//!             }
 //!         }
 //!         _ => {}
 //!     }

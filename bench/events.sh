@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Event-stream benchmarks (issue #6). Not a test: numbers vary by machine.
+#
+#   bench/events.sh
+#
+# 1. Memory of the replay window at its default size (10,000) while 100
+#    downloads run: RSS of a daemon with the default window minus RSS of one
+#    with --event-window 1, both after 100 throttled downloads from a loopback
+#    nginx ran for a while and 10,000 further notifications were published.
+# 2. Replaying the window (about 10,000 events) to a reconnecting client:
+#    `benches/event_replay.rs`, median of 5 reconnects.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECRET=bench-secret
+command -v nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+cargo build --release --quiet --bin haul
+
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/www" "$work/logs"
+head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/www/64M.bin"
+chmod 644 "$work"/www/*
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/logs;
+  proxy_temp_path $work/logs;
+  fastcgi_temp_path $work/logs;
+  uwsgi_temp_path $work/logs;
+  scgi_temp_path $work/logs;
+  server { listen 127.0.0.1:39191; root $work/www; limit_rate 128k; }
+}
+CONF
+nginx -p "$work" -c "$work/nginx.conf"
+
+# start <name> <port> <extra flags…>: a daemon running 100 downloads, then
+# 10,000 more notifications (paused adds, then removals).
+start() {
+  local name=$1 port=$2; shift 2
+  target/release/haul daemon --listen "127.0.0.1:$port" --dir "$work/$name-dl" --state-dir "$work/$name-state" \
+    --rpc-secret "$SECRET" --max-concurrent 100 --max-batch 1000 "$@" >/dev/null 2>"$work/$name.err" &
+  pids+=($!)
+  eval "${name}_pid=$!"
+  for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+  python3 - "http://127.0.0.1:$port/jsonrpc" "$SECRET" <<'PY'
+import json, sys, urllib.request
+url, secret = sys.argv[1], sys.argv[2]
+def post(body):
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"})
+    return json.load(urllib.request.urlopen(req))
+batch = lambda calls: post([{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)])
+batch([("download.add", {"url": "http://127.0.0.1:39191/64M.bin", "connections": 1, "fileName": f"{i}.bin"}) for i in range(100)])
+for _ in range(10):
+    added = batch([("download.add", {"url": "http://127.0.0.1:9/x", "paused": True}) for _ in range(1000)])
+    batch([("download.remove", {"gid": r["result"]["gid"]}) for r in added])
+PY
+}
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+start window 6911
+start nowindow 6912 --event-window 1
+sleep 5
+a=$(rss "$window_pid"); b=$(rss "$nowindow_pid")
+printf '%-58s %10s\n' "RSS, default window (10,000), 100 downloads running" "$((a / 1024)) MB"
+printf '%-58s %10s\n' "RSS, --event-window 1, same load" "$((b / 1024)) MB"
+printf '%-58s %10s\n' "the window's memory (difference)" "$(((a - b) / 1024)) MB"
+
+cargo bench --quiet --bench event_replay -- "ws://127.0.0.1:6911/jsonrpc/ws" "$SECRET" 2>/dev/null
