@@ -30,7 +30,7 @@ before(async () => {
   ]);
 });
 after(async () => {
-  await Promise.all([browser.close(), daemon.stop(), files.stop()]);
+  await Promise.all([browser?.close(), daemon?.stop(), files?.stop()]);
 });
 
 test("the docs page shows every method and notification and needs no token", async () => {

@@ -22,7 +22,7 @@ before(async () => {
   [daemon, files] = await Promise.all([Daemon.start(), FileServer.start()]);
 });
 after(async () => {
-  await Promise.all([daemon.stop(), files.stop()]);
+  await Promise.all([daemon?.stop(), files?.stop()]);
 });
 
 for (const transport of ["http", "ws"] as const) {

@@ -43,6 +43,7 @@ export class Daemon {
       const timer = setTimeout(() => fail(new Error("the daemon did not say where it listens within 20 s")), 20_000);
       lines.once("line", (line) => (clearTimeout(timer), ok(line)));
       child.once("exit", (code) => fail(new Error(`${bin} exited with ${code} before listening`)));
+      child.once("error", (e) => fail(new Error(`cannot start ${bin}: ${e.message} (set HAUL_BIN, or run \`cargo build\`)`)));
     });
     const addr = /http:\/\/([^/]+)\//.exec(first)?.[1];
     if (!addr) throw new Error(`unexpected first line: ${first}`);
