@@ -184,6 +184,21 @@ impl Api {
         self.types.iter().find(|t| t.name == name)
     }
 
+    /// The errors every method can return: the emitters document them once,
+    /// on the error-code type, rather than on each method.
+    pub fn shared_errors(&self) -> impl Iterator<Item = &ErrorDef> {
+        self.errors
+            .iter()
+            .filter(|e| self.methods.iter().all(|m| m.errors.contains(&e.name)))
+    }
+
+    /// The errors `m` returns besides the shared ones, in document order.
+    pub fn own_errors<'a>(&'a self, m: &'a Method) -> impl Iterator<Item = &'a ErrorDef> {
+        self.errors.iter().filter(|e| {
+            m.errors.contains(&e.name) && !self.methods.iter().all(|o| o.errors.contains(&e.name))
+        })
+    }
+
     /// Every `Named` type must resolve to a schema the model knows.
     fn check_references(&self) -> Result<(), Error> {
         fn walk(api: &Api, ty: &Type, ptr: &str) -> Result<(), Error> {
@@ -523,4 +538,9 @@ fn arr<'a>(v: &'a Value, base: &str, key: &str) -> Result<&'a Vec<Value>, Error>
     v.pointer(key)
         .and_then(Value::as_array)
         .ok_or_else(|| Error::new(&format!("{base}{key}"), "missing array"))
+}
+
+/// A wire name as a type-name prefix: `download.setSpeedLimit` → `DownloadSetSpeedLimit`.
+pub fn pascal(wire: &str) -> String {
+    heck::ToUpperCamelCase::to_upper_camel_case(wire)
 }

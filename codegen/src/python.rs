@@ -22,9 +22,9 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
+use heck::{ToShoutySnakeCase, ToSnakeCase};
 
-use crate::model::{ErrorDef, Field, Method, NamedType, Type, TypeKind};
+use crate::model::{pascal, ErrorDef, Field, Method, NamedType, Type, TypeKind};
 use crate::{header, Api, Output};
 
 const ROOT: &str = "clients/python";
@@ -532,9 +532,7 @@ fn errors(api: &Api) -> String {
     im.typing("Any");
     im.typing("Callable");
     let shared: Vec<String> = api
-        .errors
-        .iter()
-        .filter(|e| api.methods.iter().all(|m| m.errors.contains(&e.name)))
+        .shared_errors()
         .map(|e| format!("`{}`", error_member(e)))
         .collect();
     let about = format!(
@@ -831,13 +829,7 @@ fn method_doc(api: &Api, m: &Method) -> Vec<String> {
         lines.extend(wrap(&result.description, width, "    ", "    "));
     }
     lines.extend(["".to_owned(), "Raises:".to_owned()]);
-    let own: Vec<&ErrorDef> = api
-        .errors
-        .iter()
-        .filter(|e| {
-            m.errors.contains(&e.name) && !api.methods.iter().all(|o| o.errors.contains(&e.name))
-        })
-        .collect();
+    let own: Vec<&ErrorDef> = api.own_errors(m).collect();
     let intro = if own.is_empty() {
         "One of the errors every call can return (see `ErrorCode`)."
     } else {
@@ -913,12 +905,12 @@ fn package_init(api: &Api) -> String {
 
 /// `download.add` → `DownloadAddParams`.
 fn params_class(m: &Method) -> String {
-    format!("{}Params", m.name.to_upper_camel_case())
+    format!("{}Params", pascal(&m.name))
 }
 
 /// `download.started` → `DownloadStartedEvent`.
 fn event_class(m: &Method) -> String {
-    format!("{}Event", m.name.to_upper_camel_case())
+    format!("{}Event", pascal(&m.name))
 }
 
 /// `system.getVersion` → `system_get_version`.

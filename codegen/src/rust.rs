@@ -9,7 +9,7 @@ use heck::{ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::model::{Api, ErrorDef, Field, Method, NamedType, Type, TypeKind};
+use crate::model::{pascal, Api, ErrorDef, Field, Method, NamedType, Type, TypeKind};
 
 /// Pretty-printed Rust source for the whole API.
 pub fn generate(api: &Api) -> String {
@@ -306,9 +306,7 @@ fn error_code(api: &Api) -> TokenStream {
     let count = lit(variants.len());
     let constructors = api.errors.iter().filter_map(error_constructor);
     let shared: Vec<String> = api
-        .errors
-        .iter()
-        .filter(|e| api.methods.iter().all(|m| m.errors.contains(&e.name)))
+        .shared_errors()
         .map(|e| format!("[`ErrorCode::{}`]", e.name))
         .collect();
     let doc = doc(&format!(
@@ -451,12 +449,9 @@ fn client_methods(api: &Api) -> TokenStream {
 /// A method's summary, description and the errors only it returns (those
 /// every method can return are documented once, on [`ErrorCode`]).
 fn method_doc(api: &Api, m: &Method) -> String {
-    let shared = |e: &String| api.methods.iter().all(|other| other.errors.contains(e));
-    let own: Vec<String> = m
-        .errors
-        .iter()
-        .filter(|e| !shared(e))
-        .map(|e| format!("[`ErrorCode::{e}`]"))
+    let own: Vec<String> = api
+        .own_errors(m)
+        .map(|e| format!("[`ErrorCode::{}`]", e.name))
         .collect();
     let errors = if own.is_empty() {
         String::new()
@@ -548,11 +543,6 @@ fn doc(text: &str) -> TokenStream {
 /// An unsuffixed integer literal (`5`, not `5usize`).
 fn lit(n: usize) -> proc_macro2::Literal {
     proc_macro2::Literal::usize_unsuffixed(n)
-}
-
-/// `download.setSpeedLimit` → `DownloadSetSpeedLimit`.
-fn pascal(name: &str) -> String {
-    name.to_upper_camel_case()
 }
 
 /// A field's Rust name: snake case, raw when it is a keyword.

@@ -10,9 +10,9 @@
 
 use std::fmt::Write as _;
 
-use heck::{ToLowerCamelCase, ToUpperCamelCase};
+use heck::ToLowerCamelCase;
 
-use crate::model::{Api, ErrorDef, Field, Method, NamedType, Type, TypeKind};
+use crate::model::{pascal, Api, Field, Method, NamedType, Type, TypeKind};
 use crate::{header, Output};
 
 /// The generated files, by path relative to the repository root.
@@ -192,14 +192,7 @@ fn errors(api: &Api) -> String {
     out
 }
 
-/// The names of the errors every method can return (documented once, on
-/// `ErrorCode`, rather than on each method).
-fn error_names(api: &Api) -> impl Fn(&ErrorDef) -> bool + '_ {
-    move |e| api.methods.iter().all(|m| m.errors.contains(&e.name))
-}
-
 fn client(api: &Api) -> String {
-    let shared = error_names(api);
     let mut out = jsdoc(
         "",
         "The typed haul client. Calls go over HTTP (`http(s)://…/jsonrpc`, one `fetch` per call) or over one\n\
@@ -211,9 +204,7 @@ fn client(api: &Api) -> String {
     out += "export class Client extends RpcClient<Methods, Notifications> {\n";
     for m in &api.methods {
         let own: Vec<String> = api
-            .errors
-            .iter()
-            .filter(|e| m.errors.contains(&e.name) && !shared(e))
+            .own_errors(m)
             .map(|e| {
                 format!(
                     "@throws {{HaulError}} `{}` ({}): {}",
@@ -271,9 +262,4 @@ fn jsdoc(indent: &str, text: &str) -> String {
 /// A JavaScript string literal.
 fn quote(s: &str) -> String {
     serde_json::Value::String(s.to_owned()).to_string()
-}
-
-/// `download.setSpeedLimit` → `DownloadSetSpeedLimit`.
-fn pascal(name: &str) -> String {
-    name.replace('.', "_").to_upper_camel_case()
 }

@@ -29,8 +29,8 @@ use url::Url;
 
 use super::{decode_notification, poll, transport_error, ClientError, MAX_MESSAGE_SIZE};
 use crate::api::{
-    method, DownloadList, DownloadStatus, ErrorCode, EventStream, EventsUnavailableErrorData, Gid,
-    Notification, NotificationKind,
+    method, DownloadStatus, ErrorCode, EventStream, EventsUnavailableErrorData, Gid, Notification,
+    NotificationKind,
 };
 
 /// What to stream, and how to keep it going.
@@ -285,7 +285,16 @@ impl Task {
         *backoff = self.options.initial_backoff;
         if let Some(reason) = *resync {
             // Notifications that arrive meanwhile wait in the backlog, after it.
-            let downloads = conn.list_all(self.options.gids.as_deref()).await?;
+            let mut pages = poll::Pages::default();
+            loop {
+                let page = conn
+                    .request(method::DOWNLOAD_LIST, pages.params(), true)
+                    .await?;
+                if pages.add(page) {
+                    break;
+                }
+            }
+            let downloads = pages.finish(self.options.gids.as_deref());
             if self
                 .out
                 .send(Ok(Event::Resync(Resync { reason, downloads })))
@@ -348,9 +357,9 @@ impl Task {
     }
 }
 
+/// Why the stream reconnects, in the daemon's log when the CLI uses the SDK;
+/// the SDK alone (feature `client`) has no logger and stays quiet.
 fn tracing_debug(error: &ClientError) {
-    // The SDK does not log by default; `RUST_LOG` users of `tracing` see why
-    // the stream reconnects only if the crate is built with the server side.
     #[cfg(feature = "server")]
     tracing::debug!(%error, "event stream: reconnecting");
     #[cfg(not(feature = "server"))]
@@ -461,25 +470,6 @@ impl<S: TransportSenderT, R: TransportReceiverT> Connection<S, R> {
             return serde_json::from_value(message["result"].clone())
                 .map_err(|e| Failure::Retry(ClientError::Protocol(format!("{e}: {text}"))));
         }
-    }
-
-    /// Every download, page by page.
-    async fn list_all(&mut self, gids: Option<&[Gid]>) -> Result<Vec<DownloadStatus>, Failure> {
-        let mut all = Vec::new();
-        loop {
-            let params = json!({"offset": all.len(), "limit": 1000});
-            let page: DownloadList = self.request(method::DOWNLOAD_LIST, params, true).await?;
-            let done = page.downloads.is_empty()
-                || all.len() + page.downloads.len() >= page.total as usize;
-            all.extend(page.downloads);
-            if done {
-                break;
-            }
-        }
-        if let Some(gids) = gids {
-            all.retain(|d| gids.contains(&d.gid));
-        }
-        Ok(all)
     }
 
     /// The next notification: the backlog's first, else the socket's next.

@@ -18,7 +18,7 @@ use super::{ClientError, RawParams, MAX_MESSAGE_SIZE, REQUEST_TIMEOUT};
 use crate::api::{
     method, DownloadCompleteEvent, DownloadErrorEvent, DownloadList, DownloadPausedEvent,
     DownloadProgressEvent, DownloadRemovedEvent, DownloadStartedEvent, DownloadState,
-    DownloadStatus, ErrorCode, Notification,
+    DownloadStatus, ErrorCode, Gid, Notification,
 };
 
 /// The `streamId` of synthesised notifications.
@@ -47,11 +47,9 @@ pub(super) async fn run(task: &Task) {
     let mut previous: Option<HashMap<String, DownloadStatus>> = None;
     let mut seq = 0;
     loop {
-        match list_all(&client, &url).await {
-            Ok(mut downloads) => {
-                if let Some(gids) = &task.options.gids {
-                    downloads.retain(|d| gids.contains(&d.gid));
-                }
+        let listed = list_all(&client, &url, task.options.gids.as_deref()).await;
+        match listed {
+            Ok(downloads) => {
                 let events = match &previous {
                     None => vec![Event::Resync(Resync {
                         reason: ResyncReason::Polling,
@@ -88,23 +86,51 @@ pub(super) async fn run(task: &Task) {
     }
 }
 
+/// Every download the daemon keeps, gathered from `download.list` page by
+/// page: ask with [`Pages::params`] until [`Pages::add`] says it has all.
+#[derive(Default)]
+pub(super) struct Pages {
+    all: Vec<DownloadStatus>,
+}
+
+impl Pages {
+    /// The params of the next `download.list` call.
+    pub(super) fn params(&self) -> serde_json::Value {
+        json!({"offset": self.all.len(), "limit": 1000})
+    }
+
+    /// Takes one page; whether that was the last.
+    pub(super) fn add(&mut self, page: DownloadList) -> bool {
+        let done = page.downloads.is_empty()
+            || self.all.len() + page.downloads.len() >= page.total as usize;
+        self.all.extend(page.downloads);
+        done
+    }
+
+    /// The downloads, only those of `gids` when given.
+    pub(super) fn finish(mut self, gids: Option<&[Gid]>) -> Vec<DownloadStatus> {
+        if let Some(gids) = gids {
+            self.all.retain(|d| gids.contains(&d.gid));
+        }
+        self.all
+    }
+}
+
 async fn list_all(
     client: &jsonrpsee::http_client::HttpClient,
     url: &Url,
+    gids: Option<&[Gid]>,
 ) -> Result<Vec<DownloadStatus>, ClientError> {
-    let mut all = Vec::new();
+    let mut pages = Pages::default();
     loop {
-        let params = serde_json::value::to_raw_value(&json!({"offset": all.len(), "limit": 1000}))
+        let params = serde_json::value::to_raw_value(&pages.params())
             .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let page: DownloadList = client
+        let page = client
             .request(method::DOWNLOAD_LIST, RawParams(Some(params)))
             .await
             .map_err(|e| ClientError::from_jsonrpsee(url, e))?;
-        let done =
-            page.downloads.is_empty() || all.len() + page.downloads.len() >= page.total as usize;
-        all.extend(page.downloads);
-        if done {
-            return Ok(all);
+        if pages.add(page) {
+            return Ok(pages.finish(gids));
         }
     }
 }

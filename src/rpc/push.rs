@@ -149,29 +149,35 @@ impl Push {
         }
     }
 
-    /// The kept notifications after `since` of stream `stream_id`, and where
-    /// the stream stands; the `EventsUnavailable` error when there is a gap.
+    /// Where the stream stands and, with `since`, the kept notifications
+    /// after it; the `EventsUnavailable` error when `stream_id` is not this
+    /// daemon's or the window no longer reaches back to `since`.
     fn replay(
         &self,
-        since: u64,
+        since: Option<u64>,
         stream_id: Option<&str>,
-    ) -> Result<(EventStream, Vec<Pushed>), ErrorObjectOwned> {
+    ) -> Result<(EventStream, Option<Vec<Pushed>>), ErrorObjectOwned> {
         let state = self.state();
         let stream = self.stream(&state);
         let ours = stream_id.is_none_or(|id| id == self.inner.stream_id);
-        let kept = match state.window.since(since) {
-            Some(kept) if ours && since <= state.seq => Some(kept.cloned().collect()),
-            _ => None,
+        let kept = match since {
+            None if ours => Ok(None),
+            Some(since) if ours && since <= state.seq => state
+                .window
+                .since(since)
+                .map(|kept| Some(kept.cloned().collect()))
+                .ok_or(()),
+            _ => Err(()),
         };
         drop(state);
-        kept.map(|kept| (stream.clone(), kept)).ok_or_else(|| {
-            errors::events_unavailable(stream.stream_id, stream.seq, stream.oldest_seq)
-        })
-    }
-
-    /// How many notifications the replay window holds.
-    pub fn window_len(&self) -> usize {
-        self.state().window.len()
+        match kept {
+            Ok(kept) => Ok((stream, kept)),
+            Err(()) => Err(errors::events_unavailable(
+                stream.stream_id,
+                stream.seq,
+                stream.oldest_seq,
+            )),
+        }
     }
 
     /// Registers the internal attach method in `methods`.
@@ -303,33 +309,17 @@ impl Push {
         replayed_through: &mut u64,
     ) -> Result<EventStream, ErrorObjectOwned> {
         let new_filter = Filter::new(&params);
-        let stream = match params.since {
-            Some(since) => {
-                let (stream, kept) = self.replay(since, params.stream_id.as_deref())?;
+        let (stream, kept) = self.replay(params.since, params.stream_id.as_deref())?;
+        match kept {
+            Some(kept) => {
                 // What waits was published before the snapshot: the replay
                 // has it (or its successor), in order.
                 pending.clear();
                 pending.extend(kept.into_iter().filter(|p| new_filter.admits_replayed(p)));
                 *replayed_through = stream.seq;
-                stream
             }
-            None => {
-                if params
-                    .stream_id
-                    .as_deref()
-                    .is_some_and(|id| id != self.inner.stream_id)
-                {
-                    return Err(self
-                        .replay(u64::MAX, params.stream_id.as_deref())
-                        .err()
-                        .unwrap_or_else(|| {
-                            errors::events_unavailable(self.inner.stream_id.clone(), 0, 0)
-                        }));
-                }
-                pending.retain(|p| new_filter.admits_replayed(p));
-                self.stream(&self.state())
-            }
-        };
+            None => pending.retain(|p| new_filter.admits_replayed(p)),
+        }
         *filter = new_filter;
         Ok(stream)
     }

@@ -70,14 +70,6 @@ impl Window {
     pub fn since(&self, since: u64) -> Option<impl Iterator<Item = &Pushed>> {
         (since >= self.evicted_through).then(|| self.entries.range(since + 1..).map(|(_, p)| p))
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -125,7 +117,6 @@ mod tests {
         for seq in 1..=5 {
             window.push(pushed(seq, "a", false));
         }
-        assert_eq!(window.len(), 3);
         assert_eq!(window.oldest_seq(), 2);
         assert_eq!(seqs(&window, 1), None);
         assert_eq!(seqs(&window, 2), Some(vec![3, 4, 5]));

@@ -78,6 +78,8 @@ export class RpcClient<M extends MethodMap<M>, N> {
   readonly #timeoutMs: number;
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #listeners = new Set<Listener>();
+  /** How to end each open `events()` iterator, for `close()`. */
+  readonly #iterators = new Set<() => void>();
   #socket: Promise<Socket> | undefined;
   #nextId = 1;
   #closed = false;
@@ -151,6 +153,7 @@ export class RpcClient<M extends MethodMap<M>, N> {
     const stop = () => {
       done = true;
       this.#listeners.delete(listener);
+      this.#iterators.delete(stop);
       wake?.();
     };
     let connected: Promise<Socket> | undefined;
@@ -194,13 +197,10 @@ export class RpcClient<M extends MethodMap<M>, N> {
     return iterator;
   }
 
-  readonly #iterators = new Set<() => void>();
-
   /** Closes the WebSocket, if one is open: pending calls fail, event iterators end. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const stop of this.#iterators) stop();
-    this.#iterators.clear();
+    for (const stop of [...this.#iterators]) stop();
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) (await socket.catch(() => undefined))?.close();

@@ -146,7 +146,14 @@ test("on calls the handler for its notification only, until unsubscribed", async
   const { gid } = await client.downloadAdd({ url: files.url(64 << 10), fileName: "on.bin" });
   await finished;
   assert.deepEqual(completed, [gid]);
+
   off();
+  let later!: () => void;
+  const laterDone = new Promise<void>((ok) => (later = ok));
+  await client.on("download.complete", () => later());
+  await client.downloadAdd({ url: files.url(64 << 10), fileName: "on-2.bin" });
+  await laterDone;
+  assert.deepEqual(completed, [gid], "the unsubscribed handler saw nothing more");
   await client.close();
 });
 
