@@ -32,7 +32,8 @@ fn api_ts(api: &Api) -> String {
             api.title, api.version, api.description
         ),
     );
-    out += "\nimport { HaulError, RpcClient } from \"./runtime.js\";\n\n";
+    out += "\nimport { Events, type EventsOptions } from \"./events.js\";\n\
+            import { HaulError, RpcClient } from \"./runtime.js\";\n\n";
     let _ = writeln!(
         out,
         "/** The version of the API document this module was generated from. */\nexport const API_VERSION = {};\n",
@@ -196,10 +197,12 @@ fn client(api: &Api) -> String {
     let mut out = jsdoc(
         "",
         "The typed haul client. Calls go over HTTP (`http(s)://…/jsonrpc`, one `fetch` per call) or over one\n\
-         WebSocket (`ws(s)://…/jsonrpc/ws`); notifications always arrive over a WebSocket, opened on first use.\n\n\
+         WebSocket (`ws(s)://…/jsonrpc/ws`); notifications always arrive over a WebSocket.\n\n\
          ```ts\nconst client = new Client(\"http://127.0.0.1:6801/jsonrpc\", { token });\n\
+         const events = client.events();\n\
+         await events.ready();\n\
          const { gid } = await client.downloadAdd({ url: \"https://example.com/f.iso\" });\n\
-         client.on(\"download.complete\", (e) => console.log(e.path));\n```",
+         for await (const e of events) if (e.method === \"download.complete\" && e.params.gid === gid) break;\n```",
     );
     out += "export class Client extends RpcClient<Methods, Notifications> {\n";
     for m in &api.methods {
@@ -238,8 +241,16 @@ fn client(api: &Api) -> String {
             );
         }
     }
-    out.truncate(out.trim_end().len());
-    out + "\n}\n"
+    out += &jsdoc(
+        "  ",
+        "The daemon's notifications, typed, each delivered once and in order: the stream reconnects by\n\
+         itself (backoff with jitter), replays what it missed, and yields a `Resync` with every download's\n\
+         state when the daemon cannot replay (see `Events`).\n\n\
+         @param options Filters (`gids`, `kinds`, `progressInterval`), the backoff, and polling when no\n\
+         WebSocket can be opened (`pollingIntervalMs`).",
+    );
+    out += "  events(options: EventsOptions = {}): Events {\n    return new Events(this.link(), NOTIFICATIONS, options);\n  }\n";
+    out + "}\n"
 }
 
 /// A JSDoc block at `indent`, or nothing for an empty text.

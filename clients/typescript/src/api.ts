@@ -11,6 +11,7 @@
  * **Notifications.** Methods marked `x-notification` are sent by the daemon, not called: every authenticated WebSocket connection receives them as plain JSON-RPC notifications, e.g. `{"jsonrpc":"2.0","method":"download.progress","params":{…}}`, without subscribing. Each carries `seq` (strictly increasing within a `streamId`) and `streamId` (new at every daemon start); `events.subscribe` filters a connection's notifications and replays the ones it missed after a reconnect.
  */
 
+import { Events, type EventsOptions } from "./events.js";
 import { HaulError, RpcClient } from "./runtime.js";
 
 /** The version of the API document this module was generated from. */
@@ -1009,12 +1010,14 @@ export function isApiError<K extends keyof ErrorData>(
 
 /**
  * The typed haul client. Calls go over HTTP (`http(s)://…/jsonrpc`, one `fetch` per call) or over one
- * WebSocket (`ws(s)://…/jsonrpc/ws`); notifications always arrive over a WebSocket, opened on first use.
+ * WebSocket (`ws(s)://…/jsonrpc/ws`); notifications always arrive over a WebSocket.
  *
  * ```ts
  * const client = new Client("http://127.0.0.1:6801/jsonrpc", { token });
+ * const events = client.events();
+ * await events.ready();
  * const { gid } = await client.downloadAdd({ url: "https://example.com/f.iso" });
- * client.on("download.complete", (e) => console.log(e.path));
+ * for await (const e of events) if (e.method === "download.complete" && e.params.gid === gid) break;
  * ```
  */
 export class Client extends RpcClient<Methods, Notifications> {
@@ -1168,5 +1171,17 @@ export class Client extends RpcClient<Methods, Notifications> {
    */
   rpcDiscover(): Promise<OpenrpcDocument> {
     return this.call("rpc.discover", undefined);
+  }
+
+  /**
+   * The daemon's notifications, typed, each delivered once and in order: the stream reconnects by
+   * itself (backoff with jitter), replays what it missed, and yields a `Resync` with every download's
+   * state when the daemon cannot replay (see `Events`).
+   *
+   * @param options Filters (`gids`, `kinds`, `progressInterval`), the backoff, and polling when no
+   * WebSocket can be opened (`pollingIntervalMs`).
+   */
+  events(options: EventsOptions = {}): Events {
+    return new Events(this.link(), NOTIFICATIONS, options);
   }
 }

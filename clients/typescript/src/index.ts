@@ -1,4 +1,13 @@
 // The package's entry point: the generated API (types, `Client`) and the
-// hand-written runtime it stands on (transports, errors).
+// hand-written runtime it stands on (transports, errors, event streams).
 export * from "./api.js";
+export {
+  Events,
+  POLLING_STREAM,
+  type EventsMode,
+  type EventsOptions,
+  type Resync,
+  type ResyncReason,
+  type StreamEvent,
+} from "./events.js";
 export { HaulError, TransportError, type ClientOptions, type WebSocketLike } from "./runtime.js";

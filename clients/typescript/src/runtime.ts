@@ -59,7 +59,24 @@ export class TransportError extends Error {
 }
 
 type MethodMap<M> = { [K in keyof M]: { params: unknown; result: unknown } };
-type Listener = (method: string, params: unknown) => void;
+/** Receives a connection's notifications, in the order they arrive. */
+export type Listener = (method: string, params: unknown) => void;
+
+/**
+ * What an event stream (`events.ts`) needs of its client: WebSockets of its own, HTTP calls for
+ * polling, and a way to be closed with the client.
+ */
+export interface Link {
+  readonly wsUrl: string;
+  /** Opens a new authenticated WebSocket that hands its notifications to `notify`. */
+  open(notify: Listener): Promise<Socket>;
+  /** Calls `method` over HTTP. */
+  post(method: string, params: unknown): Promise<unknown>;
+  /** How long a call may take, in milliseconds. */
+  readonly timeoutMs: number;
+  /** Ends `stream` when the client closes; returns the function that forgets it. */
+  track(stream: { close(): void }): () => void;
+}
 
 /** The subprotocol haul speaks, and the prefix that carries the token for browsers. */
 const PROTOCOL = "haul.jsonrpc";
@@ -78,10 +95,9 @@ export class RpcClient<M extends MethodMap<M>, N> {
   readonly #timeoutMs: number;
   readonly #WebSocket: WebSocketConstructor | undefined;
   readonly #listeners = new Set<Listener>();
-  /** How to end each open `events()` iterator, for `close()`. */
-  readonly #iterators = new Set<() => void>();
+  /** How to end each open event stream, for `close()`. */
+  readonly #streams = new Set<{ close(): void }>();
   #socket: Promise<Socket> | undefined;
-  #nextId = 1;
   #closed = false;
 
   constructor(url: string, options: ClientOptions) {
@@ -106,20 +122,33 @@ export class RpcClient<M extends MethodMap<M>, N> {
     method: K,
     params: M[K]["params"],
   ): Promise<M[K]["result"]> {
-    const id = this.#nextId++;
-    const request: Record<string, unknown> = { jsonrpc: "2.0", id, method };
-    if (params !== undefined) request.params = params;
-    const body = JSON.stringify(request);
     if (this.url.startsWith("ws")) {
       const socket = await this.#connect();
-      return (await socket.call(id, body, this.#timeoutMs)) as M[K]["result"];
+      return (await socket.call(method, params, this.#timeoutMs)) as M[K]["result"];
     }
-    return (await this.#post(body)) as M[K]["result"];
+    return (await this.#post(this.url, method, params)) as M[K]["result"];
+  }
+
+  /** What `Events` needs of this client (see `events()`). */
+  protected link(): Link {
+    const httpUrl = this.url.startsWith("ws") ? httpUrlFor(this.url) : this.url;
+    return {
+      wsUrl: this.wsUrl,
+      timeoutMs: this.#timeoutMs,
+      open: (notify) => (this.#closed ? Promise.reject(new TransportError("the client is closed")) : this.#open(notify)),
+      post: (method, params) => this.#post(httpUrl, method, params),
+      track: (stream) => {
+        if (this.#closed) stream.close();
+        this.#streams.add(stream);
+        return () => this.#streams.delete(stream);
+      },
+    };
   }
 
   /**
-   * Calls `handler` with every `method` notification. Resolves, with a function that stops the
-   * calls, once the WebSocket is open: no notification sent after that is missed.
+   * Calls `handler` with every `method` notification on the client's WebSocket. Resolves, with a
+   * function that stops the calls, once the WebSocket is open: no notification sent after that is
+   * missed while it stays open. It is not reopened or replayed after it drops; `events()` is.
    */
   async on<K extends keyof N & string>(method: K, handler: (params: N[K]) => void): Promise<() => void> {
     const listener: Listener = (m, params) => {
@@ -135,97 +164,37 @@ export class RpcClient<M extends MethodMap<M>, N> {
     return () => this.#listeners.delete(listener);
   }
 
-  /**
-   * Every notification, in the order the daemon sent them. The WebSocket opens at the first
-   * `next()`; the iterator fails with a `TransportError` if it closes, and ends on `close()`
-   * or `break`.
-   */
-  events(): AsyncIterableIterator<{ [K in keyof N]: { method: K; params: N[K] } }[keyof N]> {
-    type Event = { [K in keyof N]: { method: K; params: N[K] } }[keyof N];
-    const queue: Event[] = [];
-    let wake: (() => void) | undefined;
-    let failure: unknown;
-    let done = false;
-    const listener: Listener = (method, params) => {
-      queue.push({ method, params } as Event);
-      wake?.();
-    };
-    const stop = () => {
-      done = true;
-      this.#listeners.delete(listener);
-      this.#iterators.delete(stop);
-      wake?.();
-    };
-    let connected: Promise<Socket> | undefined;
-    const iterator: AsyncIterableIterator<Event> = {
-      next: async () => {
-        if (!connected) {
-          this.#listeners.add(listener);
-          connected = this.#connect();
-          connected.then(
-            (s) => s.closed.then((e) => ((failure = e), wake?.())),
-            () => {},
-          );
-        }
-        try {
-          await connected;
-        } catch (e) {
-          stop();
-          throw e;
-        }
-        while (queue.length === 0 && !done && failure === undefined) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-        }
-        const value = queue.shift();
-        if (value !== undefined) return { value, done: false };
-        if (!done && failure !== undefined) {
-          stop();
-          throw failure;
-        }
-        return { value: undefined, done: true };
-      },
-      return: async () => {
-        stop();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    this.#iterators.add(stop);
-    return iterator;
-  }
-
-  /** Closes the WebSocket, if one is open: pending calls fail, event iterators end. */
+  /** Closes the WebSocket, if one is open: pending calls fail, event streams end. */
   async close(): Promise<void> {
     this.#closed = true;
-    for (const stop of [...this.#iterators]) stop();
+    for (const stream of [...this.#streams]) stream.close();
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) (await socket.catch(() => undefined))?.close();
   }
 
-  async #post(body: string): Promise<unknown> {
+  async #post(url: string, method: string, params: unknown): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(this.url, {
+      response = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${this.#token}` },
-        body,
+        body: JSON.stringify(request(1, method, params)),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (e) {
-      throw new TransportError(`cannot reach the haul daemon at ${this.url}: ${describe(e)}`, { cause: e });
+      throw new TransportError(`cannot reach the haul daemon at ${url}: ${describe(e)}`, { cause: e });
     }
     const text = await response.text();
-    return settle(parseReply(text, `${this.url} (HTTP ${response.status})`));
+    return settle(parseReply(text, `${url} (HTTP ${response.status})`));
   }
 
   #connect(): Promise<Socket> {
     if (this.#closed) return Promise.reject(new TransportError("the client is closed"));
     if (!this.#socket) {
-      const socket = this.#open();
+      const socket = this.#open((method, params) => {
+        for (const listener of this.#listeners) listener(method, params);
+      });
       this.#socket = socket;
       socket.then(
         (s) => s.closed.then(() => this.#socket === socket && (this.#socket = undefined)),
@@ -235,7 +204,7 @@ export class RpcClient<M extends MethodMap<M>, N> {
     return this.#socket;
   }
 
-  async #open(): Promise<Socket> {
+  async #open(notify: Listener): Promise<Socket> {
     let Ctor = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     let headers = false;
     if (!Ctor) {
@@ -245,21 +214,22 @@ export class RpcClient<M extends MethodMap<M>, N> {
     const ws = headers
       ? new Ctor(this.wsUrl, [PROTOCOL], { headers: { authorization: `Bearer ${this.#token}` } })
       : new Ctor(this.wsUrl, [PROTOCOL, BEARER_PROTOCOL + this.#token]);
-    return Socket.open(ws, this.wsUrl, (method, params) => {
-      for (const listener of this.#listeners) listener(method, params);
-    });
+    return Socket.open(ws, this.wsUrl, notify);
   }
 }
 
 interface Pending {
+  /** Runs as the answer is read (with whether it is a result), before any message after it. */
+  answered: ((ok: boolean) => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   timer: ReturnType<typeof setTimeout>;
 }
 
 /** One open WebSocket: calls matched to answers by id, notifications handed on. */
-class Socket {
+export class Socket {
   readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
   /** Resolves with the reason when the socket closes, whoever closed it. */
   readonly closed: Promise<TransportError>;
   #onClose!: (reason: TransportError) => void;
@@ -281,6 +251,7 @@ class Socket {
         const pending = this.#pending.get(message.id)!;
         this.#pending.delete(message.id);
         clearTimeout(pending.timer);
+        pending.answered?.(!("error" in message));
         try {
           pending.resolve(settle(message));
         } catch (e) {
@@ -313,11 +284,14 @@ class Socket {
         (async () => {
           let text = "";
           for await (const chunk of response) text += chunk.toString();
+          // The daemon's refusal carries a JSON-RPC error; anything else (a proxy's page) is quoted.
+          refusal = new TransportError(
+            `${url} refused the WebSocket upgrade (HTTP ${response.statusCode})${text ? `: ${text.slice(0, 200)}` : ""}`,
+          );
           try {
-            settle(parseReply(text, `${url} (HTTP ${response.statusCode})`));
-            refusal = new TransportError(`${url} refused the WebSocket upgrade (HTTP ${response.statusCode})`);
+            settle(JSON.parse(text));
           } catch (e) {
-            refusal = e as Error;
+            if (e instanceof HaulError) refusal = e;
           }
           request.destroy();
           reject(refusal);
@@ -335,20 +309,31 @@ class Socket {
     });
   }
 
-  call(id: number, body: string, timeoutMs: number): Promise<unknown> {
+  /**
+   * Calls `method` on this socket. `answered` runs as the answer arrives (told whether it is a
+   * result rather than an error), before the socket hands on any notification sent after it.
+   */
+  call(method: string, params: unknown, timeoutMs: number, answered?: (ok: boolean) => void): Promise<unknown> {
+    const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new TransportError(`no answer from ${this.url} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
-      this.ws.send(body);
+      this.#pending.set(id, { answered, resolve, reject, timer });
+      this.ws.send(JSON.stringify(request(id, method, params)));
     });
   }
 
   close(): void {
     this.ws.close(1000);
   }
+}
+
+function request(id: number, method: string, params: unknown): Record<string, unknown> {
+  const request: Record<string, unknown> = { jsonrpc: "2.0", id, method };
+  if (params !== undefined) request.params = params;
+  return request;
 }
 
 function parseReply(text: string, where: string): unknown {
@@ -375,6 +360,14 @@ function webSocketUrl(url: URL): string {
   if (ws.protocol === "https:") ws.protocol = "wss:";
   if (ws.pathname.endsWith("/jsonrpc")) ws.pathname += "/ws";
   return ws.href;
+}
+
+/** The HTTP endpoint behind a WebSocket one: `ws://h/jsonrpc/ws` → `http://h/jsonrpc`. */
+function httpUrlFor(wsUrl: string): string {
+  const url = new URL(wsUrl);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  url.pathname = url.pathname.replace(/\/+$/, "").replace(/\/ws$/, "");
+  return url.href;
 }
 
 function describe(e: unknown): string {

@@ -1,10 +1,13 @@
 // Test support: a real `haul daemon` on 127.0.0.1:0 with temporary
-// directories, and a local HTTP file server with Range support and throttling.
+// directories, a local HTTP file server with Range support and throttling, and
+// a TCP proxy that cuts connections, goes down, follows a restarted daemon and
+// refuses WebSocket upgrades.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -18,6 +21,7 @@ export class Daemon {
     readonly addr: string,
     readonly token: string,
     readonly dir: string,
+    private readonly extra: string[],
   ) {}
 
   get url(): string {
@@ -28,9 +32,17 @@ export class Daemon {
     return `ws://${this.addr}/jsonrpc/ws`;
   }
 
-  static async start(extra: string[] = []): Promise<Daemon> {
-    const dir = mkdtempSync(join(tmpdir(), "haul-ts-"));
-    const token = randomBytes(32).toString("hex");
+  static start(extra: string[] = []): Promise<Daemon> {
+    return Daemon.#spawn(mkdtempSync(join(tmpdir(), "haul-ts-")), randomBytes(32).toString("hex"), extra);
+  }
+
+  /** Stops the daemon (SIGTERM) and starts it again on the same directories and token, on a new port. */
+  async restart(): Promise<Daemon> {
+    await this.#terminate();
+    return Daemon.#spawn(this.dir, this.token, this.extra);
+  }
+
+  static async #spawn(dir: string, token: string, extra: string[]): Promise<Daemon> {
     const bin = process.env.HAUL_BIN ?? join(repo, "target/debug/haul");
     const child = spawn(
       bin,
@@ -47,16 +59,20 @@ export class Daemon {
     });
     const addr = /http:\/\/([^/]+)\//.exec(first)?.[1];
     if (!addr) throw new Error(`unexpected first line: ${first}`);
-    return new Daemon(child, addr, token, dir);
+    return new Daemon(child, addr, token, dir, extra);
   }
 
   async stop(): Promise<void> {
+    await this.#terminate();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #terminate(): Promise<void> {
     if (this.child.exitCode === null) {
       const exited = new Promise((ok) => this.child.once("exit", ok));
       this.child.kill("SIGTERM");
       await exited;
     }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -130,4 +146,92 @@ export async function closedPort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((ok) => server.close(ok));
   return port;
+}
+
+/**
+ * A TCP proxy in front of a daemon, for clients that must survive the network: `cut()` drops every
+ * open connection, `setDown(true)` also closes new ones at once, `retarget` follows a restarted
+ * daemon, and `refuseUpgrades(true)` answers WebSocket upgrades with 403 like a proxy that does
+ * not speak WebSocket.
+ */
+export class Proxy {
+  readonly #open = new Set<Socket>();
+  #down = false;
+  #refuseUpgrades = false;
+
+  private constructor(
+    private readonly server: TcpServer,
+    readonly addr: string,
+    private target: string,
+  ) {
+    server.on("connection", (client) => this.#relay(client));
+  }
+
+  static async start(target: string): Promise<Proxy> {
+    const server = createTcpServer();
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    const port = (server.address() as { port: number }).port;
+    return new Proxy(server, `127.0.0.1:${port}`, target);
+  }
+
+  get url(): string {
+    return `http://${this.addr}/jsonrpc`;
+  }
+
+  /** Drops every open connection, both ways. */
+  cut(): void {
+    for (const socket of this.#open) socket.destroy();
+    this.#open.clear();
+  }
+
+  setDown(down: boolean): void {
+    this.#down = down;
+    if (down) this.cut();
+  }
+
+  retarget(target: string): void {
+    this.target = target;
+  }
+
+  refuseUpgrades(refuse: boolean): void {
+    this.#refuseUpgrades = refuse;
+  }
+
+  async stop(): Promise<void> {
+    this.cut();
+    await new Promise((ok) => this.server.close(ok));
+  }
+
+  #relay(client: Socket): void {
+    client.on("error", () => {});
+    if (this.#down) {
+      client.destroy();
+      return;
+    }
+    this.#open.add(client);
+    client.on("close", () => this.#open.delete(client));
+    // The request head, to see whether it asks for an upgrade.
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      if (!head.includes("\r\n\r\n") && head.length < 64 << 10) return;
+      client.off("data", onData);
+      client.pause();
+      if (this.#refuseUpgrades && /^upgrade:\s*websocket/im.test(head.toString("latin1"))) {
+        client.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        return;
+      }
+      const [host, port] = this.target.split(":") as [string, string];
+      const upstream = connect(Number(port), host);
+      this.#open.add(upstream);
+      upstream.on("error", () => client.destroy());
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => (this.#open.delete(upstream), client.destroy()));
+      upstream.write(head);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.resume();
+    };
+    client.on("data", onData);
+  }
 }

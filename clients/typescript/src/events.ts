@@ -1,0 +1,382 @@
+// The event stream that survives disconnects (hand-written; the same algorithm as the Rust SDK's
+// `client::events`).
+//
+// A stream keeps a WebSocket of its own open. On it, it subscribes (`events.subscribe`) from the
+// last `seq` it delivered, drops what arrives before the answer (the replay that follows repeats
+// it), delivers each notification once, and when the connection drops it reconnects with
+// exponential backoff and jitter. When the daemon cannot replay (it restarted, or the client was
+// away longer than its window) the stream yields a `Resync` with every download's current state,
+// then goes on. When no WebSocket can be opened at all while the daemon answers over HTTP (a
+// proxy refusing upgrades) and `pollingIntervalMs` is set, it polls `download.list` instead and
+// synthesises the same notifications.
+
+import type {
+  DownloadList,
+  DownloadListParams,
+  DownloadStatus,
+  ErrorCode,
+  EventStream,
+  EventsSubscribeParams,
+  EventsUnavailableErrorData,
+  Gid,
+  Notification,
+  NotificationKind,
+} from "./api.js";
+import { HaulError, TransportError, type Link, type Listener, type Socket } from "./runtime.js";
+
+/** What to stream, and how to keep it going. */
+export interface EventsOptions {
+  /** Only notifications about these downloads. */
+  gids?: Gid[];
+  /** Only these notifications. */
+  kinds?: NotificationKind[];
+  /** At least this many milliseconds (≥ 100) between two progress notifications of one download. */
+  progressInterval?: number;
+  /** The first wait before reconnecting, in milliseconds; it doubles (with jitter) up to `maxBackoffMs`. Default 100. */
+  initialBackoffMs?: number;
+  /** The longest wait between two reconnection attempts, in milliseconds. Default 10000. */
+  maxBackoffMs?: number;
+  /**
+   * Poll `download.list` at this interval, in milliseconds, when no WebSocket can be opened but
+   * the daemon answers over HTTP. Default: never poll.
+   */
+  pollingIntervalMs?: number;
+}
+
+/** How the stream gets its events: not connected (yet, or again), over a WebSocket, or by polling. */
+export type EventsMode = "connecting" | "websocket" | "polling";
+
+/**
+ * Why notifications were lost for good: the daemon restarted (its stream is a new one), the client
+ * was away longer than the daemon's replay window, or the stream switched to polling.
+ */
+export type ResyncReason = "restarted" | "windowExceeded" | "polling";
+
+/**
+ * Yielded instead of notifications that cannot be replayed: every download's current state
+ * (only `gids`' when given). Notifications after it continue from that state.
+ */
+export interface Resync {
+  method: "resync";
+  reason: ResyncReason;
+  downloads: DownloadStatus[];
+}
+
+/** One item of an event stream: a daemon notification or a `Resync`. */
+export type StreamEvent = Notification | Resync;
+
+/** The `streamId` of notifications synthesised by polling; their `seq` counts from 1. */
+export const POLLING_STREAM = "0000000000000000";
+
+// Checked against the generated `ErrorCode` at compile time.
+const EVENTS_UNAVAILABLE: (typeof ErrorCode)["EventsUnavailable"] = -32012;
+const UNAUTHORIZED: (typeof ErrorCode)["Unauthorized"] = -32000;
+
+/** How one connection ended. */
+type Outcome = { end: "closed" } | { end: "fatal"; error: unknown } | { end: "retry" | "unopened"; error: unknown };
+
+/**
+ * The daemon's notifications, each delivered once and in order across reconnects, with a `Resync`
+ * where that is impossible. It connects at once; iterate it with `for await`. It ends on
+ * `close()`, on `break`, when its client closes, or after throwing an error it cannot recover
+ * from (a refused token, invalid options). Read it from one place at a time.
+ */
+export class Events implements AsyncIterableIterator<StreamEvent> {
+  readonly #link: Link;
+  readonly #options: EventsOptions;
+  readonly #known: readonly string[];
+  readonly #queue: StreamEvent[] = [];
+  readonly #ready: Promise<void>;
+  readonly #forget: () => void;
+  #settleReady: ((error?: unknown) => void) | undefined;
+  #wake: (() => void) | undefined;
+  #failure: { error: unknown } | undefined;
+  #closed = false;
+  #mode: EventsMode = "connecting";
+  #socket: Socket | undefined;
+  #interruptSleep: (() => void) | undefined;
+  /** The last notification delivered: its stream and `seq`. */
+  #position: { streamId: string; seq: number } | undefined;
+  /** A resync owed to the reader, delivered once a connection has listed the downloads. */
+  #resync: ResyncReason | undefined;
+  #everConnected = false;
+
+  /** Use `client.events(options)`. */
+  constructor(link: Link, known: readonly string[], options: EventsOptions = {}) {
+    for (const name of ["initialBackoffMs", "maxBackoffMs", "pollingIntervalMs"] as const) {
+      const value = options[name];
+      if (value !== undefined && !(value > 0)) throw new RangeError(`${name} must be positive, got ${value}`);
+    }
+    if ((options.maxBackoffMs ?? 10_000) < (options.initialBackoffMs ?? 100)) {
+      throw new RangeError(`maxBackoffMs (${options.maxBackoffMs}) is below initialBackoffMs (${options.initialBackoffMs ?? 100})`);
+    }
+    this.#link = link;
+    this.#known = known;
+    this.#options = options;
+    this.#ready = new Promise((resolve, reject) => {
+      this.#settleReady = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    this.#ready.catch(() => {});
+    this.#forget = link.track(this);
+    void this.#run();
+  }
+
+  /** How the stream gets its events right now. */
+  get mode(): EventsMode {
+    return this.#mode;
+  }
+
+  /**
+   * Resolves once the first connection attempt delivers (nothing the daemon sends after this is
+   * missed), else rejects with that attempt's error. The stream keeps retrying either way.
+   */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  async next(): Promise<IteratorResult<StreamEvent, undefined>> {
+    for (;;) {
+      const event = this.#queue.shift();
+      if (event !== undefined) return { value: event, done: false };
+      if (this.#failure) {
+        const { error } = this.#failure;
+        this.close();
+        throw error;
+      }
+      if (this.#closed) return { value: undefined, done: true };
+      await new Promise<void>((wake) => (this.#wake = wake));
+      this.#wake = undefined;
+    }
+  }
+
+  async return(): Promise<IteratorResult<StreamEvent, undefined>> {
+    this.close();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): Events {
+    return this;
+  }
+
+  /** Closes the stream's connection and stops reconnecting; iteration ends. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failure = undefined;
+    this.#queue.length = 0;
+    this.#socket?.close();
+    this.#interruptSleep?.();
+    this.#forget();
+    this.#tellFirst(new TransportError("the event stream was closed"));
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    const initial = this.#options.initialBackoffMs ?? 100;
+    let backoff = initial;
+    while (!this.#closed) {
+      const outcome = await this.#connection(() => (backoff = initial));
+      this.#mode = "connecting";
+      if (outcome.end === "closed" || this.#closed) return;
+      if (outcome.end === "fatal") return this.#fail(outcome.error);
+      if (outcome.end === "unopened" && !this.#everConnected && this.#options.pollingIntervalMs !== undefined) {
+        // The daemon may still answer over HTTP: then polling is what is left.
+        const downloads = await this.#listAll((params) => this.#link.post("download.list", params)).catch(
+          () => undefined,
+        );
+        if (downloads) return this.#poll(downloads);
+      }
+      this.#tellFirst(outcome.error);
+      await this.#sleep(backoff * (0.5 + Math.random() / 2));
+      backoff = Math.min(backoff * 2, this.#options.maxBackoffMs ?? 10_000);
+    }
+  }
+
+  /** One WebSocket, from opening to its end; `connected` runs once it is subscribed. */
+  async #connection(connected: () => void): Promise<Outcome> {
+    // Notifications before the subscribe answer are dropped (the replay repeats them); while a
+    // resync is listing the downloads, the ones after it are held back, then delivered.
+    let live = false;
+    let held: Notification[] | undefined = this.#resync !== undefined ? [] : undefined;
+    const notify: Listener = (method, params) => {
+      if (!live || !this.#known.includes(method)) return;
+      const notification = { method, params } as Notification;
+      if (held) held.push(notification);
+      else this.#deliver(notification);
+    };
+    let socket: Socket;
+    try {
+      socket = await this.#link.open(notify);
+    } catch (error) {
+      return { end: error instanceof HaulError ? "fatal" : "unopened", error };
+    }
+    if (this.#closed) {
+      socket.close();
+      return { end: "closed" };
+    }
+    this.#socket = socket;
+    const call = (method: string, params: unknown, answered?: (ok: boolean) => void) =>
+      socket.call(method, params, this.#link.timeoutMs, answered);
+    const subscribe = () =>
+      call("events.subscribe", this.#subscribeParams(), (ok) => (live ||= ok)) as Promise<EventStream>;
+    try {
+      let stream: EventStream;
+      try {
+        stream = await subscribe();
+      } catch (error) {
+        if (!(error instanceof HaulError) || error.code !== EVENTS_UNAVAILABLE) throw error;
+        const data = error.data as EventsUnavailableErrorData | null | undefined;
+        this.#resync = data && data.streamId === this.#position?.streamId ? "windowExceeded" : "restarted";
+        this.#position = undefined;
+        held = [];
+        stream = await subscribe();
+      }
+      this.#position ??= { streamId: stream.streamId, seq: stream.seq };
+      this.#mode = "websocket";
+      this.#everConnected = true;
+      this.#tellFirst();
+      connected();
+      if (this.#resync !== undefined) {
+        const downloads = await this.#listAll((params) => call("download.list", params));
+        this.#push({ method: "resync", reason: this.#resync, downloads });
+        this.#resync = undefined;
+        const kept = held ?? [];
+        held = undefined;
+        for (const notification of kept) this.#deliver(notification);
+      }
+      const reason = await socket.closed;
+      return this.#closed ? { end: "closed" } : { end: "retry", error: reason };
+    } catch (error) {
+      socket.close();
+      if (this.#closed) return { end: "closed" };
+      return { end: error instanceof HaulError ? "fatal" : "retry", error };
+    } finally {
+      this.#socket = undefined;
+    }
+  }
+
+  /** Polls `download.list` until closed; `first` is the state the probe found. */
+  async #poll(first: DownloadStatus[]): Promise<void> {
+    this.#mode = "polling";
+    this.#tellFirst();
+    this.#push({ method: "resync", reason: "polling", downloads: first });
+    let before = new Map(first.map((d) => [d.gid, d]));
+    let seq = 0;
+    const kinds = this.#options.kinds;
+    while (!this.#closed) {
+      await this.#sleep(this.#options.pollingIntervalMs ?? 1000);
+      if (this.#closed) return;
+      let now: DownloadStatus[];
+      try {
+        now = await this.#listAll((params) => this.#link.post("download.list", params));
+      } catch (error) {
+        if (error instanceof HaulError && error.code === UNAUTHORIZED) return this.#fail(error);
+        continue; // The daemon is away: poll again later.
+      }
+      for (const notification of changes(before, now, () => ++seq)) {
+        if (!kinds || kinds.includes(notification.method)) this.#push(notification);
+      }
+      before = new Map(now.map((d) => [d.gid, d]));
+    }
+  }
+
+  /** Every download the daemon keeps (only `gids`' when given), page by page. */
+  async #listAll(call: (params: DownloadListParams) => Promise<unknown>): Promise<DownloadStatus[]> {
+    const all: DownloadStatus[] = [];
+    for (;;) {
+      const page = (await call({ offset: all.length, limit: 1000 })) as DownloadList;
+      all.push(...page.downloads);
+      if (page.downloads.length === 0 || all.length >= page.total) break;
+    }
+    const gids = this.#options.gids;
+    return gids ? all.filter((d) => gids.includes(d.gid)) : all;
+  }
+
+  #subscribeParams(): EventsSubscribeParams {
+    const { gids, kinds, progressInterval } = this.#options;
+    const params: EventsSubscribeParams = {};
+    if (this.#position) {
+      params.since = this.#position.seq;
+      params.streamId = this.#position.streamId;
+    }
+    if (gids) params.gids = gids;
+    if (kinds) params.kinds = kinds;
+    if (progressInterval !== undefined) params.progressInterval = progressInterval;
+    return params;
+  }
+
+  /** Hands on `notification` unless it was delivered already. */
+  #deliver(notification: Notification): void {
+    const { streamId, seq } = notification.params;
+    const last = this.#position;
+    if (last && last.streamId === streamId && seq <= last.seq) return;
+    this.#position = { streamId, seq };
+    this.#push(notification);
+  }
+
+  #push(event: StreamEvent): void {
+    if (this.#closed) return;
+    this.#queue.push(event);
+    this.#wake?.();
+  }
+
+  #fail(error: unknown): void {
+    this.#tellFirst(error);
+    this.#failure = { error };
+    this.#wake?.();
+  }
+
+  /** Settles `ready()` with the first attempt's outcome. */
+  #tellFirst(error?: unknown): void {
+    this.#settleReady?.(error);
+    this.#settleReady = undefined;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#interruptSleep = () => (clearTimeout(timer), resolve());
+    });
+  }
+}
+
+/**
+ * The notifications that take the downloads from `before` to `now`, in list order, removals last.
+ * What polling cannot see it cannot report: a download that starts and finishes between two
+ * polls shows up as `download.complete` alone.
+ */
+export function changes(
+  before: ReadonlyMap<Gid, DownloadStatus>,
+  now: readonly DownloadStatus[],
+  nextSeq: () => number,
+): Notification[] {
+  const out: Notification[] = [];
+  const stamp = () => ({ seq: nextSeq(), streamId: POLLING_STREAM });
+  for (const d of now) {
+    const old = before.get(d.gid);
+    const moved = old?.state !== d.state;
+    const gid = d.gid;
+    if (d.state === "active" && moved) {
+      const resumed = old !== undefined || d.completedLength > 0;
+      const params = { ...stamp(), gid, fileName: d.fileName ?? "", totalLength: d.totalLength, resumed };
+      out.push({ method: "download.started", params });
+    } else if (d.state === "active" && old !== undefined && old.completedLength !== d.completedLength) {
+      const { completedLength, totalLength, downloadSpeed, eta, connections } = d;
+      const params = { ...stamp(), gid, completedLength, totalLength, downloadSpeed, eta, connections };
+      out.push({ method: "download.progress", params });
+    } else if (d.state === "paused" && moved) {
+      out.push({ method: "download.paused", params: { ...stamp(), gid, completedLength: d.completedLength } });
+    } else if (d.state === "complete" && moved) {
+      const params = { ...stamp(), gid, path: d.path ?? "", totalLength: d.totalLength ?? d.completedLength };
+      out.push({ method: "download.complete", params });
+    } else if (d.state === "error" && moved && d.error) {
+      const { code, message } = d.error;
+      out.push({ method: "download.error", params: { ...stamp(), gid, code, message, completedLength: d.completedLength } });
+    }
+  }
+  const present = new Set(now.map((d) => d.gid));
+  for (const gid of [...before.keys()].filter((g) => !present.has(g)).sort()) {
+    out.push({ method: "download.removed", params: { ...stamp(), gid } });
+  }
+  return out;
+}
