@@ -27,7 +27,8 @@ notifications and replays the ones it missed after a reconnect.
 """
 
 from ._errors import HaulError, TransportError
-from ._websocket import Events
+from ._events import Event, Events, EventsMode, Resync, ResyncReason
+from ._poll import POLLING_STREAM
 from .async_client import AsyncClient
 from .client import Client
 from .errors import (
@@ -111,8 +112,10 @@ __all__ = [
     "DownloadStatus",
     "DownloadStatusParams",
     "ErrorCode",
+    "Event",
     "EventStream",
     "Events",
+    "EventsMode",
     "EventsSubscribeParams",
     "EventsUnavailableErrorData",
     "Failure",
@@ -131,7 +134,10 @@ __all__ = [
     "Options",
     "OutsideDownloadRootErrorData",
     "OverwritePolicy",
+    "POLLING_STREAM",
     "RemoveResult",
+    "Resync",
+    "ResyncReason",
     "SpeedLimit",
     "Stats",
     "StreamId",

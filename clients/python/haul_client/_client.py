@@ -1,9 +1,9 @@
 """What the generated `Client` and `AsyncClient` share: construction,
 transports, lifecycle and the call path (hand-written runtime). The
 per-method calls are generated from `openrpc.json` into `client.py` and
-`async_client.py`."""
+`async_client.py`; `AsyncClient.events()` returns the `_events` stream."""
 
-from typing import Any, Callable, Mapping, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from ._errors import HaulError
 from ._http import AsyncHttpRpc, HttpRpc
@@ -15,7 +15,7 @@ from ._jsonrpc import (
     scheme_of,
     websocket_url_for,
 )
-from ._websocket import Events, WebSocketRpc
+from ._websocket import WebSocketRpc
 
 T = TypeVar("T")
 C = TypeVar("C", bound="ClientBase")
@@ -85,8 +85,8 @@ class AsyncClientBase(_Base):
         `http(s)://…/jsonrpc` calls over HTTP; `ws(s)://…/jsonrpc/ws` over
         one WebSocket, opened by `connect` (or `async with`) or on
         the first call. Either way `events` opens a WebSocket of its
-        own. `timeout` bounds each call and each connection attempt, in
-        seconds.
+        own (the URL plus `/ws` for HTTP). `timeout` bounds each call and
+        each connection attempt, in seconds.
         """
         super().__init__(url, token, timeout)
         self._rpc: Union[AsyncHttpRpc, WebSocketRpc]
@@ -117,12 +117,3 @@ class AsyncClientBase(_Base):
         self, method: str, params: Optional[dict[str, Any]], decode: Callable[[Any], T]
     ) -> T:
         return decoded(self._url, method, await self._rpc.call(method, params), decode)
-
-    def _event_stream(self, decoders: Mapping[str, Callable[[Any], T]]) -> Events[T]:
-        return Events(
-            self._events_url,
-            self._token,
-            self._timeout,
-            decoders,
-            self._error_from_wire,
-        )

@@ -42,6 +42,17 @@ def websocket_url_for(http_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
 
 
+def http_url_for(websocket_url: str) -> str:
+    """The HTTP endpoint behind a WebSocket one (`ws://h/jsonrpc/ws` →
+    `http://h/jsonrpc`)."""
+    parts = urlsplit(websocket_url)
+    scheme = "https" if parts.scheme == "wss" else "http"
+    path = parts.path.rstrip("/")
+    if path.endswith("/ws"):
+        path = path[: -len("/ws")]
+    return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
+
+
 def scheme_of(url: str, allowed: tuple[str, ...]) -> str:
     """The URL's scheme, which must be one of `allowed`."""
     scheme = urlsplit(url).scheme
@@ -119,8 +130,11 @@ def refusal(
         error = None
     if error is not None:
         return error
+    shown = snippet(body)
     return unexpected(
-        url, f"the WebSocket upgrade was refused with HTTP {status}: {snippet(body)}"
+        url,
+        f"the WebSocket upgrade was refused with HTTP {status}"
+        + (f": {shown}" if shown else ""),
     )
 
 

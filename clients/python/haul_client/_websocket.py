@@ -1,11 +1,13 @@
-"""JSON-RPC over WebSocket with `websockets`: calls on one connection, and
-the stream of the daemon's notifications on a connection of its own
-(hand-written runtime)."""
+"""JSON-RPC over WebSocket with `websockets` (hand-written runtime): calls
+on one shared connection (`WebSocketRpc`), and a connection that calls and
+reads notifications in line, one at a time (`Channel`, which the event
+stream in `_events` builds on)."""
 
 import asyncio
 import itertools
 import json
-from typing import Any, Callable, Generic, Mapping, Optional, TypeVar
+from collections import deque
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
@@ -13,6 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from ._errors import ErrorFromWire, TransportError
 from ._jsonrpc import (
     MAX_MESSAGE_SIZE,
+    decoded,
     reason,
     refusal,
     request,
@@ -45,10 +48,23 @@ async def open_websocket(
         raise unreachable(url, e) from e
 
 
+def refused_status(error: BaseException) -> Optional[int]:
+    """The HTTP status a WebSocket upgrade was refused with, when `error` is
+    `open_websocket`'s refusal (raised from the `InvalidStatus`)."""
+    cause = error.__cause__
+    return cause.response.status_code if isinstance(cause, InvalidStatus) else None
+
+
 def closed(url: str, error: Optional[BaseException]) -> TransportError:
     why = f": {reason(error)}" if error is not None else ""
     return TransportError(
         f"the connection to the haul daemon at {url} closed{why}", url
+    )
+
+
+def no_answer(url: str, timeout: float) -> TransportError:
+    return TransportError(
+        f"no answer from the haul daemon at {url} within {timeout:g} s", url
     )
 
 
@@ -57,7 +73,7 @@ class WebSocketRpc:
     `connect`) and opened again after it closes. Answers are matched to
     calls by id, so calls may run concurrently. The daemon pushes its
     notifications to every WebSocket, this one included; they are dropped
-    here (`Events` is the way to read them)."""
+    here (`AsyncClient.events()` is the way to read them)."""
 
     def __init__(
         self, url: str, token: str, timeout: float, error_from_wire: ErrorFromWire
@@ -100,10 +116,7 @@ class WebSocketRpc:
         except ConnectionClosed as e:
             raise closed(self._url, e) from e
         except asyncio.TimeoutError:
-            raise TransportError(
-                f"no answer from the haul daemon at {self._url} within {self._timeout:g} s",
-                self._url,
-            ) from None
+            raise no_answer(self._url, self._timeout) from None
         finally:
             self._pending.pop(id, None)
         return result_of(self._url, message, id, self._error_from_wire)
@@ -143,112 +156,85 @@ class WebSocketRpc:
             await asyncio.gather(reader, return_exceptions=True)
 
 
-class Events(Generic[T]):
-    """The daemon's notifications, typed, in the order it sent them, over a
-    WebSocket of their own.
-
-    Iterate it with `async for`; it connects on the first iteration. To be
-    sure to see everything caused by what you do next, connect first::
-
-        async with client.events() as events:
-            added = await client.download_add(url=url)
-            async for event in events:
-                ...
-
-    Notifications this client does not know (a newer daemon's) are skipped.
-    A known one that does not decode raises `TransportError` and the
-    stream stays usable. Iteration ends after `aclose`; when the daemon
-    closes the connection, `TransportError` is raised. Read a stream
-    from one task at a time.
-    """
+class Channel:
+    """One WebSocket that calls and reads in line, one thing at a time, so
+    that what it reads keeps the daemon's order: the notifications that
+    arrive before a call's answer are kept for later, after it, or dropped;
+    `notification` returns the kept ones first. Not for concurrent use."""
 
     def __init__(
         self,
+        connection: ClientConnection,
         url: str,
-        token: str,
         timeout: float,
-        decoders: Mapping[str, Callable[[Any], T]],
         error_from_wire: ErrorFromWire,
     ) -> None:
+        self.connection = connection
         self._url = url
-        self._token = token
         self._timeout = timeout
-        self._decoders = decoders
         self._error_from_wire = error_from_wire
-        self._connection: Optional[ClientConnection] = None
-        self._closed = False
+        self._ids = itertools.count(1)
+        self._backlog: deque[Any] = deque()
 
-    @property
-    def url(self) -> str:
-        """The WebSocket URL the stream reads from."""
-        return self._url
+    @staticmethod
+    async def open(
+        url: str, token: str, timeout: float, error_from_wire: ErrorFromWire
+    ) -> "Channel":
+        connection = await open_websocket(url, token, timeout, error_from_wire)
+        return Channel(connection, url, timeout, error_from_wire)
 
-    async def connect(self) -> "Events[T]":
-        """Opens the WebSocket now, if it is not open yet."""
-        await self._open()
-        return self
-
-    async def aclose(self) -> None:
-        """Closes the WebSocket; iteration ends."""
-        self._closed = True
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
-
-    async def __aenter__(self) -> "Events[T]":
-        return await self.connect()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> "Events[T]":
-        return self
-
-    async def __anext__(self) -> T:
-        while True:
-            event = self._decode(await self._receive())
-            if event is not None:
-                return event
-
-    async def _open(self) -> ClientConnection:
-        # A later version resubscribes here after a reconnect (from the last
-        # `seq` seen), so that `_receive` can retry with backoff.
-        if self._connection is None:
-            self._connection = await open_websocket(
-                self._url, self._token, self._timeout, self._error_from_wire
-            )
-        return self._connection
-
-    async def _receive(self) -> Any:
-        """The next message, as JSON."""
-        if self._closed:
-            raise StopAsyncIteration
-        connection = await self._open()
+    async def call(
+        self,
+        method: str,
+        params: Optional[dict[str, Any]],
+        decode: Callable[[Any], T],
+        *,
+        keep: bool,
+    ) -> T:
+        """Calls `method` and decodes its result. The notifications that arrive
+        before the answer are kept when `keep` holds, else dropped."""
+        id = next(self._ids)
         try:
-            text = await connection.recv()
+            await self.connection.send(json.dumps(request(id, method, params)))
         except ConnectionClosed as e:
-            if self._closed:
-                raise StopAsyncIteration from None
-            self._connection = None
             raise closed(self._url, e) from e
         try:
-            return json.loads(text)
-        except ValueError:
-            raise unexpected(self._url, f"not JSON: {snippet(text)}") from None
+            message = await asyncio.wait_for(self._answer(id, keep), self._timeout)
+        except asyncio.TimeoutError:
+            raise no_answer(self._url, self._timeout) from None
+        result = result_of(self._url, message, id, self._error_from_wire)
+        return decoded(self._url, method, result, decode)
 
-    def _decode(self, message: Any) -> Optional[T]:
-        """The typed event, or None for a message that is not a notification
-        this client knows."""
-        if not isinstance(message, dict) or "id" in message:
-            return None
-        method = message.get("method")
-        decode = self._decoders.get(method) if isinstance(method, str) else None
-        if decode is None:
-            return None
+    async def _answer(self, id: int, keep: bool) -> Any:
+        while True:
+            text = await self._receive()
+            try:
+                message = json.loads(text)
+            except ValueError:
+                raise unexpected(self._url, f"not JSON: {snippet(text)}") from None
+            if isinstance(message, dict) and message.get("id") == id:
+                return message
+            if keep and isinstance(message, dict) and "method" in message:
+                self._backlog.append(message)
+
+    async def notification(self) -> Any:
+        """The next message that is not an answer, as JSON: a kept one first,
+        else the next one received (what is not JSON is skipped)."""
+        if self._backlog:
+            return self._backlog.popleft()
+        while True:
+            try:
+                message = json.loads(await self._receive())
+            except ValueError:
+                continue
+            if not isinstance(message, dict) or "id" not in message:
+                return message
+
+    async def _receive(self) -> Union[str, bytes]:
         try:
-            return decode(message.get("params"))
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            what = f"missing {e}" if isinstance(e, KeyError) else reason(e)
-            raise unexpected(
-                self._url, f"malformed `{method}` notification: {what}"
-            ) from e
+            return await self.connection.recv()
+        except ConnectionClosed as e:
+            raise closed(self._url, e) from e
+
+    async def aclose(self) -> None:
+        await self.connection.close()

@@ -7,10 +7,9 @@ from typing import Any, Optional
 
 from ._client import AsyncClientBase
 from ._errors import HaulError
-from ._websocket import Events
+from ._events import Events
 from ._wire import json_object
 from .errors import error_from_wire
-from .events import NOTIFICATIONS, Notification
 from .models import (
     AddResult,
     Checksum,
@@ -485,12 +484,63 @@ class AsyncClient(AsyncClientBase):
         """
         return await self._call("rpc.discover", None, json_object)
 
-    def events(self) -> Events[Notification]:
-        """The daemon's notifications as typed `Notification`s, over a WebSocket of
-        their own.
+    def events(
+        self,
+        *,
+        gids: Optional[list[Gid]] = None,
+        kinds: Optional[list[NotificationKind]] = None,
+        progress_interval: Optional[int] = None,
+        initial_backoff: float = 0.1,
+        max_backoff: float = 10.0,
+        polling: Optional[float] = None,
+    ) -> Events:
+        """The daemon's notifications as typed `Notification`s, each delivered once and in
+        the daemon's order across reconnects, or a `Resync` when some were lost for
+        good.
 
-        `async with client.events() as events:` then `async for event in events:`.
-        Notifications this client does not know (a newer daemon's) are skipped; see
-        `Events`.
+        The stream reads a WebSocket of its own and subscribes with `events.subscribe`.
+        When the connection drops, it reconnects with exponential backoff and
+        resubscribes from the last `seq` it delivered; when the daemon cannot replay
+        what was missed (it restarted, or the stream was away longer than its replay
+        window), it yields a `Resync` with every download's state, then continues.
+        `async with client.events() as events:` waits until it is subscribed, so that
+        nothing you do next is missed, then `async for event in events:`. Notifications
+        this client does not know (a newer daemon's) are skipped; see `Events` for
+        errors.
+
+        Args:
+            gids: Only notifications about these downloads. Absent: every download.
+            kinds: Only these notifications. Absent: all of them.
+            progress_interval: At least this many milliseconds between two
+                `download.progress` notifications of one download on this connection;
+                the ones in between are skipped (the next one carries the latest
+                values). Absent: the daemon's own pace, a few per second.
+            initial_backoff: Seconds to wait before reconnecting; the wait doubles (with
+                jitter: a factor in [0.5, 1)) up to `max_backoff` while the daemon stays
+                away, and starts over once subscribed.
+            max_backoff: The longest wait between two connection attempts, in seconds.
+            polling: When the WebSocket upgrade is answered with an HTTP error other
+                than 401 (something in between does not pass WebSockets) before the
+                stream ever subscribed, poll `download.list` over HTTP every this many
+                seconds instead, and synthesise the notifications its changes imply
+                (`streamId` `POLLING_STREAM`, `mode` `EventsMode.POLLING`); what happens
+                between two polls is not seen. None never polls.
+
+        Raises:
+            ValueError: A backoff or polling interval that is not a positive number of
+                seconds.
         """
-        return self._event_stream(NOTIFICATIONS)
+        filters = EventsSubscribeParams(
+            gids=gids,
+            kinds=kinds,
+            progress_interval=progress_interval,
+        )
+        return Events(
+            self._events_url,
+            self._token,
+            self._timeout,
+            filters,
+            initial_backoff=initial_backoff,
+            max_backoff=max_backoff,
+            polling=polling,
+        )

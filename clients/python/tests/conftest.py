@@ -1,21 +1,32 @@
-"""Fixtures: a real `haul daemon` per test, a local HTTP file server, and
-clients of every kind pointed at the daemon."""
+"""Fixtures: a real `haul daemon` per test, a local HTTP file server, a
+proxy that breaks connections, and clients of every kind pointed at the
+daemon."""
 
 import socket
 from pathlib import Path
 from typing import AsyncIterator, Iterator
 
 import pytest
-from support import Daemon, FileServer
+from support import Daemon, FileServer, Proxy
 
 from haul_client import AsyncClient, Client
 
 
 @pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    daemon = Daemon.start(tmp_path)
+def daemon(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Daemon]:
+    """The daemon; a test passes it extra flags with
+    `@pytest.mark.parametrize("daemon", [(flag, ...)], indirect=True)`."""
+    daemon = Daemon.start(tmp_path, *getattr(request, "param", ()))
     yield daemon
     daemon.stop()
+
+
+@pytest.fixture
+def proxy(daemon: Daemon) -> Iterator[Proxy]:
+    """A TCP proxy in front of the daemon."""
+    proxy = Proxy(daemon.addr)
+    yield proxy
+    proxy.close()
 
 
 @pytest.fixture(scope="session")

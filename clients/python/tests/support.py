@@ -1,6 +1,7 @@
-"""The test support: a real `haul daemon` process and a local HTTP file
-server that serves registered bytes with Range support and an ETag,
-optionally throttled per connection."""
+"""The test support: a real `haul daemon` process, a local HTTP file server
+that serves registered bytes with Range support and an ETag, optionally
+throttled per connection, and a TCP proxy that breaks connections on
+demand."""
 
 import hashlib
 import json
@@ -9,17 +10,21 @@ import queue
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any, Optional
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[3]
 LISTENING = re.compile(r"listening on (http://\S+) \(WebSocket (ws://\S+)\)")
 CHUNK = 16 * 1024
+FORBIDDEN = (
+    b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+)
 
 
 def document() -> dict[str, Any]:
@@ -29,23 +34,51 @@ def document() -> dict[str, Any]:
     return loaded
 
 
-@dataclass(frozen=True)
 class Daemon:
-    """A running `haul daemon` on fresh directories; `stop` sends SIGTERM."""
+    """A running `haul daemon` on fresh directories; `stop` sends SIGTERM,
+    `restart` starts it again on the same state."""
 
-    url: str
-    ws_url: str
-    token: str
-    root: Path
-    process: "subprocess.Popen[str]"
-    drain: threading.Thread
+    def __init__(self, directory: Path, flags: tuple[str, ...], token: str) -> None:
+        self.directory = directory
+        self.flags = flags
+        self.token = token
+        self.root = directory / "downloads"
+        self._launch()
 
     @staticmethod
-    def start(directory: Path) -> "Daemon":
+    def start(directory: Path, *flags: str) -> "Daemon":
         """Starts the daemon (`HAUL_BIN`, default target/debug/haul) on
-        127.0.0.1:<free port> with a random token."""
-        token = secrets.token_hex(32)
-        root = directory / "downloads"
+        127.0.0.1:<free port> with a random token and these extra flags."""
+        return Daemon(directory, flags, secrets.token_hex(32))
+
+    @property
+    def addr(self) -> str:
+        """Where it listens: `127.0.0.1:<port>`."""
+        return urlsplit(self.url).netloc
+
+    def restart(self) -> int:
+        """Stops the daemon and starts it again on the same directories, token
+        and flags (on a new port); the stopped one's exit status."""
+        status = self.stop()
+        self._launch()
+        return status
+
+    def stop(self) -> int:
+        """SIGTERM, then the exit status."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+        finally:
+            # The drain ends at the end of the output.
+            self.drain.join(timeout=5)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+
+    def _launch(self) -> None:
         env = {
             name: value
             for name, value in os.environ.items()
@@ -59,15 +92,16 @@ class Daemon:
             "--listen",
             "127.0.0.1:0",
             "--dir",
-            str(root),
+            str(self.root),
             "--state-dir",
-            str(directory / "state"),
+            str(self.directory / "state"),
             "--rpc-secret",
-            token,
+            self.token,
             "--retry-wait",
             "10ms",
             "--max-tries",
             "3",
+            *self.flags,
         ]
         process = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, text=True)
         lines: queue.Queue[Optional[str]] = queue.Queue()
@@ -85,21 +119,9 @@ class Daemon:
             process.kill()
             process.wait()
             raise RuntimeError(f"the daemon did not say where it listens: {first!r}")
-        return Daemon(found[1], found[2], token, root, process, drain)
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-        finally:
-            # The drain ends at the end of the output.
-            self.drain.join(timeout=5)
-            if self.process.stdout is not None:
-                self.process.stdout.close()
+        self.url, self.ws_url = found[1], found[2]
+        self.process = process
+        self.drain = drain
 
 
 def _drain(stdout: IO[str], lines: "queue.Queue[Optional[str]]") -> None:
@@ -207,3 +229,130 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+
+class Proxy:
+    """A TCP proxy on 127.0.0.1 in front of a daemon, for clients that must
+    survive the network: it cuts every open connection on demand, follows a
+    restarted daemon to its new address, closes connections at once while
+    down, and can refuse WebSocket upgrades like a proxy that does not speak
+    WebSocket. Threads relay the bytes, so a test blocking its event loop
+    does not stall them."""
+
+    def __init__(self, target: str) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._target = target
+        self._down = False
+        self._refuse_upgrades = False
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.accepted = 0
+        """Connections accepted so far."""
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._listener.getsockname()[:2]
+        return f"http://{host}:{port}/jsonrpc"
+
+    def cut(self) -> None:
+        """Drops every open connection, both ways."""
+        with self._lock:
+            cut, self._open = self._open, set()
+        for sock in cut:
+            _shut(sock)
+
+    def set_down(self, down: bool) -> None:
+        """While down, connections are accepted and closed at once."""
+        self._down = down
+        if down:
+            self.cut()
+
+    def retarget(self, target: str) -> None:
+        """Relays new connections to `target` (`host:port`)."""
+        self._target = target
+
+    def refuse_upgrades(self, refuse: bool) -> None:
+        """Answers WebSocket upgrade requests with 403 instead of relaying them."""
+        self._refuse_upgrades = refuse
+
+    def close(self) -> None:
+        _shut(self._listener)
+        self._listener.close()
+        self.cut()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._relay, args=(client,), daemon=True).start()
+
+    def _relay(self, client: socket.socket) -> None:
+        with client:
+            if self._down:
+                return
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 64 * 1024:
+                chunk = _receive(client)
+                if not chunk:
+                    return
+                head += chunk
+            if self._refuse_upgrades and b"upgrade: websocket" in head.lower():
+                client.sendall(FORBIDDEN)
+                return
+            host, port = self._target.rsplit(":", 1)
+            try:
+                server = socket.create_connection((host, int(port)), timeout=5)
+            except OSError:
+                return
+            with server:
+                server.settimeout(None)
+                with self._lock:
+                    self._open.update((client, server))
+                back = threading.Thread(
+                    target=_pump, args=(server, client), daemon=True
+                )
+                back.start()
+                try:
+                    server.sendall(head)
+                except OSError:
+                    pass
+                else:
+                    _pump(client, server)
+                back.join()
+                with self._lock:
+                    self._open.difference_update((client, server))
+
+
+def _receive(sock: socket.socket) -> bytes:
+    """The next bytes, or b"" at the end (or on an error)."""
+    try:
+        return sock.recv(CHUNK)
+    except OSError:
+        return b""
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    """Copies until either side ends, then ends both: a relay that stops
+    either way stops both ways."""
+    while True:
+        data = _receive(source)
+        if not data:
+            break
+        try:
+            sink.sendall(data)
+        except OSError:
+            break
+    _shut(source)
+    _shut(sink)
+
+
+def _shut(sock: socket.socket) -> None:
+    """Ends both directions; a thread blocked reading it wakes up."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

@@ -90,7 +90,11 @@ async def test_a_wrong_token_raises_unauthorized_asynchronously(
     client = AsyncClient(url, token="wrong")
     with pytest.raises(HaulError) as raised:
         if transport == "events":
-            await client.events().connect()
+            events = client.events()
+            try:
+                await events.ready()
+            finally:
+                await events.aclose()
         else:
             await client.system_get_version()
     await client.aclose()
@@ -118,7 +122,11 @@ async def test_an_unreachable_daemon_raises_a_transport_error_asynchronously(
     client = AsyncClient(ws_url if transport == "websocket" else unused_url, token="t")
     with pytest.raises(TransportError) as raised:
         if transport == "events":
-            await client.events().connect()
+            events = client.events()
+            try:
+                await events.ready()
+            finally:
+                await events.aclose()
         else:
             await client.system_get_version()
     await client.aclose()

@@ -1,12 +1,15 @@
 """`AsyncClient.events()`: typed notifications in the daemon's order, from a
-real download; and, from a stand-in WebSocket server, what a newer daemon
-might send."""
+real download; and, from a stand-in WebSocket server, the subscribe calls on
+the wire, each notification once across a reconnect, and what a newer
+daemon might send. (tests/test_reconnect.py breaks real connections.)"""
 
 import asyncio
 import json
 import os
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator, Optional
+from typing import Any, AsyncIterator
 
 import pytest
 from support import Daemon, FileServer
@@ -20,15 +23,19 @@ from haul_client import (
     DownloadProgressEvent,
     DownloadRemovedEvent,
     DownloadStartedEvent,
+    Events,
     Notification,
+    NotificationKind,
+    Resync,
     TransportError,
 )
 
 
-async def life_of(events: AsyncIterator[Notification], gid: str) -> list[Notification]:
+async def life_of(events: Events, gid: str) -> list[Notification]:
     """The gid's notifications until it completes or fails."""
     seen: list[Notification] = []
     async for event in events:
+        assert not isinstance(event, Resync), event
         if event.gid == gid:
             seen.append(event)
             if isinstance(event, (DownloadCompleteEvent, DownloadErrorEvent)):
@@ -91,86 +98,116 @@ async def test_events_over_a_websocket_client_use_a_connection_of_their_own(
                 break
 
 
-class StandIn:
-    """A WebSocket server that records the upgrade request and sends each
-    connection these messages, then closes it."""
+STREAM = "c0ffee0ddba11e57"
+GID = "2f1c0d9a7b3e4a51"
 
-    def __init__(self, messages: list[object]) -> None:
-        self.messages = messages
-        self.request: Optional[Request] = None
+
+def removed(seq: int, **extra: object) -> dict[str, Any]:
+    params = {"seq": seq, "streamId": STREAM, "gid": GID, **extra}
+    return {"jsonrpc": "2.0", "method": "download.removed", "params": params}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Where a script sends the answer to `events.subscribe`, with this `seq`."""
+
+    seq: int
+
+
+class StandIn:
+    """A WebSocket server playing the daemon: it records each upgrade request
+    and `events.subscribe` params, and sends connection N script N (the
+    subscribe answer where the script has an `Answer`). It closes each
+    connection after its script but the last, which stays open."""
+
+    def __init__(self, scripts: list[list[object]]) -> None:
+        self.scripts = scripts
+        self.requests: list[Request] = []
+        self.subscriptions: list[object] = []
 
     def process_request(self, connection: ServerConnection, request: Request) -> None:
-        self.request = request
+        self.requests.append(request)
 
     async def handler(self, connection: ServerConnection) -> None:
-        for message in self.messages:
+        script = self.scripts[min(len(self.requests), len(self.scripts)) - 1]
+        subscribe = json.loads(await connection.recv())
+        assert subscribe["method"] == "events.subscribe"
+        self.subscriptions.append(subscribe["params"])
+        for message in script:
+            if isinstance(message, Answer):
+                stream = {"streamId": STREAM, "seq": message.seq, "oldestSeq": 0}
+                message = {"jsonrpc": "2.0", "id": subscribe["id"], "result": stream}
             await connection.send(json.dumps(message))
-        await connection.close()
+        if script is not self.scripts[-1]:
+            await connection.close()
+        await connection.wait_closed()
 
 
-REMOVED = {"seq": 7, "streamId": "c0ffee0ddba11e57", "gid": "2f1c0d9a7b3e4a51"}
-
-
-async def test_events_skip_notifications_this_client_does_not_know_and_ignore_new_fields() -> (
-    None
-):
-    stand_in = StandIn(
-        [
-            {
-                "jsonrpc": "2.0",
-                "method": "download.renamed",
-                "params": {"gid": "2f1c0d9a7b3e4a51"},
-            },
-            {"jsonrpc": "2.0", "id": 3, "result": True},
-            {
-                "jsonrpc": "2.0",
-                "method": "download.removed",
-                "params": {**REMOVED, "reason": "new"},
-            },
-        ]
-    )
+@asynccontextmanager
+async def stand_in_at(stand_in: StandIn) -> AsyncIterator[str]:
+    """Serves `stand_in`; the daemon URL to give a client."""
     async with serve(
         stand_in.handler, "127.0.0.1", 0, process_request=stand_in.process_request
     ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
-        client = AsyncClient(f"http://127.0.0.1:{port}/jsonrpc", token="s3cret")
-        events = client.events()
-        event = await asyncio.wait_for(events.__anext__(), timeout=10)
-        assert event == DownloadRemovedEvent(
-            seq=7, stream_id="c0ffee0ddba11e57", gid="2f1c0d9a7b3e4a51"
-        )
-        with pytest.raises(
-            TransportError, match="the connection to the haul daemon at ws://"
-        ):
-            await asyncio.wait_for(events.__anext__(), timeout=10)
-        await events.aclose()
-        await client.aclose()
+        yield f"http://127.0.0.1:{port}/jsonrpc"
 
-    assert stand_in.request is not None
-    assert stand_in.request.path == "/jsonrpc/ws"
-    assert stand_in.request.headers["Authorization"] == "Bearer s3cret"
+
+async def test_events_resubscribe_where_they_left_off_delivering_each_one_once() -> None:
+    stand_in = StandIn(
+        [
+            [
+                removed(5),  # before the answer: the daemon replays what counts
+                Answer(seq=1),
+                removed(1),  # up to the answer's seq: seen before
+                {**removed(2), "method": "download.renamed"},
+                removed(3, reason="a newer daemon's field"),
+                removed(2),
+            ],
+            [Answer(seq=3), removed(3), removed(4)],
+        ]
+    )
+    async with stand_in_at(stand_in) as url:
+        async with AsyncClient(url, token="s3cret") as client:
+            async with client.events(
+                gids=[GID],
+                kinds=[NotificationKind.DOWNLOAD_REMOVED],
+                progress_interval=500,
+            ) as events:
+                seen = [
+                    await asyncio.wait_for(events.__anext__(), timeout=10)
+                    for _ in range(2)
+                ]
+
+    assert seen == [
+        DownloadRemovedEvent(seq=3, stream_id=STREAM, gid=GID),
+        DownloadRemovedEvent(seq=4, stream_id=STREAM, gid=GID),
+    ]
+    filters = {"gids": [GID], "kinds": ["download.removed"], "progressInterval": 500}
+    assert stand_in.subscriptions == [
+        filters,
+        {"since": 3, "streamId": STREAM, **filters},
+    ]
+    for request in stand_in.requests:
+        assert request.path == "/jsonrpc/ws"
+        assert request.headers["Authorization"] == "Bearer s3cret"
 
 
 async def test_a_malformed_notification_raises_a_transport_error_and_the_stream_goes_on() -> (
     None
 ):
-    stand_in = StandIn(
-        [
-            {
-                "jsonrpc": "2.0",
-                "method": "download.removed",
-                "params": {"gid": "2f1c0d9a7b3e4a51"},
-            },
-            {"jsonrpc": "2.0", "method": "download.removed", "params": REMOVED},
-        ]
-    )
-    async with serve(stand_in.handler, "127.0.0.1", 0) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        client = AsyncClient(f"ws://127.0.0.1:{port}/jsonrpc/ws", token="s3cret")
+    malformed = removed(1)
+    del malformed["params"]["gid"]
+    stand_in = StandIn([[Answer(seq=0), malformed, removed(2)]])
+    async with stand_in_at(stand_in) as url:
+        client = AsyncClient(url, token="s3cret")
         async with client.events() as events:
             with pytest.raises(
                 TransportError,
-                match="malformed `download.removed` notification: missing 'seq'",
+                match="malformed `download.removed` notification: missing 'gid'",
             ):
                 await events.__anext__()
-            assert (await events.__anext__()).seq == 7
+            assert await events.__anext__() == DownloadRemovedEvent(
+                seq=2, stream_id=STREAM, gid=GID
+            )
+        await client.aclose()
