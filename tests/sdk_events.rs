@@ -148,6 +148,39 @@ async fn a_restarted_daemon_yields_a_resync_with_every_download_then_the_stream_
 }
 
 #[tokio::test]
+async fn events_missed_while_disconnected_are_replayed_in_order_not_resynced() {
+    let daemon = Daemon::start().await;
+    let proxy = Proxy::start(&daemon.addr).await;
+    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
+    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+    let mut events = through_proxy.events_with(EventsOptions {
+        max_backoff: Duration::from_millis(200),
+        ..EventsOptions::default()
+    });
+    events.ready().await.unwrap();
+
+    proxy.set_down(true);
+    let mut gids = Vec::new();
+    for _ in 0..2 {
+        let mut add = DownloadAddParams::new("http://127.0.0.1:9/f");
+        add.paused = Some(true);
+        gids.push(direct.download_add(&add).await.unwrap().gid);
+    }
+    let remove = |gid: &String| DownloadRemoveParams::new(gid.clone());
+    direct.download_remove(&remove(&gids[0])).await.unwrap();
+    proxy.set_down(false);
+    direct.download_remove(&remove(&gids[1])).await.unwrap();
+    for gid in &gids {
+        match next(&mut events).await {
+            Event::Notification(Notification::DownloadRemoved(removed)) => {
+                assert_eq!(&removed.gid, gid)
+            }
+            other => panic!("expected the removal of {gid}, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn an_absence_longer_than_the_window_yields_a_window_exceeded_resync() {
     let daemon = Daemon::start_with(&["--event-window", "3"]).await;
     let proxy = Proxy::start(&daemon.addr).await;
