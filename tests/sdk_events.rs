@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
-use haul::api::{DownloadAddParams, DownloadRemoveParams, Notification};
+use haul::api::{
+    DownloadAddParams, DownloadRemoveParams, DownloadResumeParams, Notification, NotificationKind,
+};
 use haul::client::{Event, Events, EventsMode, EventsOptions, ResyncReason};
 use haul::Client;
 use serde_json::json;
@@ -272,5 +274,122 @@ async fn a_proxy_that_refuses_upgrades_falls_back_to_polling_with_the_same_event
     assert_eq!(
         methods,
         ["download.started", "download.progress", "download.complete"]
+    );
+}
+
+#[tokio::test]
+async fn a_stream_delivers_only_the_downloads_and_kinds_it_was_given() {
+    let server = TestServer::start([Resource::file("/f.bin", random_bytes(64 << 10, 5))]).await;
+    let daemon = Daemon::start().await;
+    let client = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
+    let paused = |name: &str| {
+        let mut add = DownloadAddParams::new(server.url("/f.bin"));
+        add.paused = Some(true);
+        add.file_name = Some(name.to_owned());
+        add
+    };
+    let other = client.download_add(&paused("b.bin")).await.unwrap().gid;
+    let mine = client.download_add(&paused("a.bin")).await.unwrap().gid;
+    let kinds = |k: &[NotificationKind]| Some(k.to_vec());
+    let mut everything = client.events_with(EventsOptions {
+        kinds: kinds(&[NotificationKind::DownloadComplete]),
+        ..EventsOptions::default()
+    });
+    let mut filtered = client.events_with(EventsOptions {
+        gids: Some(vec![mine.clone()]),
+        kinds: kinds(&[
+            NotificationKind::DownloadComplete,
+            NotificationKind::DownloadRemoved,
+        ]),
+        ..EventsOptions::default()
+    });
+    everything.ready().await.unwrap();
+    filtered.ready().await.unwrap();
+    for gid in [&other, &mine] {
+        client
+            .download_resume(&DownloadResumeParams::new(gid.clone()))
+            .await
+            .unwrap();
+    }
+    let mut complete = Vec::new();
+    while complete.len() < 2 {
+        if let Event::Notification(n) = next(&mut everything).await {
+            complete.push(parts(&n).1);
+        }
+    }
+    // The other download's events come first: they would show first.
+    for gid in [&other, &mine] {
+        client
+            .download_remove(&DownloadRemoveParams::new(gid.clone()))
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let Event::Notification(n) = next(&mut filtered).await else {
+            panic!("no resync expected")
+        };
+        let (method, gid, _) = parts(&n);
+        seen.push((method, gid));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("download.complete", mine.clone()),
+            ("download.removed", mine)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_progress_interval_paces_one_stream_while_another_keeps_the_daemons_pace() {
+    let server =
+        TestServer::start([Resource::file("/f.bin", random_bytes(1 << 20, 6)).rate(512 << 10)])
+            .await;
+    let daemon = Daemon::start().await;
+    let client = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
+    let kinds = Some(vec![
+        NotificationKind::DownloadProgress,
+        NotificationKind::DownloadComplete,
+    ]);
+    let mut paced = client.events_with(EventsOptions {
+        kinds: kinds.clone(),
+        progress_interval: Some(1000),
+        ..EventsOptions::default()
+    });
+    let mut unpaced = client.events_with(EventsOptions {
+        kinds,
+        ..EventsOptions::default()
+    });
+    paced.ready().await.unwrap();
+    unpaced.ready().await.unwrap();
+    let started = std::time::Instant::now();
+    let gid = add(&client, server.url("/f.bin"), "paced.bin").await;
+    async fn progress_until_complete(events: &mut Events, gid: &str) -> usize {
+        let mut count = 0;
+        loop {
+            match next(events).await {
+                Event::Notification(Notification::DownloadComplete(c)) if c.gid == gid => {
+                    return count
+                }
+                Event::Notification(Notification::DownloadProgress(p)) if p.gid == gid => {
+                    count += 1
+                }
+                _ => {}
+            }
+        }
+    }
+    let (slow, fast) = tokio::join!(
+        progress_until_complete(&mut paced, &gid),
+        progress_until_complete(&mut unpaced, &gid)
+    );
+    let seconds = started.elapsed().as_secs_f64().ceil() as usize;
+    assert!(
+        slow <= seconds,
+        "at most one progress per second: {slow} in {seconds} s"
+    );
+    assert!(
+        fast > slow,
+        "the other stream keeps the daemon's pace: {fast} against {slow}"
     );
 }

@@ -5,7 +5,9 @@ in order, or a `Resync` when that is impossible. What retrying cannot fix
 ends the stream with its error."""
 
 import asyncio
+import math
 import os
+import time
 from typing import Callable
 
 import pytest
@@ -200,7 +202,8 @@ async def test_a_stream_delivers_only_the_downloads_and_kinds_it_was_given(
                 event = await next_event(everything)
                 if isinstance(event, DownloadStartedEvent):
                     started.add(event.gid)
-            for gid in (mine, other):
+            # The other download's events come first: they would show first.
+            for gid in (other, mine):
                 await client.download_pause(gid=gid)
                 await client.download_remove(gid=gid)
 
@@ -209,6 +212,34 @@ async def test_a_stream_delivers_only_the_downloads_and_kinds_it_was_given(
         ("DownloadPausedEvent", mine),
         ("DownloadRemovedEvent", mine),
     ]
+
+
+async def test_a_progress_interval_paces_one_stream_while_another_keeps_the_daemons_pace(
+    daemon: Daemon, files: FileServer
+) -> None:
+    url = files.add("/paced.bin", os.urandom(1 << 20), rate=512 * 1024)
+    kinds = [NotificationKind.DOWNLOAD_PROGRESS, NotificationKind.DOWNLOAD_COMPLETE]
+    async with AsyncClient(daemon.url, token=daemon.token) as client:
+        paced = client.events(kinds=kinds, progress_interval=1000)
+        async with paced, client.events(kinds=kinds) as unpaced:
+            started = time.monotonic()
+            gid = await add(client, url, "paced.bin")
+
+            async def progress_until_complete(events: Events) -> int:
+                count = 0
+                while True:
+                    event = await next_event(events)
+                    if isinstance(event, DownloadCompleteEvent) and event.gid == gid:
+                        return count
+                    if isinstance(event, DownloadProgressEvent) and event.gid == gid:
+                        count += 1
+
+            slow, fast = await asyncio.gather(
+                progress_until_complete(paced), progress_until_complete(unpaced)
+            )
+            seconds = math.ceil(time.monotonic() - started)
+    assert slow <= seconds, f"at most one progress per second: {slow} in {seconds} s"
+    assert fast > slow, f"the other stream keeps the daemon's pace: {fast} against {slow}"
 
 
 async def test_subscribe_params_the_daemon_refuses_end_the_stream_with_its_error(

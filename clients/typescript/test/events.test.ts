@@ -246,6 +246,29 @@ test("gid and kind filters reach the daemon and hold across the stream", async (
   assert.equal((await mine.next()).done, true, "closing the client ends its streams");
 });
 
+test("a progress interval paces one stream's progress while another keeps the daemon's pace", async () => {
+  const d = await daemon();
+  const c = client(d.url, d.token);
+  const paced = c.events({ progressInterval: 1000, kinds: ["download.progress", "download.complete"] });
+  const unpaced = c.events({ kinds: ["download.progress", "download.complete"] });
+  await Promise.all([paced.ready(), unpaced.ready()]);
+  const started = Date.now();
+  const { gid } = await c.downloadAdd({ url: files.url(1 << 20, 512 << 10), connections: 1, fileName: "paced.bin" });
+  const count = async (events: Events) => {
+    let progress = 0;
+    for (;;) {
+      const n = await notification(events);
+      if (n.params.gid !== gid) continue;
+      if (n.method === "download.complete") return progress;
+      progress++;
+    }
+  };
+  const [slow, fast] = await Promise.all([count(paced), count(unpaced)]);
+  const seconds = Math.ceil((Date.now() - started) / 1000);
+  assert.ok(slow <= seconds, `at most one progress per second: ${slow} in ${seconds} s`);
+  assert.ok(fast > slow, `the other stream keeps the daemon's pace: ${fast} against ${slow}`);
+});
+
 test("options the daemon refuses end the stream with the daemon's error", async () => {
   const d = await daemon();
   const c = client(d.url, d.token);
