@@ -77,7 +77,9 @@ type Outcome = { end: "closed" } | { end: "fatal"; error: unknown } | { end: "re
 
 /**
  * The daemon's notifications, each delivered once and in order across reconnects, with a `Resync`
- * where that is impossible. It connects at once; iterate it with `for await`. It ends on
+ * where that is impossible. Progress a reader has not taken yet is replaced by the download's
+ * next progress (state changes are always kept), so a slow reader never works through stale
+ * progress. It connects at once; iterate it with `for await`. It ends on
  * `close()`, on `break`, when its client closes, or after throwing an error it cannot recover
  * from (a refused token, invalid options). Read it from one place at a time.
  */
@@ -316,6 +318,12 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
 
   #push(event: StreamEvent): void {
     if (this.#closed) return;
+    if (event.method === "download.progress") {
+      // Latest wins: a reader that falls behind never gets a backlog of stale progress.
+      const gid = event.params.gid;
+      const stale = this.#queue.findIndex((e) => e.method === "download.progress" && e.params.gid === gid);
+      if (stale >= 0) this.#queue.splice(stale, 1);
+    }
     this.#queue.push(event);
     this.#wake?.();
   }

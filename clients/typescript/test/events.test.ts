@@ -269,6 +269,26 @@ test("a progress interval paces one stream's progress while another keeps the da
   assert.ok(fast > slow, `the other stream keeps the daemon's pace: ${fast} against ${slow}`);
 });
 
+test("a reader that falls behind gets the latest progress, never a backlog", async () => {
+  const d = await daemon();
+  const c = client(d.url, d.token);
+  const behind = c.events();
+  const watcher = c.events({ kinds: ["download.complete"] });
+  await Promise.all([behind.ready(), watcher.ready()]);
+  const { gid } = await c.downloadAdd({ url: files.url(2 << 20, 2 << 20), connections: 1, fileName: "behind.bin" });
+  await notification(watcher); // complete
+  // The same notifications went to `behind` at the same time; let them land there, unread.
+  await new Promise((ok) => setTimeout(ok, 200));
+  const methods: string[] = [];
+  for (;;) {
+    const n = await notification(behind);
+    if (n.params.gid !== gid) continue;
+    methods.push(n.method);
+    if (n.method === "download.complete") break;
+  }
+  assert.deepEqual(methods, ["download.started", "download.progress", "download.complete"]);
+});
+
 test("options the daemon refuses end the stream with the daemon's error", async () => {
   const d = await daemon();
   const c = client(d.url, d.token);
