@@ -241,7 +241,11 @@ pub fn api_status(s: engine::Status) -> api::DownloadStatus {
         url: s.url,
         state: api_state(s.state),
         file_name: s.file_name,
-        path: s.path.map(|p| p.display().to_string()),
+        path: s.path.map(|p| {
+            p.into_os_string()
+                .into_string()
+                .unwrap_or_else(|p| p.to_string_lossy().into_owned())
+        }),
         total_length: s.total_length,
         completed_length: s.completed_length,
         download_speed: s.download_speed,
