@@ -393,3 +393,20 @@ async fn a_progress_interval_paces_one_stream_while_another_keeps_the_daemons_pa
         "the other stream keeps the daemon's pace: {fast} against {slow}"
     );
 }
+
+#[tokio::test]
+async fn ready_reports_a_failed_first_poll_instead_of_waiting_for_ever() {
+    let daemon = Daemon::start().await;
+    let proxy = Proxy::start(&daemon.addr).await;
+    proxy.refuse_upgrades(true);
+    let client = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+    // Upgrades are refused and behind the proxy nothing answers HTTP either.
+    proxy.retarget("127.0.0.1:9");
+    let mut events = client.events_with(EventsOptions {
+        polling: Some(Duration::from_millis(100)),
+        ..EventsOptions::default()
+    });
+    let ready = tokio::time::timeout(Duration::from_secs(30), events.ready()).await;
+    assert!(ready.expect("an answer within 30 s").is_err());
+    assert_eq!(events.mode(), EventsMode::Polling);
+}

@@ -79,8 +79,8 @@ pub(super) async fn run(task: &Task) {
                 let _ = task.out.send(Err(e)).await;
                 return;
             }
-            // The daemon is away: poll again later.
-            Err(_) => {}
+            // The daemon is away: poll again later (`ready` hears of the first failure).
+            Err(e) => task.tell_first(Err(&e)),
         }
         tokio::time::sleep(interval).await;
     }

@@ -389,7 +389,7 @@ class _Stream:
         self.mode = EventsMode.POLLING
         url = http_url_for(self.url)
         rpc = AsyncHttpRpc(url, self.token, self.timeout, error_from_wire)
-        found = polls(rpc, url, interval, self.filters.gids)
+        found = polls(rpc, url, interval, self.filters.gids, self._tell_first)
         kinds = self.filters.kinds
         wanted = None if kinds is None else {enum_value(k) for k in kinds}
         first = True

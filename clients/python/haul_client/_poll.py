@@ -10,7 +10,7 @@ finishes between two polls shows up as `download.complete` alone.
 
 import asyncio
 import itertools
-from typing import Any, AsyncGenerator, Iterator, Mapping, Optional
+from typing import Any, AsyncGenerator, Callable, Iterator, Mapping, Optional
 
 from ._errors import HaulError, TransportError
 from ._http import AsyncHttpRpc
@@ -56,13 +56,17 @@ class Pages:
 
 
 async def polls(
-    rpc: AsyncHttpRpc, url: str, interval: float, gids: Optional[list[str]]
+    rpc: AsyncHttpRpc,
+    url: str,
+    interval: float,
+    gids: Optional[list[str]],
+    failed: Callable[[Exception], None],
 ) -> AsyncGenerator[tuple[list[DownloadStatus], list[Notification]], None]:
     """Polls `download.list` over `rpc` every `interval` seconds, for ever:
     yields each successful poll's downloads (only those of `gids` when
     given) and the notifications that take the previous successful poll's
-    to them (none after the first). A refused token is raised; after any
-    other error it polls again later."""
+    to them (none after the first). A refused token is raised; any other
+    error goes to `failed`, and it polls again later."""
     previous: Optional[dict[str, DownloadStatus]] = None
     seq = itertools.count(1)
     while True:
@@ -71,9 +75,10 @@ async def polls(
         except HaulError as e:
             if e.code == ErrorCode.UNAUTHORIZED:
                 raise
-        except TransportError:
+            failed(e)
+        except TransportError as e:
             # The daemon is away: poll again later.
-            pass
+            failed(e)
         else:
             implied = [] if previous is None else changes(previous, downloads, seq)
             yield downloads, implied
