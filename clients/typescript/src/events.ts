@@ -37,10 +37,16 @@ export interface EventsOptions {
   /** The longest wait between two reconnection attempts, in milliseconds. Default 10000. */
   maxBackoffMs?: number;
   /**
-   * Poll `download.list` at this interval, in milliseconds, when no WebSocket can be opened but
-   * the daemon answers over HTTP. Default: never poll.
+   * Poll `download.list` at this interval, in milliseconds, when the WebSocket upgrade is refused
+   * (a proxy that does not pass WebSockets) but the daemon answers over HTTP. Default: never poll.
    */
   pollingIntervalMs?: number;
+  /**
+   * How long the connection may stay silent, in milliseconds, before the stream checks it with a
+   * call; one the daemon does not answer within the client's `timeoutMs` is replaced (a network
+   * that vanished without closing it, a laptop that slept). Default 30000.
+   */
+  livenessMs?: number;
 }
 
 /** How the stream gets its events: not connected (yet, or again), over a WebSocket, or by polling. */
@@ -72,8 +78,8 @@ export const POLLING_STREAM = "0000000000000000";
 const EVENTS_UNAVAILABLE: (typeof ErrorCode)["EventsUnavailable"] = -32012;
 const UNAUTHORIZED: (typeof ErrorCode)["Unauthorized"] = -32000;
 
-/** How one connection ended. */
-type Outcome = { end: "closed" } | { end: "fatal"; error: unknown } | { end: "retry" | "unopened"; error: unknown };
+/** How one connection ended; "refused": the upgrade was answered, but not with a WebSocket. */
+type Outcome = { end: "closed" } | { end: "fatal"; error: unknown } | { end: "retry" | "refused"; error: unknown };
 
 /**
  * The daemon's notifications, each delivered once and in order across reconnects, with a `Resync`
@@ -89,13 +95,15 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
   readonly #known: readonly string[];
   readonly #queue: StreamEvent[] = [];
   readonly #ready: Promise<void>;
-  readonly #forget: () => void;
+  readonly #forget: (() => void) | undefined;
   #settleReady: ((error?: unknown) => void) | undefined;
   #wake: (() => void) | undefined;
   #failure: { error: unknown } | undefined;
   #closed = false;
   #mode: EventsMode = "connecting";
   #socket: Socket | undefined;
+  /** Gives up the WebSocket being opened, on `close()`. */
+  #opening: AbortController | undefined;
   #interruptSleep: (() => void) | undefined;
   /** The last notification delivered: its stream and `seq`. */
   #position: { streamId: string; seq: number } | undefined;
@@ -105,7 +113,7 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
 
   /** Use `client.events(options)`. */
   constructor(link: Link, known: readonly string[], options: EventsOptions = {}) {
-    for (const name of ["initialBackoffMs", "maxBackoffMs", "pollingIntervalMs"] as const) {
+    for (const name of ["initialBackoffMs", "maxBackoffMs", "pollingIntervalMs", "livenessMs"] as const) {
       const value = options[name];
       if (value !== undefined && !(value > 0)) throw new RangeError(`${name} must be positive, got ${value}`);
     }
@@ -167,8 +175,9 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
     this.#failure = undefined;
     this.#queue.length = 0;
     this.#socket?.close();
+    this.#opening?.abort();
     this.#interruptSleep?.();
-    this.#forget();
+    this.#forget?.();
     this.#tellFirst(new TransportError("the event stream was closed"));
     this.#wake?.();
   }
@@ -181,12 +190,16 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
       this.#mode = "connecting";
       if (outcome.end === "closed" || this.#closed) return;
       if (outcome.end === "fatal") return this.#fail(outcome.error);
-      if (outcome.end === "unopened" && !this.#everConnected && this.#options.pollingIntervalMs !== undefined) {
-        // The daemon may still answer over HTTP: then polling is what is left.
-        const downloads = await this.#listAll((params) => this.#link.post("download.list", params)).catch(
+      if (outcome.end === "refused" && !this.#everConnected) {
+        // Whatever refused the upgrade, the daemon may still answer over HTTP: a wrong token is
+        // final (a browser's WebSocket hides the 401), and polling is what is left, if allowed.
+        const probe = await this.#link.post("system.getVersion", undefined).then(
           () => undefined,
+          (error: unknown) => error,
         );
-        if (downloads) return this.#poll(downloads);
+        if (this.#closed) return;
+        if (probe instanceof HaulError && probe.code === UNAUTHORIZED) return this.#fail(probe);
+        if (probe === undefined && this.#options.pollingIntervalMs !== undefined) return this.#poll();
       }
       this.#tellFirst(outcome.error);
       await this.#sleep(backoff * (0.5 + Math.random() / 2));
@@ -201,39 +214,51 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
     let live = false;
     let held: Notification[] | undefined = this.#resync !== undefined ? [] : undefined;
     const notify: Listener = (method, params) => {
-      if (!live || !this.#known.includes(method)) return;
+      if (!live || !this.#known.includes(method) || !stamped(params)) return;
       const notification = { method, params } as Notification;
       if (held) held.push(notification);
       else this.#deliver(notification);
     };
     let socket: Socket;
+    this.#opening = new AbortController();
     try {
-      socket = await this.#link.open(notify);
+      socket = await this.#link.open(notify, this.#opening.signal);
     } catch (error) {
-      return { end: error instanceof HaulError ? "fatal" : "unopened", error };
+      return { end: classify(error), error };
+    } finally {
+      this.#opening = undefined;
     }
     if (this.#closed) {
       socket.close();
       return { end: "closed" };
     }
     this.#socket = socket;
-    const call = (method: string, params: unknown, answered?: (ok: boolean) => void) =>
-      socket.call(method, params, this.#link.timeoutMs, answered);
+    const timeoutMs = this.#link.timeoutMs;
+    const call = (method: string, params: unknown, answered?: (result: unknown) => void) =>
+      socket.call(method, params, timeoutMs, answered);
+    // From the answer on, notifications count; the first one also sets where the stream starts.
     const subscribe = () =>
-      call("events.subscribe", this.#subscribeParams(), (ok) => (live ||= ok)) as Promise<EventStream>;
+      call("events.subscribe", this.#subscribeParams(), (result) => {
+        live = true;
+        const { streamId, seq } = result as EventStream;
+        this.#position ??= { streamId, seq };
+      }) as Promise<EventStream>;
+    const livenessMs = this.#options.livenessMs ?? 30_000;
+    const watchdog = setInterval(() => {
+      if (Date.now() - socket.lastMessage < livenessMs) return;
+      call("system.getVersion", undefined).catch(() => socket.close());
+    }, livenessMs);
     try {
-      let stream: EventStream;
       try {
-        stream = await subscribe();
+        await subscribe();
       } catch (error) {
         if (!(error instanceof HaulError) || error.code !== EVENTS_UNAVAILABLE) throw error;
         const data = error.data as EventsUnavailableErrorData | null | undefined;
         this.#resync = data && data.streamId === this.#position?.streamId ? "windowExceeded" : "restarted";
         this.#position = undefined;
         held = [];
-        stream = await subscribe();
+        await subscribe();
       }
-      this.#position ??= { streamId: stream.streamId, seq: stream.seq };
       this.#mode = "websocket";
       this.#everConnected = true;
       this.#tellFirst();
@@ -253,32 +278,37 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
       if (this.#closed) return { end: "closed" };
       return { end: error instanceof HaulError ? "fatal" : "retry", error };
     } finally {
+      clearInterval(watchdog);
       this.#socket = undefined;
     }
   }
 
-  /** Polls `download.list` until closed; `first` is the state the probe found. */
-  async #poll(first: DownloadStatus[]): Promise<void> {
+  /** Polls `download.list` until closed: the first answer becomes a `Resync`, later ones what changed. */
+  async #poll(): Promise<void> {
     this.#mode = "polling";
-    this.#tellFirst();
-    this.#push({ method: "resync", reason: "polling", downloads: first });
-    let before = new Map(first.map((d) => [d.gid, d]));
+    let before: Map<Gid, DownloadStatus> | undefined;
     let seq = 0;
     const kinds = this.#options.kinds;
     while (!this.#closed) {
-      await this.#sleep(this.#options.pollingIntervalMs ?? 1000);
-      if (this.#closed) return;
       let now: DownloadStatus[];
       try {
         now = await this.#listAll((params) => this.#link.post("download.list", params));
       } catch (error) {
         if (error instanceof HaulError && error.code === UNAUTHORIZED) return this.#fail(error);
-        continue; // The daemon is away: poll again later.
+        this.#tellFirst(error); // The daemon is away: poll again later.
+        await this.#sleep(this.#options.pollingIntervalMs ?? 1000);
+        continue;
       }
-      for (const notification of changes(before, now, () => ++seq)) {
-        if (!kinds || kinds.includes(notification.method)) this.#push(notification);
+      if (before === undefined) {
+        this.#tellFirst();
+        this.#push({ method: "resync", reason: "polling", downloads: now });
+      } else {
+        for (const notification of changes(before, now, () => ++seq)) {
+          if (!kinds || kinds.includes(notification.method)) this.#push(notification);
+        }
       }
       before = new Map(now.map((d) => [d.gid, d]));
+      await this.#sleep(this.#options.pollingIntervalMs ?? 1000);
     }
   }
 
@@ -341,11 +371,30 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.#interruptSleep = () => (clearTimeout(timer), resolve());
     });
   }
+}
+
+/**
+ * How a failed open ends the connection: a refused token is final, a busy daemon is retried, and
+ * an upgrade answered without a WebSocket (or by a browser that does not tell why) is "refused".
+ */
+function classify(error: unknown): "fatal" | "retry" | "refused" {
+  if (error instanceof HaulError) return error.code === UNAUTHORIZED ? "fatal" : "retry";
+  if (error instanceof TransportError && error.status !== undefined) {
+    return error.status === 401 ? "fatal" : error.status === 503 ? "retry" : "refused";
+  }
+  return "retry";
+}
+
+/** Whether `params` carry the `streamId` and `seq` every notification has. */
+function stamped(params: unknown): boolean {
+  const p = params as { streamId?: unknown; seq?: unknown } | null;
+  return typeof p === "object" && p !== null && typeof p.streamId === "string" && typeof p.seq === "number";
 }
 
 /**

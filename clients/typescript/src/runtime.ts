@@ -35,7 +35,7 @@ export interface WebSocketLike {
 export type WebSocketConstructor = new (
   url: string,
   protocols?: string | string[],
-  options?: { headers?: Record<string, string> },
+  options?: { headers?: Record<string, string>; handshakeTimeout?: number },
 ) => WebSocketLike;
 
 /** An error the API answered with: `code` is one of `ErrorCode`, `data` its documented data. */
@@ -52,9 +52,15 @@ export class HaulError<D = unknown> extends Error {
 
 /** The daemon could not be reached, the connection broke, or it answered something that is not JSON-RPC. */
 export class TransportError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * For a WebSocket that could not be opened: the HTTP status the upgrade was refused with, or 0
+   * when the WebSocket implementation (a browser's) does not tell why it failed.
+   */
+  readonly status: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; status?: number | undefined }) {
     super(message, options);
     this.name = "TransportError";
+    this.status = options?.status;
   }
 }
 
@@ -68,8 +74,8 @@ export type Listener = (method: string, params: unknown) => void;
  */
 export interface Link {
   readonly wsUrl: string;
-  /** Opens a new authenticated WebSocket that hands its notifications to `notify`. */
-  open(notify: Listener): Promise<Socket>;
+  /** Opens a new authenticated WebSocket that hands its notifications to `notify`; `signal` gives up. */
+  open(notify: Listener, signal?: AbortSignal): Promise<Socket>;
   /** Calls `method` over HTTP. */
   post(method: string, params: unknown): Promise<unknown>;
   /** How long a call may take, in milliseconds. */
@@ -135,10 +141,14 @@ export class RpcClient<M extends MethodMap<M>, N> {
     return {
       wsUrl: this.wsUrl,
       timeoutMs: this.#timeoutMs,
-      open: (notify) => (this.#closed ? Promise.reject(new TransportError("the client is closed")) : this.#open(notify)),
+      open: (notify, signal) =>
+        this.#closed ? Promise.reject(new TransportError("the client is closed")) : this.#open(notify, signal),
       post: (method, params) => this.#post(httpUrl, method, params),
       track: (stream) => {
-        if (this.#closed) stream.close();
+        if (this.#closed) {
+          queueMicrotask(() => stream.close());
+          return () => {};
+        }
         this.#streams.add(stream);
         return () => this.#streams.delete(stream);
       },
@@ -204,7 +214,7 @@ export class RpcClient<M extends MethodMap<M>, N> {
     return this.#socket;
   }
 
-  async #open(notify: Listener): Promise<Socket> {
+  async #open(notify: Listener, signal?: AbortSignal): Promise<Socket> {
     let Ctor = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     let headers = false;
     if (!Ctor) {
@@ -212,15 +222,18 @@ export class RpcClient<M extends MethodMap<M>, N> {
       headers = true;
     }
     const ws = headers
-      ? new Ctor(this.wsUrl, [PROTOCOL], { headers: { authorization: `Bearer ${this.#token}` } })
+      ? new Ctor(this.wsUrl, [PROTOCOL], {
+          headers: { authorization: `Bearer ${this.#token}` },
+          handshakeTimeout: this.#timeoutMs,
+        })
       : new Ctor(this.wsUrl, [PROTOCOL, BEARER_PROTOCOL + this.#token]);
-    return Socket.open(ws, this.wsUrl, notify);
+    return Socket.open(ws, this.wsUrl, notify, this.#timeoutMs, signal);
   }
 }
 
 interface Pending {
-  /** Runs as the answer is read (with whether it is a result), before any message after it. */
-  answered: ((ok: boolean) => void) | undefined;
+  /** Runs with the result as a successful answer is read, before any message after it. */
+  answered: ((result: unknown) => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   timer: ReturnType<typeof setTimeout>;
@@ -230,9 +243,12 @@ interface Pending {
 export class Socket {
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
+  /** When the last message arrived (`Date.now()`). */
+  lastMessage = Date.now();
   /** Resolves with the reason when the socket closes, whoever closed it. */
   readonly closed: Promise<TransportError>;
   #onClose!: (reason: TransportError) => void;
+  #isClosed = false;
 
   private constructor(
     private readonly ws: WebSocketLike,
@@ -241,7 +257,8 @@ export class Socket {
   ) {
     this.closed = new Promise((resolve) => (this.#onClose = resolve));
     ws.onmessage = (event) => {
-      let message: { id?: unknown; method?: unknown; params?: unknown };
+      this.lastMessage = Date.now();
+      let message: { id?: unknown; method?: unknown; params?: unknown; result?: unknown };
       try {
         message = JSON.parse(String(event.data));
       } catch {
@@ -251,7 +268,7 @@ export class Socket {
         const pending = this.#pending.get(message.id)!;
         this.#pending.delete(message.id);
         clearTimeout(pending.timer);
-        pending.answered?.(!("error" in message));
+        if (!("error" in message)) pending.answered?.(message.result);
         try {
           pending.resolve(settle(message));
         } catch (e) {
@@ -262,31 +279,51 @@ export class Socket {
       }
     };
     ws.onclose = (event) => {
-      const reason = new TransportError(
-        `the connection to ${url} closed (code ${event.code}${event.reason ? `: ${event.reason}` : ""})`,
+      this.#end(
+        new TransportError(`the connection to ${url} closed (code ${event.code}${event.reason ? `: ${event.reason}` : ""})`),
       );
-      for (const pending of this.#pending.values()) {
-        clearTimeout(pending.timer);
-        pending.reject(reason);
-      }
-      this.#pending.clear();
-      this.#onClose(reason);
     };
   }
 
-  /** Resolves once `ws` is open; rejects with the daemon's error when it refuses the upgrade. */
-  static open(ws: WebSocketLike, url: string, notify: Listener): Promise<Socket> {
+  /**
+   * Resolves once `ws` is open. Rejects with the daemon's error when it refuses the upgrade, else
+   * with a `TransportError` (whose `status` says how the upgrade was refused, if it was), after
+   * `timeoutMs` without an answer, or when `signal` aborts.
+   */
+  static open(
+    ws: WebSocketLike,
+    url: string,
+    notify: Listener,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Socket> {
     return new Promise((resolve, reject) => {
-      let refusal: Error | undefined;
-      // The `ws` package reports a refused upgrade with the response, whose body is a JSON-RPC error.
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", abort);
+        abandon(ws);
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new TransportError(`no WebSocket handshake with ${url} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const abort = () => fail(new TransportError(`gave up opening a WebSocket to ${url}`));
+      if (signal?.aborted) return abort();
+      signal?.addEventListener("abort", abort);
+      // The `ws` package reports a refused upgrade with the response; the daemon's has a JSON-RPC error.
       const emitter = ws as unknown as { on?: (event: string, f: (...args: never[]) => void) => void };
       emitter.on?.("unexpected-response", (request: { destroy(): void }, response: AsyncIterable<Buffer> & { statusCode?: number }) => {
         (async () => {
           let text = "";
           for await (const chunk of response) text += chunk.toString();
-          // The daemon's refusal carries a JSON-RPC error; anything else (a proxy's page) is quoted.
-          refusal = new TransportError(
-            `${url} refused the WebSocket upgrade (HTTP ${response.statusCode})${text ? `: ${text.slice(0, 200)}` : ""}`,
+          const status = response.statusCode ?? 0;
+          let refusal: Error = new TransportError(
+            `${url} refused the WebSocket upgrade (HTTP ${status})${text ? `: ${text.slice(0, 200)}` : ""}`,
+            { status },
           );
           try {
             settle(JSON.parse(text));
@@ -294,15 +331,20 @@ export class Socket {
             if (e instanceof HaulError) refusal = e;
           }
           request.destroy();
-          reject(refusal);
-        })().catch(reject);
+          fail(refusal);
+        })().catch(fail);
       });
       ws.onerror = (event) => {
-        if (refusal) return;
-        const message = (event as { message?: string }).message ?? "refused, unreachable or unauthorized";
-        reject(new TransportError(`cannot open a WebSocket to ${url}: ${message}`));
+        const detail = (event as { message?: string }).message;
+        // A browser's WebSocket does not say why (refused, unreachable or unauthorized).
+        const status = emitter.on ? undefined : 0;
+        fail(new TransportError(`cannot open a WebSocket to ${url}: ${detail ?? "refused, unreachable or unauthorized"}`, { status }));
       };
       ws.onopen = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", abort);
         ws.onerror = null;
         resolve(new Socket(ws, url, notify));
       };
@@ -310,10 +352,11 @@ export class Socket {
   }
 
   /**
-   * Calls `method` on this socket. `answered` runs as the answer arrives (told whether it is a
-   * result rather than an error), before the socket hands on any notification sent after it.
+   * Calls `method` on this socket. `answered` runs with the result as a successful answer arrives,
+   * before the socket hands on any notification sent after it.
    */
-  call(method: string, params: unknown, timeoutMs: number, answered?: (ok: boolean) => void): Promise<unknown> {
+  call(method: string, params: unknown, timeoutMs: number, answered?: (result: unknown) => void): Promise<unknown> {
+    if (this.#isClosed) return Promise.reject(new TransportError(`the connection to ${this.url} is closed`));
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -325,8 +368,32 @@ export class Socket {
     });
   }
 
+  /** Closes the socket now: pending calls fail, `closed` resolves. */
   close(): void {
-    this.ws.close(1000);
+    this.#end(new TransportError(`the connection to ${this.url} was closed by the client`));
+    abandon(this.ws);
+  }
+
+  #end(reason: TransportError): void {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(reason);
+    }
+    this.#pending.clear();
+    this.#onClose(reason);
+  }
+}
+
+/** Closes `ws` at once: the `ws` package's `terminate()` when there is one (no closing handshake to wait for). */
+function abandon(ws: WebSocketLike): void {
+  const terminate = (ws as { terminate?: () => void }).terminate;
+  try {
+    if (terminate) terminate.call(ws);
+    else ws.close(1000);
+  } catch {
+    // Closing a socket that never opened can throw in some implementations; it is gone either way.
   }
 }
 

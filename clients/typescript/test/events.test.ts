@@ -164,6 +164,32 @@ test("events missed while disconnected are replayed in order, not resynced", asy
   ]);
 });
 
+test("a connection that went silent without closing is noticed and replaced", async () => {
+  const d = await daemon();
+  const proxy = await Proxy.start(d.addr);
+  started.push(proxy);
+  const direct = client(d.url, d.token);
+  const proxied = new Client(proxy.url, { token: d.token, timeoutMs: 1000 });
+  clients.push(proxied);
+  const events = proxied.events({ livenessMs: 300 });
+  await events.ready();
+
+  proxy.freeze();
+  const { gid } = await direct.downloadAdd({ url: "http://127.0.0.1:9/f", paused: true });
+  await direct.downloadRemove({ gid });
+  const removed = await notification(events);
+  assert.equal(removed.method, "download.removed");
+  assert.equal(removed.params.gid, gid);
+});
+
+test("a client that is already closed gives a stream that has already ended", async () => {
+  const c = client("http://127.0.0.1:9/jsonrpc", "x");
+  await c.close();
+  const events = c.events();
+  await assert.rejects(events.ready(), /the event stream was closed/);
+  assert.equal((await events.next()).done, true);
+});
+
 test("an absence longer than the replay window yields a window-exceeded resync, then live events", async () => {
   const { daemon, proxy, direct, proxied } = await setup(["--event-window", "3"]);
   const events = proxied.events({ maxBackoffMs: 200 });

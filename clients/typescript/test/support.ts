@@ -150,12 +150,13 @@ export async function closedPort(): Promise<number> {
 
 /**
  * A TCP proxy in front of a daemon, for clients that must survive the network: `cut()` drops every
- * open connection, `setDown(true)` also closes new ones at once, `retarget` follows a restarted
+ * open connection, `freeze()` silently stops relaying them, `setDown(true)` also closes new ones at once, `retarget` follows a restarted
  * daemon, and `refuseUpgrades(true)` answers WebSocket upgrades with 403 like a proxy that does
  * not speak WebSocket.
  */
 export class Proxy {
   readonly #open = new Set<Socket>();
+  readonly #frozen = new Set<Socket>();
   #down = false;
   #refuseUpgrades = false;
 
@@ -184,6 +185,16 @@ export class Proxy {
     this.#open.clear();
   }
 
+  /** Stops relaying on every open connection without closing it: a network that vanished silently. */
+  freeze(): void {
+    for (const socket of this.#open) {
+      socket.unpipe();
+      socket.pause();
+      this.#frozen.add(socket);
+    }
+    this.#open.clear();
+  }
+
   setDown(down: boolean): void {
     this.#down = down;
     if (down) this.cut();
@@ -199,6 +210,7 @@ export class Proxy {
 
   async stop(): Promise<void> {
     this.cut();
+    for (const socket of this.#frozen) socket.destroy();
     await new Promise((ok) => this.server.close(ok));
   }
 
