@@ -202,18 +202,28 @@ async fn every_connected_client_receives_every_notification() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_disconnected_and_others_are_not_held_up() {
-    let daemon =
-        Daemon::start_with(&["--connection-buffer", "4", "--slow-client-timeout", "1s"]).await;
-    let mut stalled = daemon.ws().await;
+    let daemon = Daemon::start_with(&[
+        "--connection-buffer",
+        "4",
+        "--slow-client-timeout",
+        "1s",
+        "--event-window",
+        "100",
+        "--max-batch",
+        "1000",
+    ])
+    .await;
+    let mut stalled = daemon.ws_small_window().await;
     let mut reader = daemon.ws().await;
     let url = "http://127.0.0.1:9/x";
-    let adds: Vec<Value> = (0..100)
+    let adds: Vec<Value> = (0..1000)
         .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": "download.add", "params": {"url": url, "paused": true}}))
         .collect();
     let adds = Value::Array(adds).to_string();
-    // Far more notifications than the stalled client's buffers hold, while
-    // the reader keeps up.
-    for _ in 0..80 {
+    // Far more notifications than the stalled client's buffers hold (its
+    // pending limit is the ring plus a window of 100), while the reader
+    // keeps up.
+    for _ in 0..40 {
         let (_, text) = daemon.post(&adds).await;
         let added: Vec<Value> = serde_json::from_str(&text).unwrap();
         let removals: Vec<Value> = added
@@ -228,13 +238,13 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_are_not_held_up(
     life_of(&mut reader, &gid, &["download.removed"]).await;
 
     // What the stalled client's socket held arrives, then the end.
-    let mut drained = 0;
-    while stalled.next_text(Duration::from_secs(5)).await.is_some() {
-        drained += 1;
-        assert!(
-            drained < 16_000,
-            "the stalled client was never disconnected"
-        );
-    }
-    assert!(drained < 16_000, "only what the buffers held: {drained}");
+    let (drained, closed) = stalled.drain_until_closed(Duration::from_secs(5)).await;
+    assert!(
+        closed,
+        "the stalled client was disconnected, not left open ({drained} read)"
+    );
+    assert!(
+        drained < 40_000,
+        "only what the buffers held, not all 40,000 removals: {drained}"
+    );
 }

@@ -183,6 +183,32 @@ async fn events_missed_while_disconnected_are_replayed_in_order_not_resynced() {
 }
 
 #[tokio::test]
+async fn a_connection_that_went_silent_without_closing_is_noticed_and_replaced() {
+    let daemon = Daemon::start().await;
+    let proxy = Proxy::start(&daemon.addr).await;
+    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
+    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+    let mut events = through_proxy.events_with(EventsOptions {
+        liveness: Duration::from_millis(300),
+        ..EventsOptions::default()
+    });
+    events.ready().await.unwrap();
+
+    proxy.freeze();
+    let mut add = DownloadAddParams::new("http://127.0.0.1:9/f");
+    add.paused = Some(true);
+    let gid = direct.download_add(&add).await.unwrap().gid;
+    direct
+        .download_remove(&DownloadRemoveParams::new(gid.clone()))
+        .await
+        .unwrap();
+    match next(&mut events).await {
+        Event::Notification(Notification::DownloadRemoved(removed)) => assert_eq!(removed.gid, gid),
+        other => panic!("expected the removal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn an_absence_longer_than_the_window_yields_a_window_exceeded_resync() {
     let daemon = Daemon::start_with(&["--event-window", "3"]).await;
     let proxy = Proxy::start(&daemon.addr).await;

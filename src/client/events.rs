@@ -50,6 +50,10 @@ pub struct EventsOptions {
     /// Poll `download.list` at this interval when the WebSocket cannot be
     /// opened at all; `None` never polls.
     pub polling: Option<Duration>,
+    /// After this long without a message the stream pings the daemon; a
+    /// connection still silent as long again is replaced (a network that
+    /// vanished without closing it, a laptop that slept).
+    pub liveness: Duration,
 }
 
 impl Default for EventsOptions {
@@ -61,6 +65,7 @@ impl Default for EventsOptions {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(10),
             polling: None,
+            liveness: Duration::from_secs(30),
         }
     }
 }
@@ -240,18 +245,20 @@ impl Task {
 
     /// Subscribes on `conn` and delivers until it drops (`Err`) or the reader
     /// goes away (`Ok`).
-    async fn serve<S: TransportSenderT, R: TransportReceiverT>(
+    async fn serve<S: TransportSenderT>(
         &self,
-        conn: &mut Connection<S, R>,
+        conn: &mut Connection<S>,
         position: &mut Position,
         resync: &mut Option<ResyncReason>,
         backoff: &mut Duration,
     ) -> Result<(), Failure> {
+        let liveness = self.options.liveness;
         let subscribed = conn
             .request::<EventStream>(
                 method::EVENTS_SUBSCRIBE,
                 self.subscribe_params(position.as_ref()),
                 false,
+                liveness,
             )
             .await;
         let stream = match subscribed {
@@ -272,6 +279,7 @@ impl Task {
                     method::EVENTS_SUBSCRIBE,
                     self.subscribe_params(None),
                     false,
+                    liveness,
                 )
                 .await?
             }
@@ -288,7 +296,7 @@ impl Task {
             let mut pages = poll::Pages::default();
             loop {
                 let page = conn
-                    .request(method::DOWNLOAD_LIST, pages.params(), true)
+                    .request(method::DOWNLOAD_LIST, pages.params(), true, liveness)
                     .await?;
                 if pages.add(page) {
                     break;
@@ -306,7 +314,7 @@ impl Task {
             *resync = None;
         }
         loop {
-            let text = conn.next_notification().await?;
+            let text = conn.next_notification(self.options.liveness).await?;
             let Some((stream_id, seq)) = stamp(&text) else {
                 continue;
             };
@@ -392,19 +400,34 @@ fn stamp(text: &str) -> Option<(String, u64)> {
 }
 
 /// One WebSocket with its own requests: answers matched by id,
-/// notifications kept (or dropped) meanwhile.
-struct Connection<S, R> {
+/// notifications kept (or dropped) meanwhile. A task reads the socket into a
+/// channel, so waiting for a message can stop at any time without losing
+/// part of one.
+struct Connection<S> {
     url: Url,
     sender: S,
-    receiver: R,
+    incoming: mpsc::Receiver<Result<Incoming, ClientError>>,
+    reader: tokio::task::AbortHandle,
     next_id: u64,
     backlog: VecDeque<String>,
+}
+
+enum Incoming {
+    Text(String),
+    /// A pong, or a binary frame: the connection is alive.
+    Alive,
+}
+
+impl<S> Drop for Connection<S> {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
 }
 
 async fn open(
     url: &Url,
     headers: &HeaderMap,
-) -> Result<Connection<impl TransportSenderT, impl TransportReceiverT>, Failure> {
+) -> Result<Connection<impl TransportSenderT>, Failure> {
     let built = WsTransportClientBuilder::default()
         .set_headers(headers.clone())
         .max_response_size(MAX_MESSAGE_SIZE)
@@ -412,13 +435,36 @@ async fn open(
         .build(url.clone())
         .await;
     match built {
-        Ok((sender, receiver)) => Ok(Connection {
-            url: url.clone(),
-            sender,
-            receiver,
-            next_id: 1,
-            backlog: VecDeque::new(),
-        }),
+        Ok((sender, mut receiver)) => {
+            let (tx, incoming) = mpsc::channel(64);
+            let reader_url = url.to_string();
+            let reader = tokio::spawn(async move {
+                loop {
+                    let message = match receiver.receive().await {
+                        Ok(ReceivedMessage::Text(text)) => Ok(Incoming::Text(text)),
+                        Ok(ReceivedMessage::Bytes(_) | ReceivedMessage::Pong) => {
+                            Ok(Incoming::Alive)
+                        }
+                        Err(e) => Err(ClientError::Unreachable {
+                            url: reader_url.clone(),
+                            source: Box::new(e),
+                        }),
+                    };
+                    let end = message.is_err();
+                    if tx.send(message).await.is_err() || end {
+                        return;
+                    }
+                }
+            });
+            Ok(Connection {
+                url: url.clone(),
+                sender,
+                incoming,
+                reader: reader.abort_handle(),
+                next_id: 1,
+                backlog: VecDeque::new(),
+            })
+        }
         Err(e) => {
             let refused = match &e {
                 WsHandshakeError::Rejected { status_code } => Some(*status_code),
@@ -427,14 +473,15 @@ async fn open(
             let error = transport_error(url, Box::new(e));
             Err(match refused {
                 Some(401) => Failure::Fatal(error),
+                // The daemon at its --max-connections: it will have room again.
+                Some(503) | None => Failure::Retry(error),
                 Some(_) => Failure::Refused(error),
-                None => Failure::Retry(error),
             })
         }
     }
 }
 
-impl<S: TransportSenderT, R: TransportReceiverT> Connection<S, R> {
+impl<S: TransportSenderT> Connection<S> {
     /// Calls `method` on this socket. Notifications that arrive before the
     /// answer are kept for later when `keep` holds, else dropped.
     async fn request<T: DeserializeOwned>(
@@ -442,6 +489,7 @@ impl<S: TransportSenderT, R: TransportReceiverT> Connection<S, R> {
         method: &str,
         params: Value,
         keep: bool,
+        liveness: Duration,
     ) -> Result<T, Failure> {
         let id = self.next_id;
         self.next_id += 1;
@@ -451,7 +499,7 @@ impl<S: TransportSenderT, R: TransportReceiverT> Connection<S, R> {
             .await
             .map_err(|e| Failure::Retry(self.broken(e)))?;
         loop {
-            let text = self.receive().await?;
+            let text = self.receive(liveness).await?;
             let message: Value = serde_json::from_str(&text)
                 .map_err(|e| Failure::Retry(ClientError::Protocol(format!("{e}: {text}"))))?;
             if message.get("id") != Some(&json!(id)) {
@@ -473,19 +521,34 @@ impl<S: TransportSenderT, R: TransportReceiverT> Connection<S, R> {
     }
 
     /// The next notification: the backlog's first, else the socket's next.
-    async fn next_notification(&mut self) -> Result<String, Failure> {
+    async fn next_notification(&mut self, liveness: Duration) -> Result<String, Failure> {
         match self.backlog.pop_front() {
             Some(text) => Ok(text),
-            None => self.receive().await,
+            None => self.receive(liveness).await,
         }
     }
 
-    async fn receive(&mut self) -> Result<String, Failure> {
+    /// The next text message. After `liveness` of silence it pings; silent
+    /// as long again, the connection counts as dead.
+    async fn receive(&mut self, liveness: Duration) -> Result<String, Failure> {
+        let mut pinged = false;
         loop {
-            match self.receiver.receive().await {
-                Ok(ReceivedMessage::Text(text)) => return Ok(text),
-                Ok(ReceivedMessage::Bytes(_) | ReceivedMessage::Pong) => continue,
-                Err(e) => return Err(Failure::Retry(self.broken(e))),
+            match tokio::time::timeout(liveness, self.incoming.recv()).await {
+                Ok(Some(Ok(Incoming::Text(text)))) => return Ok(text),
+                Ok(Some(Ok(Incoming::Alive))) => pinged = false,
+                Ok(Some(Err(e))) => return Err(Failure::Retry(e)),
+                Ok(None) => {
+                    let closed = std::io::Error::from(std::io::ErrorKind::ConnectionAborted);
+                    return Err(Failure::Retry(self.broken(closed)));
+                }
+                Err(_) if !pinged => {
+                    self.sender
+                        .send_ping()
+                        .await
+                        .map_err(|e| Failure::Retry(self.broken(e)))?;
+                    pinged = true;
+                }
+                Err(_) => return Err(Failure::Retry(self.broken(Silent(liveness)))),
             }
         }
     }
@@ -497,3 +560,15 @@ impl<S: TransportSenderT, R: TransportReceiverT> Connection<S, R> {
         }
     }
 }
+
+/// Why a connection was given up without an error from the socket.
+#[derive(Debug)]
+struct Silent(Duration);
+
+impl std::fmt::Display for Silent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no answer to a ping within {:?}", self.0)
+    }
+}
+
+impl std::error::Error for Silent {}

@@ -37,10 +37,9 @@ pub(super) async fn run(task: &Task) {
     {
         Ok(client) => client,
         Err(e) => {
-            let _ = task
-                .out
-                .send(Err(ClientError::from_jsonrpsee(&url, e)))
-                .await;
+            let e = ClientError::from_jsonrpsee(&url, e);
+            task.tell_first(Err(&e));
+            let _ = task.out.send(Err(e)).await;
             return;
         }
     };

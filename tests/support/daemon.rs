@@ -62,7 +62,10 @@ impl Daemon {
             .args(TEST_FLAGS)
             .args(flags)
             .env_remove("HAUL_RPC_SECRET")
-            .env("HAUL_LOG", "warn")
+            .env(
+                "HAUL_LOG",
+                std::env::var("HAUL_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -201,6 +204,32 @@ impl Daemon {
             .expect("the upgrade is accepted")
     }
 
+    /// An authenticated WebSocket whose socket takes in little at a time
+    /// (a 4 KiB receive buffer): a client that stops reading stops the
+    /// daemon's writes soon, rather than after megabytes of kernel buffers.
+    pub async fn ws_small_window(&self) -> Ws {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .set_recv_buffer_size(4096)
+            .expect("a receive buffer size");
+        let tcp = socket
+            .connect(self.addr.parse().expect("a socket address"))
+            .await
+            .expect("the daemon accepts");
+        let mut request = self.ws_url().into_client_request().expect("a request");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {}", self.token).parse().expect("a header"),
+        );
+        let (stream, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp))
+            .await
+            .expect("the upgrade is accepted");
+        Ws {
+            stream,
+            protocol: None,
+        }
+    }
+
     /// A WebSocket upgrade with exactly these extra headers: the socket, or
     /// the refusal's status and body.
     pub async fn ws_with(&self, headers: &[(&str, &str)]) -> Result<Ws, (u16, String)> {
@@ -277,6 +306,19 @@ impl Ws {
             .await
             .ok()?
             .and_then(Result::ok)
+    }
+
+    /// Reads frames until the connection ends: how many it read, and whether
+    /// it ended (closed or broken) rather than stayed silent for `timeout`.
+    pub async fn drain_until_closed(&mut self, timeout: Duration) -> (usize, bool) {
+        let mut read = 0;
+        loop {
+            match tokio::time::timeout(timeout, self.stream.next()).await {
+                Err(_) => return (read, false),
+                Ok(None | Some(Err(_) | Ok(Message::Close(_)))) => return (read, true),
+                Ok(Some(Ok(_))) => read += 1,
+            }
+        }
     }
 
     /// The next text frame, within `timeout`.

@@ -1,13 +1,16 @@
 //! A TCP proxy in front of a daemon, for tests of clients that must survive
-//! the network: it cuts every open connection on demand, follows a restarted
-//! daemon to its new address, refuses connections while "down", and can
-//! refuse WebSocket upgrades like a proxy that does not speak WebSocket.
+//! the network: it cuts every open connection on demand, or freezes them
+//! (stops relaying without closing, like a network that vanished), follows a
+//! restarted daemon to its new address, refuses connections while "down",
+//! and can refuse WebSocket upgrades like a proxy that does not speak
+//! WebSocket.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 
 pub struct Proxy {
@@ -21,6 +24,7 @@ struct State {
     down: bool,
     refuse_upgrades: bool,
     open: Vec<AbortHandle>,
+    freeze: Arc<Notify>,
 }
 
 impl Proxy {
@@ -32,6 +36,7 @@ impl Proxy {
             down: false,
             refuse_upgrades: false,
             open: Vec::new(),
+            freeze: Arc::new(Notify::new()),
         }));
         let shared = state.clone();
         let accept = tokio::spawn(async move {
@@ -62,6 +67,12 @@ impl Proxy {
         }
     }
 
+    /// Stops relaying on every open connection, keeping it open.
+    pub fn freeze(&self) {
+        let state = self.state.lock().unwrap();
+        state.freeze.notify_waiters();
+    }
+
     /// While down, connections are accepted and closed at once.
     pub fn set_down(&self, down: bool) {
         self.state.lock().unwrap().down = down;
@@ -87,9 +98,14 @@ impl Drop for Proxy {
 }
 
 async fn relay(mut client: TcpStream, state: Arc<Mutex<State>>) {
-    let (target, down, refuse_upgrades) = {
+    let (target, down, refuse_upgrades, freeze) = {
         let s = state.lock().unwrap();
-        (s.target.clone(), s.down, s.refuse_upgrades)
+        (
+            s.target.clone(),
+            s.down,
+            s.refuse_upgrades,
+            s.freeze.clone(),
+        )
     };
     if down {
         return;
@@ -118,5 +134,12 @@ async fn relay(mut client: TcpStream, state: Arc<Mutex<State>>) {
     if server.write_all(&head).await.is_err() {
         return;
     }
-    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+    let frozen = freeze.notified();
+    tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+        () = frozen => {
+            // Hold both sockets open, relaying nothing, until cut.
+            std::future::pending::<()>().await;
+        }
+    }
 }

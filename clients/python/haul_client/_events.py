@@ -284,7 +284,7 @@ class _Stream:
 
     def stop(self) -> None:
         """Wakes a reader waiting for the next event, after the task ended."""
-        self._tell_first(None)
+        self._tell_first(TransportError(f"the event stream from {self.url} was closed", self.url))
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(None)
 
@@ -298,8 +298,11 @@ class _Stream:
                 status = refused_status(error)
                 if status == 401:
                     return await self._fail(error)
+                # 503: the daemon at its --max-connections, to retry; any
+                # other status: something in between refuses WebSockets.
                 if (
                     status is not None
+                    and status != 503
                     and self.polling is not None
                     and self.position is None
                 ):
