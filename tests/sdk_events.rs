@@ -37,6 +37,66 @@ fn parts(n: &Notification) -> (&'static str, String, u64) {
     )
 }
 
+/// A daemon with a proxy in front of it, a client calling the daemon
+/// directly, and one calling through the proxy.
+struct Setup {
+    daemon: Daemon,
+    proxy: Proxy,
+    direct: Client,
+    proxied: Client,
+}
+
+impl Setup {
+    async fn start(flags: &[&str]) -> Setup {
+        let daemon = Daemon::start_with(flags).await;
+        let proxy = Proxy::start(&daemon.addr).await;
+        let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
+        let proxied = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+        Setup {
+            daemon,
+            proxy,
+            direct,
+            proxied,
+        }
+    }
+}
+
+/// `client`'s event stream with `options`, once notifications flow.
+async fn connected(client: &Client, options: EventsOptions) -> Events {
+    let mut events = client.events_with(options);
+    events.ready().await.unwrap();
+    events
+}
+
+/// Backoff short enough for a test that takes the proxy down for a moment.
+fn quick_retries() -> EventsOptions {
+    EventsOptions {
+        max_backoff: Duration::from_millis(200),
+        ..EventsOptions::default()
+    }
+}
+
+/// A paused download of a URL nothing serves: it publishes nothing until removed.
+async fn add_paused(client: &Client) -> String {
+    let mut add = DownloadAddParams::new("http://127.0.0.1:9/f");
+    add.paused = Some(true);
+    client.download_add(&add).await.unwrap().gid
+}
+
+async fn remove(client: &Client, gid: &str) {
+    client
+        .download_remove(&DownloadRemoveParams::new(gid.to_owned()))
+        .await
+        .unwrap();
+}
+
+async fn expect_removed(events: &mut Events, gid: &str) {
+    match next(events).await {
+        Event::Notification(Notification::DownloadRemoved(removed)) => assert_eq!(removed.gid, gid),
+        other => panic!("expected the removal of {gid}, got {other:?}"),
+    }
+}
+
 async fn add(client: &Client, url: String, name: &str) -> String {
     let mut add = DownloadAddParams::new(url);
     add.connections = Some(1);
@@ -49,12 +109,13 @@ async fn the_stream_survives_dropped_connections_delivering_every_state_change_o
     let server =
         TestServer::start([Resource::file("/f.bin", random_bytes(1 << 20, 9)).rate(512 << 10)])
             .await;
-    let daemon = Daemon::start().await;
-    let proxy = Proxy::start(&daemon.addr).await;
-    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
-    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
-    let mut events = through_proxy.events();
-    events.ready().await.unwrap();
+    let Setup {
+        daemon: _running,
+        proxy,
+        direct,
+        proxied,
+    } = Setup::start(&[]).await;
+    let mut events = connected(&proxied, EventsOptions::default()).await;
 
     let mut gids = Vec::new();
     for i in 0..3 {
@@ -106,12 +167,13 @@ async fn the_stream_survives_dropped_connections_delivering_every_state_change_o
 async fn a_restarted_daemon_yields_a_resync_with_every_download_then_the_stream_continues() {
     let server =
         TestServer::start([Resource::file("/f.bin", random_bytes(2 << 20, 3)).rate(1 << 20)]).await;
-    let daemon = Daemon::start().await;
-    let proxy = Proxy::start(&daemon.addr).await;
-    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
-    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
-    let mut events = through_proxy.events();
-    events.ready().await.unwrap();
+    let Setup {
+        daemon,
+        proxy,
+        direct,
+        proxied,
+    } = Setup::start(&[]).await;
+    let mut events = connected(&proxied, EventsOptions::default()).await;
     let gid = add(&direct, server.url("/f.bin"), "r.bin").await;
     loop {
         if let Event::Notification(Notification::DownloadStarted(_)) = next(&mut events).await {
@@ -151,90 +213,50 @@ async fn a_restarted_daemon_yields_a_resync_with_every_download_then_the_stream_
 
 #[tokio::test]
 async fn events_missed_while_disconnected_are_replayed_in_order_not_resynced() {
-    let daemon = Daemon::start().await;
-    let proxy = Proxy::start(&daemon.addr).await;
-    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
-    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
-    let mut events = through_proxy.events_with(EventsOptions {
-        max_backoff: Duration::from_millis(200),
-        ..EventsOptions::default()
-    });
-    events.ready().await.unwrap();
+    let setup = Setup::start(&[]).await;
+    let mut events = connected(&setup.proxied, quick_retries()).await;
 
-    proxy.set_down(true);
-    let mut gids = Vec::new();
-    for _ in 0..2 {
-        let mut add = DownloadAddParams::new("http://127.0.0.1:9/f");
-        add.paused = Some(true);
-        gids.push(direct.download_add(&add).await.unwrap().gid);
-    }
-    let remove = |gid: &String| DownloadRemoveParams::new(gid.clone());
-    direct.download_remove(&remove(&gids[0])).await.unwrap();
-    proxy.set_down(false);
-    direct.download_remove(&remove(&gids[1])).await.unwrap();
-    for gid in &gids {
-        match next(&mut events).await {
-            Event::Notification(Notification::DownloadRemoved(removed)) => {
-                assert_eq!(&removed.gid, gid)
-            }
-            other => panic!("expected the removal of {gid}, got {other:?}"),
-        }
-    }
+    setup.proxy.set_down(true);
+    let missed = add_paused(&setup.direct).await;
+    let live = add_paused(&setup.direct).await;
+    remove(&setup.direct, &missed).await;
+    setup.proxy.set_down(false);
+    remove(&setup.direct, &live).await;
+    expect_removed(&mut events, &missed).await;
+    expect_removed(&mut events, &live).await;
 }
 
 #[tokio::test]
 async fn a_connection_that_went_silent_without_closing_is_noticed_and_replaced() {
-    let daemon = Daemon::start().await;
-    let proxy = Proxy::start(&daemon.addr).await;
-    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
-    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
-    let mut events = through_proxy.events_with(EventsOptions {
+    let setup = Setup::start(&[]).await;
+    let options = EventsOptions {
         liveness: Duration::from_millis(300),
         ..EventsOptions::default()
-    });
-    events.ready().await.unwrap();
+    };
+    let mut events = connected(&setup.proxied, options).await;
 
-    proxy.freeze();
-    let mut add = DownloadAddParams::new("http://127.0.0.1:9/f");
-    add.paused = Some(true);
-    let gid = direct.download_add(&add).await.unwrap().gid;
-    direct
-        .download_remove(&DownloadRemoveParams::new(gid.clone()))
-        .await
-        .unwrap();
-    match next(&mut events).await {
-        Event::Notification(Notification::DownloadRemoved(removed)) => assert_eq!(removed.gid, gid),
-        other => panic!("expected the removal, got {other:?}"),
-    }
+    setup.proxy.freeze();
+    let gid = add_paused(&setup.direct).await;
+    remove(&setup.direct, &gid).await;
+    expect_removed(&mut events, &gid).await;
 }
 
 #[tokio::test]
 async fn an_absence_longer_than_the_window_yields_a_window_exceeded_resync() {
-    let daemon = Daemon::start_with(&["--event-window", "3"]).await;
-    let proxy = Proxy::start(&daemon.addr).await;
-    let direct = Client::connect(&daemon.url(), &daemon.token).await.unwrap();
-    let through_proxy = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
-    let mut events = through_proxy.events_with(EventsOptions {
-        max_backoff: Duration::from_millis(200),
-        ..EventsOptions::default()
-    });
-    events.ready().await.unwrap();
+    let Setup {
+        daemon: _running,
+        proxy,
+        direct,
+        proxied,
+    } = Setup::start(&["--event-window", "3"]).await;
+    let mut events = connected(&proxied, quick_retries()).await;
 
     proxy.set_down(true);
-    let mut kept = String::new();
-    for i in 0..6 {
-        let mut add = DownloadAddParams::new("http://127.0.0.1:9/f");
-        add.paused = Some(true);
-        let gid = direct.download_add(&add).await.unwrap().gid;
-        if i == 5 {
-            kept = gid;
-        } else {
-            direct
-                .download_remove(&DownloadRemoveParams::new(gid))
-                .await
-                .unwrap();
-        }
+    for _ in 0..5 {
+        let gone = add_paused(&direct).await;
+        remove(&direct, &gone).await;
     }
+    let kept = add_paused(&direct).await;
     proxy.set_down(false);
     match next(&mut events).await {
         Event::Resync(resync) => {
@@ -244,16 +266,8 @@ async fn an_absence_longer_than_the_window_yields_a_window_exceeded_resync() {
         }
         other => panic!("expected a resync, got {other:?}"),
     }
-    direct
-        .download_remove(&DownloadRemoveParams::new(kept.clone()))
-        .await
-        .unwrap();
-    match next(&mut events).await {
-        Event::Notification(Notification::DownloadRemoved(removed)) => {
-            assert_eq!(removed.gid, kept)
-        }
-        other => panic!("expected the live removal, got {other:?}"),
-    }
+    remove(&direct, &kept).await;
+    expect_removed(&mut events, &kept).await;
 }
 
 #[tokio::test]
@@ -270,11 +284,11 @@ async fn a_proxy_that_refuses_upgrades_falls_back_to_polling_with_the_same_event
     let error = refused.ready().await.unwrap_err();
     assert!(error.to_string().contains("403"), "{error}");
 
-    let mut events = client.events_with(EventsOptions {
+    let options = EventsOptions {
         polling: Some(Duration::from_millis(100)),
         ..EventsOptions::default()
-    });
-    events.ready().await.unwrap();
+    };
+    let mut events = connected(&client, options).await;
     assert_eq!(events.mode(), EventsMode::Polling);
     match next(&mut events).await {
         Event::Resync(resync) => assert_eq!(resync.reason, ResyncReason::Polling),
@@ -317,20 +331,20 @@ async fn a_stream_delivers_only_the_downloads_and_kinds_it_was_given() {
     let other = client.download_add(&paused("b.bin")).await.unwrap().gid;
     let mine = client.download_add(&paused("a.bin")).await.unwrap().gid;
     let kinds = |k: &[NotificationKind]| Some(k.to_vec());
-    let mut everything = client.events_with(EventsOptions {
+    let everything = EventsOptions {
         kinds: kinds(&[NotificationKind::DownloadComplete]),
         ..EventsOptions::default()
-    });
-    let mut filtered = client.events_with(EventsOptions {
+    };
+    let mut everything = connected(&client, everything).await;
+    let filtered = EventsOptions {
         gids: Some(vec![mine.clone()]),
         kinds: kinds(&[
             NotificationKind::DownloadComplete,
             NotificationKind::DownloadRemoved,
         ]),
         ..EventsOptions::default()
-    });
-    everything.ready().await.unwrap();
-    filtered.ready().await.unwrap();
+    };
+    let mut filtered = connected(&client, filtered).await;
     for gid in [&other, &mine] {
         client
             .download_resume(&DownloadResumeParams::new(gid.clone()))
@@ -345,10 +359,7 @@ async fn a_stream_delivers_only_the_downloads_and_kinds_it_was_given() {
     }
     // The other download's events come first: they would show first.
     for gid in [&other, &mine] {
-        client
-            .download_remove(&DownloadRemoveParams::new(gid.clone()))
-            .await
-            .unwrap();
+        remove(&client, gid).await;
     }
     let mut seen = Vec::new();
     for _ in 0..2 {
@@ -378,17 +389,17 @@ async fn a_progress_interval_paces_one_stream_while_another_keeps_the_daemons_pa
         NotificationKind::DownloadProgress,
         NotificationKind::DownloadComplete,
     ]);
-    let mut paced = client.events_with(EventsOptions {
+    let paced = EventsOptions {
         kinds: kinds.clone(),
         progress_interval: Some(1000),
         ..EventsOptions::default()
-    });
-    let mut unpaced = client.events_with(EventsOptions {
+    };
+    let mut paced = connected(&client, paced).await;
+    let unpaced = EventsOptions {
         kinds,
         ..EventsOptions::default()
-    });
-    paced.ready().await.unwrap();
-    unpaced.ready().await.unwrap();
+    };
+    let mut unpaced = connected(&client, unpaced).await;
     let started = std::time::Instant::now();
     let gid = add(&client, server.url("/f.bin"), "paced.bin").await;
     async fn progress_until_complete(events: &mut Events, gid: &str) -> usize {

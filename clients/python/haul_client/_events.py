@@ -143,13 +143,9 @@ class Events:
                 f"invalid polling {polling!r}: "
                 "it must be a positive number of seconds, or None"
             )
-        self._url = url
-        self._token = token
-        self._timeout = timeout
-        self._filters = filters
-        self._initial_backoff = initial_backoff
-        self._max_backoff = max_backoff
-        self._polling = polling
+        self._settings = _Settings(
+            url, token, timeout, filters, initial_backoff, max_backoff, polling
+        )
         self._stream: Optional[_Stream] = None
         self._task: Optional["asyncio.Task[None]"] = None
         self._closed = False
@@ -163,7 +159,7 @@ class Events:
     @property
     def url(self) -> str:
         """The WebSocket URL the stream reads from."""
-        return self._url
+        return self._settings.url
 
     @property
     def mode(self) -> EventsMode:
@@ -230,39 +226,29 @@ class Events:
 
     def _start(self) -> "Optional[_Stream]":
         if self._stream is None and not self._closed:
-            self._stream = _Stream(
-                self._url,
-                self._token,
-                self._timeout,
-                self._filters,
-                self._initial_backoff,
-                self._max_backoff,
-                self._polling,
-            )
+            self._stream = _Stream(self._settings)
             self._task = asyncio.ensure_future(self._stream.run())
         return self._stream
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """What a stream connects to, and how (see `Events`)."""
+
+    url: str
+    token: str
+    timeout: float
+    filters: EventsSubscribeParams
+    initial_backoff: float
+    max_backoff: float
+    polling: Optional[float]
 
 
 class _Stream:
     """The background task's side of `Events`."""
 
-    def __init__(
-        self,
-        url: str,
-        token: str,
-        timeout: float,
-        filters: EventsSubscribeParams,
-        initial_backoff: float,
-        max_backoff: float,
-        polling: Optional[float],
-    ) -> None:
-        self.url = url
-        self.token = token
-        self.timeout = timeout
-        self.filters = filters
-        self.initial_backoff = initial_backoff
-        self.max_backoff = max_backoff
-        self.polling = polling
+    def __init__(self, settings: "_Settings") -> None:
+        self.settings = settings
         self.queue: asyncio.Queue[_Item] = asyncio.Queue(UNREAD)
         self.first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         """The outcome of the first attempt, for `Events.ready`."""
@@ -272,7 +258,7 @@ class _Stream:
         """The last notification delivered: its `streamId` and `seq`."""
         self.resync: Optional[ResyncReason] = None
         """Set when notifications were lost, until the `Resync` is delivered."""
-        self.backoff = initial_backoff
+        self.backoff = settings.initial_backoff
 
     async def run(self) -> None:
         try:
@@ -284,7 +270,8 @@ class _Stream:
 
     def stop(self) -> None:
         """Wakes a reader waiting for the next event, after the task ended."""
-        self._tell_first(TransportError(f"the event stream from {self.url} was closed", self.url))
+        url = self.settings.url
+        self._tell_first(TransportError(f"the event stream from {url} was closed", url))
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(None)
 
@@ -292,7 +279,10 @@ class _Stream:
         while True:
             try:
                 channel = await Channel.open(
-                    self.url, self.token, self.timeout, error_from_wire
+                    self.settings.url,
+                    self.settings.token,
+                    self.settings.timeout,
+                    error_from_wire,
                 )
             except (HaulError, TransportError) as error:
                 status = refused_status(error)
@@ -303,11 +293,11 @@ class _Stream:
                 if (
                     status is not None
                     and status != 503
-                    and self.polling is not None
+                    and self.settings.polling is not None
                     and self.position is None
                 ):
                     _log.debug("event stream: polling: %s", error)
-                    return await self._poll(self.polling)
+                    return await self._poll(self.settings.polling)
                 self._retry(error)
             else:
                 try:
@@ -322,7 +312,7 @@ class _Stream:
                     self.mode = EventsMode.CONNECTING
                     await channel.aclose()
             await asyncio.sleep(self.backoff * (0.5 + random.random() / 2))
-            self.backoff = min(self.backoff * 2, self.max_backoff)
+            self.backoff = min(self.backoff * 2, self.settings.max_backoff)
 
     async def _serve(self, channel: Channel) -> None:
         """Subscribes on `channel` and delivers until it breaks (which raises)."""
@@ -345,7 +335,7 @@ class _Stream:
             self.position = (stream.stream_id, stream.seq)
         self.mode = EventsMode.WEBSOCKET
         self._tell_first(None)
-        self.backoff = self.initial_backoff
+        self.backoff = self.settings.initial_backoff
         if self.resync is not None:
             # Notifications that arrive meanwhile are kept, for after it.
             pages = Pages()
@@ -355,7 +345,7 @@ class _Stream:
                 )
             ):
                 pass
-            downloads = pages.finish(self.filters.gids)
+            downloads = pages.finish(self.settings.filters.gids)
             await self.queue.put(Resync(self.resync, downloads))
             self.resync = None
         while True:
@@ -371,7 +361,7 @@ class _Stream:
                 continue
             self.position = stamp
             try:
-                event = _decode(self.url, message)
+                event = _decode(self.settings.url, message)
             except TransportError as error:
                 await self.queue.put(error)
                 continue
@@ -381,7 +371,7 @@ class _Stream:
     async def _subscribe(
         self, channel: Channel, position: Optional[tuple[str, int]]
     ) -> EventStream:
-        params = self.filters
+        params = self.settings.filters
         if position is not None:
             params = replace(params, stream_id=position[0], since=position[1])
         return await channel.call(
@@ -390,10 +380,12 @@ class _Stream:
 
     async def _poll(self, interval: float) -> None:
         self.mode = EventsMode.POLLING
-        url = http_url_for(self.url)
-        rpc = AsyncHttpRpc(url, self.token, self.timeout, error_from_wire)
-        found = polls(rpc, url, interval, self.filters.gids, self._tell_first)
-        kinds = self.filters.kinds
+        url = http_url_for(self.settings.url)
+        rpc = AsyncHttpRpc(
+            url, self.settings.token, self.settings.timeout, error_from_wire
+        )
+        found = polls(rpc, url, interval, self.settings.filters.gids, self._tell_first)
+        kinds = self.settings.filters.kinds
         wanted = None if kinds is None else {enum_value(k) for k in kinds}
         first = True
         try:

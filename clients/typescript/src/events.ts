@@ -93,7 +93,7 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
   readonly #link: Link;
   readonly #options: EventsOptions;
   readonly #known: readonly string[];
-  readonly #queue: StreamEvent[] = [];
+  readonly #queue = new Unread();
   readonly #ready: Promise<void>;
   readonly #forget: (() => void) | undefined;
   #settleReady: ((error?: unknown) => void) | undefined;
@@ -173,7 +173,7 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
     if (this.#closed) return;
     this.#closed = true;
     this.#failure = undefined;
-    this.#queue.length = 0;
+    this.#queue.clear();
     this.#socket?.close();
     this.#opening?.abort();
     this.#interruptSleep?.();
@@ -244,9 +244,14 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
         this.#position ??= { streamId, seq };
       }) as Promise<EventStream>;
     const livenessMs = this.#options.livenessMs ?? 30_000;
+    let checking = false;
     const watchdog = setInterval(() => {
-      if (Date.now() - socket.lastMessage < livenessMs) return;
-      call("system.getVersion", undefined).catch(() => socket.close());
+      if (checking || Date.now() - socket.lastMessage < livenessMs) return;
+      checking = true;
+      call("system.getVersion", undefined).then(
+        () => (checking = false),
+        () => socket.close(),
+      );
     }, livenessMs);
     try {
       try {
@@ -348,12 +353,6 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
 
   #push(event: StreamEvent): void {
     if (this.#closed) return;
-    if (event.method === "download.progress") {
-      // Latest wins: a reader that falls behind never gets a backlog of stale progress.
-      const gid = event.params.gid;
-      const stale = this.#queue.findIndex((e) => e.method === "download.progress" && e.params.gid === gid);
-      if (stale >= 0) this.#queue.splice(stale, 1);
-    }
     this.#queue.push(event);
     this.#wake?.();
   }
@@ -376,6 +375,32 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
       const timer = setTimeout(resolve, ms);
       this.#interruptSleep = () => (clearTimeout(timer), resolve());
     });
+  }
+}
+
+/**
+ * The events a reader has not taken yet, in order. A download's progress replaces its progress
+ * still unread (moving to the end, so `seq` keeps increasing): a reader that falls behind never
+ * works through stale progress, and state changes are always kept.
+ */
+export class Unread {
+  readonly #events: StreamEvent[] = [];
+
+  push(event: StreamEvent): void {
+    if (event.method === "download.progress") {
+      const gid = event.params.gid;
+      const stale = this.#events.findIndex((e) => e.method === "download.progress" && e.params.gid === gid);
+      if (stale >= 0) this.#events.splice(stale, 1);
+    }
+    this.#events.push(event);
+  }
+
+  shift(): StreamEvent | undefined {
+    return this.#events.shift();
+  }
+
+  clear(): void {
+    this.#events.length = 0;
   }
 }
 
