@@ -56,6 +56,9 @@ pub struct DaemonArgs {
     /// Most calls in one JSON-RPC batch.
     #[arg(long, env = "HAUL_MAX_BATCH", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     max_batch: u32,
+    /// Threads serving connections, each with its own share of them. [default: one per core]
+    #[arg(long, env = "HAUL_RPC_THREADS", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    rpc_threads: Option<u32>,
     /// Most connections served at once.
     #[arg(long, env = "HAUL_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
@@ -167,6 +170,10 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         max_connections: args.max_connections,
         connection_buffer: args.connection_buffer,
         ws_ping_interval: args.ws_ping_interval,
+        threads: match args.rpc_threads {
+            Some(threads) => threads as usize,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        },
     };
 
     let shutdown = CancellationToken::new();

@@ -102,6 +102,9 @@ pub(crate) struct Shared {
     max_concurrent: AtomicUsize,
     /// Held (flock) until shutdown: one engine per state directory.
     lock: Mutex<Option<File>>,
+    /// The runtime the engine was opened on: downloads run there, whichever
+    /// thread asked for them (the daemon serves calls on runtimes of its own).
+    runtime: tokio::runtime::Handle,
 }
 
 impl Engine {
@@ -158,6 +161,7 @@ impl Engine {
             closing: AtomicBool::new(false),
             max_concurrent: AtomicUsize::new(config.max_concurrent.max(1)),
             lock: Mutex::new(lock),
+            runtime: tokio::runtime::Handle::current(),
             config,
         });
         shared.schedule_first(&were_active);
@@ -555,7 +559,7 @@ impl Shared {
             let cancel = CancellationToken::new();
             let shared = self.clone();
             let (token, limiter) = (cancel.clone(), entry.limiter.clone());
-            let handle = tokio::spawn(async move {
+            let handle = self.runtime.spawn(async move {
                 let outcome = download::run(&shared, gid, token, limiter).await;
                 shared.finish(gid, outcome);
             });

@@ -2,7 +2,8 @@
 //! the `DaemonApi` handlers over the engine.
 //!
 //! - `server`: the one port — routing, Host/Origin guards, auth, jsonrpsee;
-//!   `socket`: the TCP stream it can cut under a client that stopped reading.
+//!   `socket`: the TCP stream it can cut under a client that stopped reading;
+//!   `threads`: the single-threaded runtimes connections are served on.
 //! - `auth`: the token, its file, constant-time checks, failure backoff.
 //! - `params`: every call's params checked against `openrpc.json`.
 //! - `push`: notifications to every authenticated WebSocket, per-connection
@@ -17,4 +18,5 @@ pub mod params;
 pub mod push;
 pub mod server;
 pub mod socket;
+pub mod threads;
 pub mod window;

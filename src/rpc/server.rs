@@ -36,6 +36,7 @@ use super::auth::{offers_protocol, Backoff, Token, Verdict, PROTOCOL};
 use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
 use super::socket::{Killer, Socket};
+use super::threads::Threads;
 use crate::api::{ErrorCode, OPENRPC_JSON};
 
 /// The serving limits and guards; every field has a `haul daemon` flag.
@@ -57,6 +58,8 @@ pub struct ServeConfig {
     /// How often WebSocket connections are pinged; one that leaves two in a
     /// row unanswered for this long each is dropped.
     pub ws_ping_interval: Duration,
+    /// Threads serving connections (see [`super::threads`]).
+    pub threads: usize,
 }
 
 /// Everything a request needs, shared by all connections.
@@ -112,6 +115,7 @@ pub async fn serve(
         push,
         next_id: AtomicU32::new(0),
     });
+    let threads = Threads::start(shared.config.threads)?;
     let (stop_handle, server_handle) = stop_channel();
     // Bounds every connection, authenticated or not, from accept on.
     let open = Arc::new(Semaphore::new(shared.config.max_connections as usize));
@@ -134,14 +138,32 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let (socket, killer) = Socket::new(stream);
+        // Moved to a serving thread's runtime, registered there on first poll.
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::debug!(error = %e, %remote, "cannot hand a connection over");
+                continue;
+            }
+        };
         let (shared, stop) = (shared.clone(), stop_handle.clone());
-        let service = tower::service_fn(move |request: HttpRequest<Incoming>| {
-            let (shared, stop, killer) = (shared.clone(), stop.clone(), killer.clone());
-            async move { Ok::<_, Infallible>(route(shared, stop, killer, remote.ip(), request).await) }.boxed()
-        });
-        let stopped = stop_handle.clone().shutdown();
-        tokio::spawn(async move {
+        threads.run(async move {
+            let stream = match tokio::net::TcpStream::from_std(stream) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    tracing::debug!(error = %e, %remote, "cannot serve a connection");
+                    return;
+                }
+            };
+            let (socket, killer) = Socket::new(stream);
+            let stopped = stop.clone().shutdown();
+            let service = tower::service_fn(move |request: HttpRequest<Incoming>| {
+                let (shared, stop, killer) = (shared.clone(), stop.clone(), killer.clone());
+                async move {
+                    Ok::<_, Infallible>(route(shared, stop, killer, remote.ip(), request).await)
+                }
+                .boxed()
+            });
             if let Err(e) = serve_connection(socket, service, stopped).await {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
             }
@@ -152,6 +174,7 @@ pub async fn serve(
     let _ = server_handle.stop();
     // Connections close as soon as their in-flight calls are answered.
     let _ = tokio::time::timeout(Duration::from_secs(5), server_handle.stopped()).await;
+    threads.stop().await;
     Ok(())
 }
 
