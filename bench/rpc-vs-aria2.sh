@@ -4,7 +4,9 @@
 #
 #   bench/rpc-vs-aria2.sh            # DURATION=10s ADDS=10000 by default
 #
-# 1. system.getVersion vs aria2.getVersion: requests/s, HTTP keep-alive, 16 connections (wrk)
+# 1. system.getVersion vs aria2.getVersion: requests/s, HTTP keep-alive, 16 connections (wrk);
+#    and the machine's ceiling for that load: nginx answering a fixed body
+#    (wrk runs on the same cores, so a small machine caps every server)
 # 2. download.list of 100 vs aria2.tellWaiting(0, 100): requests/s, same load
 # 3. adding ADDS downloads in JSON-RPC batches of 100: wall time
 # 4. daemon RSS holding ADDS queued (paused) downloads
@@ -19,11 +21,17 @@ SECRET=bench-secret
 need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
 need aria2c aria2
 need wrk wrk
+need nginx nginx
 cargo build --release --quiet --bin haul
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 target/release/haul daemon --listen 127.0.0.1:6901 --dir "$work/haul-dl" --state-dir "$work/haul-state" \
@@ -54,6 +62,25 @@ row "benchmark" "haul" "aria2" "ratio"
 h=$(rps "$HAUL" '{"jsonrpc":"2.0","id":1,"method":"system.getVersion"}' "Bearer $SECRET")
 a=$(rps "$ARIA2" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.getVersion\",\"params\":[\"token:$SECRET\"]}")
 row "getVersion req/s (16 conns, higher wins)" "$h" "$a" "$(ratio "$h" "$a")"
+mkdir -p "$work/nginx"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:6903;
+    keepalive_requests 100000000;
+    location / { default_type application/json; return 200 '{"jsonrpc":"2.0","id":1,"result":{"version":"0.1.0"}}'; }
+  }
+}
+CONF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
+n=$(rps http://127.0.0.1:6903/jsonrpc '{"jsonrpc":"2.0","id":1,"method":"system.getVersion"}')
+row "  ceiling: nginx, fixed answer, req/s" "$n" "$a" "$(ratio "$n" "$a")"
 
 # Adds ADDS paused downloads in batches of 100; prints seconds.
 add_all() {

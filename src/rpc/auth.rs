@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -231,6 +232,9 @@ fn protocol_entries(value: &HeaderValue) -> impl Iterator<Item = &str> {
 /// token over the network is hopeless; a quiet minute forgives.
 pub struct Backoff {
     failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    /// Whether `failures` may hold an entry: lets a success skip the lock,
+    /// which every serving thread would otherwise take on every call.
+    any: AtomicBool,
 }
 
 impl Backoff {
@@ -242,6 +246,7 @@ impl Backoff {
     pub fn new() -> Backoff {
         Backoff {
             failures: Mutex::new(HashMap::new()),
+            any: AtomicBool::new(false),
         }
     }
 
@@ -255,6 +260,7 @@ impl Backoff {
                 failures.clear();
             }
         }
+        self.any.store(true, Ordering::Relaxed);
         let entry = failures.entry(ip).or_insert((0, now));
         if now.duration_since(entry.1) >= Self::FORGET_AFTER {
             entry.0 = 0;
@@ -266,8 +272,12 @@ impl Backoff {
     }
 
     pub fn succeeded(&self, ip: IpAddr) {
+        if !self.any.load(Ordering::Relaxed) {
+            return;
+        }
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         failures.remove(&ip);
+        self.any.store(!failures.is_empty(), Ordering::Relaxed);
     }
 }
 

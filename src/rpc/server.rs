@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, StatusCode};
@@ -162,7 +161,6 @@ pub async fn serve(
                 async move {
                     Ok::<_, Infallible>(route(shared, stop, killer, remote.ip(), request).await)
                 }
-                .boxed()
             });
             if let Err(e) = serve_connection(socket, service, stopped).await {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
