@@ -201,6 +201,24 @@ async fn every_connected_client_receives_every_notification() {
 }
 
 #[tokio::test]
+async fn one_serving_thread_answers_calls_and_notifies_every_client_while_a_download_runs() {
+    let data = random_bytes(1 << 20, 5);
+    let server = TestServer::start([Resource::file("/one.bin", data.clone()).rate(1 << 20)]).await;
+    let daemon = Daemon::start_with(&["--rpc-threads", "1"]).await;
+    let (mut first, mut second) = (daemon.ws().await, daemon.ws().await);
+    let gid = daemon.add(json!({"url": server.url("/one.bin")})).await;
+    let status = daemon.result("download.status", json!({"gid": gid})).await;
+    assert_eq!(status["gid"], gid);
+    for ws in [&mut first, &mut second] {
+        let events = life_of(ws, &gid, &["download.complete", "download.error"]).await;
+        let methods: Vec<&str> = events.iter().filter_map(|e| e["method"].as_str()).collect();
+        assert_eq!(methods.first(), Some(&"download.started"), "{methods:?}");
+        assert_eq!(methods.last(), Some(&"download.complete"), "{methods:?}");
+    }
+    assert_eq!(sha256_file(&daemon.root().join("one.bin")), sha256(&data));
+}
+
+#[tokio::test]
 async fn a_client_that_stops_reading_is_disconnected_and_others_are_not_held_up() {
     let daemon = Daemon::start_with(&[
         "--connection-buffer",
