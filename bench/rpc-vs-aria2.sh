@@ -6,7 +6,9 @@
 #
 # 1. system.getVersion vs aria2.getVersion: requests/s, HTTP keep-alive, 16 connections (wrk);
 #    and the machine's ceiling for that load: nginx answering a fixed body
-#    (wrk runs on the same cores, so a small machine caps every server)
+#    (wrk runs on the same cores, so a small machine caps every server);
+#    and with one core each: daemon (one serving thread) and aria2 on the
+#    last CPU, wrk on the first, which compares work per request
 # 2. download.list of 100 vs aria2.tellWaiting(0, 100): requests/s, same load
 # 3. adding ADDS downloads in JSON-RPC batches of 100: wall time
 # 4. daemon RSS holding ADDS queued (paused) downloads
@@ -54,13 +56,17 @@ wrk.headers["Content-Type"] = "application/json"
 if os.getenv("AUTH") ~= "" then wrk.headers["Authorization"] = os.getenv("AUTH") end
 LUA
 # requests/s of POSTing BODY to URL
-rps() { BODY=$2 AUTH=${3:-} wrk -t2 -c16 -d"$DURATION" -s "$work/post.lua" "$1" | awk '/Requests\/sec/ {print $2}'; }
+# WRK: the load generator (pinned to a CPU for the one-core-each row)
+WRK="wrk -t2"
+rps() { BODY=$2 AUTH=${3:-} $WRK -c16 -d"$DURATION" -s "$work/post.lua" "$1" | awk '/Requests\/sec/ {print $2}'; }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 row() { printf '%-44s %14s %14s %8s\n' "$@"; }
 
 row "benchmark" "haul" "aria2" "ratio"
-h=$(rps "$HAUL" '{"jsonrpc":"2.0","id":1,"method":"system.getVersion"}' "Bearer $SECRET")
-a=$(rps "$ARIA2" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.getVersion\",\"params\":[\"token:$SECRET\"]}")
+version='{"jsonrpc":"2.0","id":1,"method":"system.getVersion"}'
+aria2_version="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.getVersion\",\"params\":[\"token:$SECRET\"]}"
+h=$(rps "$HAUL" "$version" "Bearer $SECRET")
+a=$(rps "$ARIA2" "$aria2_version")
 row "getVersion req/s (16 conns, higher wins)" "$h" "$a" "$(ratio "$h" "$a")"
 mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<CONF
@@ -79,8 +85,22 @@ http {
 }
 CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
-n=$(rps http://127.0.0.1:6903/jsonrpc '{"jsonrpc":"2.0","id":1,"method":"system.getVersion"}')
+n=$(rps http://127.0.0.1:6903/jsonrpc "$version")
 row "  ceiling: nginx, fixed answer, req/s" "$n" "$a" "$(ratio "$n" "$a")"
+last=$(($(nproc) - 1))
+if [ "$last" -ge 1 ] && command -v taskset >/dev/null; then
+  taskset -c "$last" target/release/haul daemon --listen 127.0.0.1:6904 --rpc-threads 1 \
+    --dir "$work/pinned-dl" --state-dir "$work/pinned-state" --rpc-secret "$SECRET" >/dev/null 2>&1 &
+  pids+=($!)
+  for i in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:6904/healthz && break; sleep 0.1; done
+  taskset -a -p -c "$last" "$aria2_pid" >/dev/null
+  WRK="taskset -c 0 wrk -t1"
+  h=$(rps http://127.0.0.1:6904/jsonrpc "$version" "Bearer $SECRET")
+  a=$(rps "$ARIA2" "$aria2_version")
+  row "  one core each, req/s" "$h" "$a" "$(ratio "$h" "$a")"
+  WRK="wrk -t2"
+  taskset -a -p -c "0-$last" "$aria2_pid" >/dev/null
+fi
 
 # Adds ADDS paused downloads in batches of 100; prints seconds.
 add_all() {
