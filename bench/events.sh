@@ -10,21 +10,10 @@
 # 2. Replaying the window (about 10,000 events) to a reconnecting client:
 #    `benches/event_replay.rs`, median of 5 reconnects.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 SECRET=bench-secret
-command -v nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+need nginx nginx
 cargo build --release --quiet --bin haul
-
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 mkdir -p "$work/www" "$work/logs"
 head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/www/64M.bin"

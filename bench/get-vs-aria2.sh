@@ -11,25 +11,14 @@
 set -euo pipefail
 
 reps=${1:-3}
-repo=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_TMP=/var/tmp # 1 GiB of test files: /tmp may be in memory
+source "$(dirname "$0")/common.sh"
+repo=$(pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
-
-need=()
-command -v nginx >/dev/null || need+=(nginx)
-command -v aria2c >/dev/null || need+=(aria2)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-cargo build --release --quiet --manifest-path "$repo/Cargo.toml" --bin haul
+need nginx nginx
+need aria2c aria2
+cargo build --release --quiet --bin haul
 haul=$CARGO_TARGET_DIR/release/haul
-
-work=$(mktemp -d /var/tmp/haul-bench.XXXXXX)
-chmod 755 "$work" # nginx workers run as nobody
-cleanup() {
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 mkdir -p "$work/www" "$work/out" "$work/logs"
 echo "creating random files in $work/www…"

@@ -15,26 +15,15 @@
 # 5. notification latency to 100 WebSocket clients: p50/p99 (haul only;
 #    aria2 pushes no progress notifications)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/common.sh"
 DURATION=${DURATION:-10s}
 ADDS=${ADDS:-10000}
 SECRET=bench-secret
 
-need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }; }
 need aria2c aria2
 need wrk wrk
 need nginx nginx
 cargo build --release --quiet --bin haul
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 target/release/haul daemon --listen 127.0.0.1:6901 --dir "$work/haul-dl" --state-dir "$work/haul-state" \
   --rpc-secret "$SECRET" --max-downloads 1000000 --max-batch 1000 >"$work/haul.out" 2>"$work/haul.err" &

@@ -3,24 +3,21 @@
 //! timed from sending the call to receiving the last replayed notification.
 //! `bench/events.sh` runs it: `cargo bench --bench event_replay -- WS_URL TOKEN`.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const ROUNDS: usize = 5;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use support::Socket;
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let args = support::args();
     let [ws_url, token] = args.as_slice() else {
         eprintln!(
             "usage: event_replay WS_URL TOKEN (bench/events.sh starts a daemon and runs this)"
@@ -30,17 +27,7 @@ async fn main() {
     let mut times = Vec::new();
     let mut replayed = 0;
     for _ in 0..ROUNDS {
-        let mut request = ws_url
-            .as_str()
-            .into_client_request()
-            .expect("a WebSocket url");
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {token}").parse().expect("a header"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("the daemon accepts the WebSocket");
+        let mut socket = support::connect(ws_url, token).await;
         let stream = call(&mut socket, 1, json!({})).await;
         let since = stream["oldestSeq"].as_u64().expect("oldestSeq");
         let start = Instant::now();

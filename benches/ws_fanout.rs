@@ -6,12 +6,13 @@
 //! sending the `download.remove` call, so it also counts that call's own
 //! handling: an upper bound on publish-to-client latency.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const CLIENTS: usize = 100;
@@ -19,27 +20,14 @@ const ROUNDS: usize = 200;
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let args = support::args();
     let [ws_url, http_url, token] = args.as_slice() else {
         eprintln!("usage: ws_fanout WS_URL HTTP_URL TOKEN (bench/rpc-vs-aria2.sh starts a daemon and runs this)");
         return;
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<(String, Instant)>();
     for _ in 0..CLIENTS {
-        let mut request = ws_url
-            .as_str()
-            .into_client_request()
-            .expect("a WebSocket url");
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {token}").parse().expect("a header"),
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("the daemon accepts the WebSocket");
+        let mut socket = support::connect(ws_url, token).await;
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(frame) = socket.next().await {

@@ -361,6 +361,18 @@ mod tests {
     }
 
     #[test]
+    fn leaving_params_out_passes_only_where_none_is_required() {
+        let schemas = ParamsSchemas::new(1 << 20);
+        assert!(schemas.check("system.getVersion", None).is_ok());
+        assert!(schemas.check("download.list", None).is_ok());
+        let error = schemas.check("download.status", None).unwrap_err();
+        assert_eq!(
+            serde_json::to_string(&error).unwrap(),
+            r#"{"code":-32602,"message":"Invalid params","data":{"param":"gid","reason":"missing required param `gid`"}}"#
+        );
+    }
+
+    #[test]
     fn positional_params_are_refused_but_an_empty_list_means_none() {
         assert!(check("download.status", r#"["2f1c0d9a7b3e4a51"]"#)
             .unwrap_err()

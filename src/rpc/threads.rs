@@ -153,9 +153,14 @@ mod tests {
         // The first connection ends: its thread is now the less busy one.
         close_first.send(false).unwrap();
         let load = |t: usize| threads.threads[t].load.load(Ordering::Relaxed);
-        while load(0) + load(1) != 3 {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        let counted = async {
+            while load(0) + load(1) != 3 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), counted)
+            .await
+            .expect("a closed connection stops counting");
         connect(&threads, &names, &rest);
         assert_eq!(landed.recv().await.unwrap(), on[0]);
         threads.stop().await;

@@ -82,6 +82,18 @@ def test_a_wrong_token_raises_unauthorized(daemon: Daemon) -> None:
     assert raised.value.message == "Unauthorized"
 
 
+async def first_call(client: AsyncClient, transport: str) -> None:
+    """One call, or for "events" a stream's first subscription."""
+    if transport == "events":
+        events = client.events()
+        try:
+            await events.ready()
+        finally:
+            await events.aclose()
+    else:
+        await client.system_get_version()
+
+
 @pytest.mark.parametrize("transport", ["http", "websocket", "events"])
 async def test_a_wrong_token_raises_unauthorized_asynchronously(
     daemon: Daemon, transport: str
@@ -89,14 +101,7 @@ async def test_a_wrong_token_raises_unauthorized_asynchronously(
     url = daemon.ws_url if transport == "websocket" else daemon.url
     client = AsyncClient(url, token="wrong")
     with pytest.raises(HaulError) as raised:
-        if transport == "events":
-            events = client.events()
-            try:
-                await events.ready()
-            finally:
-                await events.aclose()
-        else:
-            await client.system_get_version()
+        await first_call(client, transport)
     await client.aclose()
     assert raised.value.code is ErrorCode.UNAUTHORIZED
 
@@ -121,14 +126,7 @@ async def test_an_unreachable_daemon_raises_a_transport_error_asynchronously(
     ws_url = unused_url.replace("http:", "ws:") + "/ws"
     client = AsyncClient(ws_url if transport == "websocket" else unused_url, token="t")
     with pytest.raises(TransportError) as raised:
-        if transport == "events":
-            events = client.events()
-            try:
-                await events.ready()
-            finally:
-                await events.aclose()
-        else:
-            await client.system_get_version()
+        await first_call(client, transport)
     await client.aclose()
     url = unused_url if transport == "http" else ws_url
     assert (

@@ -1,0 +1,22 @@
+# Sourced by the bench scripts. From the repository root, it gives them
+# `need COMMAND PACKAGE` (installs PACKAGE from Debian when COMMAND is
+# missing) and `$work`, a fresh directory (under $BENCH_TMP, default /tmp)
+# removed on exit after the processes in `pids` and the nginx whose pid
+# file is `$work/nginx.pid` are stopped.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need() {
+  command -v "$1" >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
+}
+
+work=$(mktemp -d "${BENCH_TMP:-/tmp}/haul-bench.XXXXXX")
+chmod 755 "$work" # nginx workers run as nobody
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
