@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 SECRET=bench-secret
 need nginx nginx
-cargo build --release --quiet --bin haul
+cargo build --locked --release --quiet --bin haul
 
 mkdir -p "$work/www" "$work/logs"
 head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/www/64M.bin"

@@ -17,7 +17,7 @@ repo=$(pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$repo/target}
 need nginx nginx
 need aria2c aria2
-cargo build --release --quiet --bin haul
+cargo build --locked --release --quiet --bin haul
 haul=$CARGO_TARGET_DIR/release/haul
 
 mkdir -p "$work/www" "$work/out" "$work/logs"

@@ -23,7 +23,7 @@ SECRET=bench-secret
 need aria2c aria2
 need wrk wrk
 need nginx nginx
-cargo build --release --quiet --bin haul
+cargo build --locked --release --quiet --bin haul
 
 target/release/haul daemon --listen 127.0.0.1:6901 --dir "$work/haul-dl" --state-dir "$work/haul-state" \
   --rpc-secret "$SECRET" --max-downloads 1000000 --max-batch 1000 >"$work/haul.out" 2>"$work/haul.err" &

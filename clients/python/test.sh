@@ -5,7 +5,8 @@
 # Needs python3 with the venv module, network access to PyPI, and the daemon
 # binary (HAUL_BIN, default <repo>/target/debug/haul: `cargo build` makes it).
 # The virtual environment is HAUL_PYTHON_VENV (default <repo>/target/python-venv),
-# created with HAUL_PYTHON (default python3) when missing and reused otherwise.
+# created with HAUL_PYTHON (default python3) from requirements-test.txt, the
+# lock that ./lock.sh regenerates, and reused while the lock is unchanged.
 # Extra arguments go to pytest.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -19,15 +20,22 @@ if [ ! -x "$HAUL_BIN" ]; then
   exit 1
 fi
 
-if [ ! -x "$venv/bin/python" ]; then
-  echo "==> creating the virtual environment $venv"
+# The environment is exactly the lock: recreated whenever the lock changed, so
+# no package a previous lock brought in lingers, and installed with hashes
+# checked, so nothing that is not in the lock can be installed.
+lock="$here/requirements-test.txt"
+stamp="$(sha256sum "$lock" | cut -d' ' -f1)"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.haul-lock" 2>/dev/null)" != "$stamp" ]; then
+  echo "==> creating the virtual environment $venv from $lock"
+  rm -rf "$venv"
   "${HAUL_PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --require-hashes --no-deps -r "$lock"
+  echo "$stamp" >"$venv/.haul-lock"
 fi
-pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
-echo "==> installing the test dependencies and haul-client"
-"${pip[@]}" -r "$here/requirements-test.txt"
-"${pip[@]}" --editable "$here"
+echo "==> installing haul-client (editable, built with the locked setuptools)"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  --no-deps --no-build-isolation --editable "$here"
 
 cd "$here"
 echo "==> mypy --strict --python-version 3.9"
