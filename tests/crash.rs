@@ -63,7 +63,7 @@ async fn crash_child_downloads_until_killed() {
         request.paused = i == 3;
         println!(
             "{MARK}gid {i} {}",
-            engine.add(request).expect("add in the child")
+            engine.add(request).await.expect("add in the child")
         );
     }
     while let Some(event) = events.recv().await {
@@ -192,7 +192,7 @@ async fn a_killed_engine_resumes_every_download_intact() {
         State::Queued,
         "queued stays queued"
     );
-    engine.resume(gids[3]).unwrap();
+    engine.resume(gids[3]).await.unwrap();
     for (gid, body) in gids.iter().zip(&bodies) {
         let status = wait_finished(&engine, *gid).await;
         assert_eq!(

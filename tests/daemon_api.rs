@@ -364,7 +364,8 @@ async fn system_methods_report_version_stats_and_the_document() {
     let stats = daemon.result("system.getStats", json!([])).await;
     assert_eq!(
         stats,
-        json!({"active": 0, "queued": 0, "paused": 1, "complete": 0, "error": 0, "downloadSpeed": 0})
+        json!({"active": 0, "queued": 0, "paused": 1, "complete": 0, "error": 0, "downloadSpeed": 0,
+               "store": {"healthy": true, "error": null}})
     );
 
     let shipped =

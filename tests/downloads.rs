@@ -288,7 +288,7 @@ async fn a_checksum_is_verified_before_the_final_name_appears() {
 
     // Resuming does not trust those bytes: they are downloaded again.
     let before = server.requests("/a.bin");
-    t.engine.resume(status.gid).unwrap();
+    t.engine.resume(status.gid).await.unwrap();
     let again = wait_finished(&t.engine, status.gid).await;
     assert_eq!(
         again.error.expect("an error").code,
@@ -306,13 +306,13 @@ async fn a_paused_download_resumes_where_it_stopped() {
     let server = TestServer::start([Resource::file("/a.bin", data.clone()).rate(MIB as u64)]).await;
     let t = TestEngine::start().await;
     let mut events = t.engine.subscribe();
-    let gid = t.add(request(server.url("/a.bin")));
+    let gid = t.add(request(server.url("/a.bin"))).await;
     wait_until(&t.engine, gid, |s| s.completed_length > MIB as u64).await;
     t.engine.pause(gid).await.unwrap();
     let paused = t.engine.status(gid).unwrap();
     assert_eq!(paused.state, State::Paused);
     assert!(paused.completed_length > MIB as u64);
-    t.engine.resume(gid).unwrap();
+    t.engine.resume(gid).await.unwrap();
     let status = wait_finished(&t.engine, gid).await;
     assert_eq!(sha256_file(&assert_complete(&status)), sha256(&data));
 
@@ -334,11 +334,11 @@ async fn a_changed_remote_file_restarts_from_zero_and_says_so() {
     let server = TestServer::start([Resource::file("/a.bin", old).rate(MIB as u64)]).await;
     let t = TestEngine::start().await;
     let mut events = t.engine.subscribe();
-    let gid = t.add(request(server.url("/a.bin")));
+    let gid = t.add(request(server.url("/a.bin"))).await;
     wait_until(&t.engine, gid, |s| s.completed_length > 0).await;
     t.engine.pause(gid).await.unwrap();
     server.replace("/a.bin", new.clone());
-    t.engine.resume(gid).unwrap();
+    t.engine.resume(gid).await.unwrap();
     let status = wait_finished(&t.engine, gid).await;
     assert_eq!(sha256_file(&assert_complete(&status)), sha256(&new));
     assert_eq!(status.total_length, Some(new.len() as u64));
@@ -365,5 +365,5 @@ async fn custom_headers_are_sent_and_engine_headers_refused() {
     request.headers.insert("X-Token".into(), "secret".into());
     assert_complete(&t.download(request.clone()).await);
     request.headers.insert("If-Range".into(), "x".into());
-    assert!(t.engine.add(request).is_err());
+    assert!(t.engine.add(request).await.is_err());
 }

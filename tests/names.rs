@@ -51,7 +51,7 @@ async fn hostile_file_names_from_users_are_refused() {
     for name in HOSTILE.iter().copied().chain([long.as_str()]) {
         let mut request = request("http://127.0.0.1:9/x".into());
         request.file_name = Some(name.to_owned());
-        match t.engine.add(request) {
+        match t.engine.add(request).await {
             Err(EngineError::OutsideRoot { .. } | EngineError::InvalidParam { .. }) => {}
             other => panic!("{name:?} was not refused: {other:?}"),
         }
@@ -74,7 +74,7 @@ async fn hostile_directories_are_refused_even_through_symlinks() {
     ] {
         let mut request = request("http://127.0.0.1:9/x".into());
         request.dir = Some(dir.to_owned());
-        match t.engine.add(request) {
+        match t.engine.add(request).await {
             Err(EngineError::OutsideRoot { .. } | EngineError::InvalidParam { .. }) => {}
             other => panic!("{dir:?} was not refused: {other:?}"),
         }
@@ -164,7 +164,7 @@ async fn a_taken_name_is_renamed_overwritten_or_refused_as_asked() {
 
     fail.file_name = Some("report.pdf".into());
     assert!(matches!(
-        t.engine.add(fail),
+        t.engine.add(fail).await,
         Err(EngineError::DestinationExists { .. })
     ));
 }
@@ -190,8 +190,8 @@ async fn a_planted_symlink_at_the_part_name_is_not_followed() {
 async fn two_downloads_of_the_same_name_get_different_files() {
     let server = TestServer::start([Resource::file("/same.bin", vec![5; 1000]).rate(10_000)]).await;
     let t = TestEngine::start().await;
-    let a = t.add(request(server.url("/same.bin")));
-    let b = t.add(request(server.url("/same.bin")));
+    let a = t.add(request(server.url("/same.bin"))).await;
+    let b = t.add(request(server.url("/same.bin"))).await;
     let a = assert_complete(&wait_finished(&t.engine, a).await);
     let b = assert_complete(&wait_finished(&t.engine, b).await);
     assert_ne!(a, b);

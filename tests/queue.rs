@@ -19,7 +19,10 @@ async fn downloads_beyond_max_concurrent_wait_their_turn_in_order() {
         )
         .await;
     let t = TestEngine::start_with(|c| c.max_concurrent = 1).await;
-    let gids: Vec<Gid> = (0..3).map(|_| t.add(request(server.url("/a")))).collect();
+    let mut gids: Vec<Gid> = Vec::new();
+    for _ in 0..3 {
+        gids.push(t.add(request(server.url("/a"))).await);
+    }
     let first = wait_until(&t.engine, gids[0], |s| s.state == State::Active).await;
     assert_eq!(first.state, State::Active);
     let stats = t.engine.stats();
@@ -60,7 +63,10 @@ async fn connections_to_one_host_are_capped_across_downloads() {
         c.min_split = 512 * KIB as u64;
     })
     .await;
-    let gids: Vec<Gid> = (0..2).map(|_| t.add(request(server.url("/a")))).collect();
+    let mut gids: Vec<Gid> = Vec::new();
+    for _ in 0..2 {
+        gids.push(t.add(request(server.url("/a"))).await);
+    }
     // The engine's own count of open connections, summed over downloads.
     // (The server's count would include connections the engine already
     // dropped, e.g. a slow range's after a racer won, until it notices.)
@@ -82,7 +88,7 @@ async fn a_speed_limit_holds_and_can_be_lifted_without_restart() {
     let t = TestEngine::start().await;
     let mut request = request(server.url("/a"));
     request.speed_limit = Some(256 * KIB as u64);
-    let gid = t.add(request);
+    let gid = t.add(request).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let slowed = t.engine.status(gid).unwrap();
     assert!(
@@ -90,7 +96,7 @@ async fn a_speed_limit_holds_and_can_be_lifted_without_restart() {
         "{}",
         slowed.completed_length
     );
-    t.engine.set_speed_limit(gid, 0).unwrap();
+    t.engine.set_speed_limit(gid, 0).await.unwrap();
     assert_complete(&wait_finished(&t.engine, gid).await);
 }
 
@@ -99,8 +105,8 @@ async fn the_global_speed_limit_applies_to_all_downloads_and_can_change() {
     let server = TestServer::start([Resource::file("/a", random_bytes(2 * MIB, 4))]).await;
     let t = TestEngine::start_with(|c| c.global_speed_limit = 256 * KIB as u64).await;
     let started = Instant::now();
-    let a = t.add(request(server.url("/a")));
-    let b = t.add(request(server.url("/a")));
+    let a = t.add(request(server.url("/a"))).await;
+    let b = t.add(request(server.url("/a"))).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let done =
         t.engine.status(a).unwrap().completed_length + t.engine.status(b).unwrap().completed_length;
@@ -121,7 +127,7 @@ async fn events_tell_the_whole_story_of_a_download() {
         TestServer::start([Resource::file("/a.bin", data.clone()).rate(2 * MIB as u64)]).await;
     let t = TestEngine::start().await;
     let mut events = t.engine.subscribe();
-    let gid = t.add(request(server.url("/a.bin")));
+    let gid = t.add(request(server.url("/a.bin"))).await;
     let mut seen = Vec::new();
     while let Some(event) = events.recv().await {
         assert_eq!(event.gid(), gid);
@@ -165,7 +171,7 @@ async fn removing_an_active_download_stops_it_and_deletes_its_part() {
     let server =
         TestServer::start([Resource::file("/a", random_bytes(4 * MIB, 6)).rate(MIB as u64)]).await;
     let t = TestEngine::start().await;
-    let gid = t.add(request(server.url("/a")));
+    let gid = t.add(request(server.url("/a"))).await;
     let active = wait_until(&t.engine, gid, |s| s.download_speed > 0).await;
     assert!(active.connections > 0);
     assert!(active.eta.is_some());
@@ -181,7 +187,7 @@ async fn removing_an_active_download_stops_it_and_deletes_its_part() {
 async fn state_transitions_that_make_no_sense_are_refused() {
     let server = TestServer::start([Resource::file("/a", vec![1; 10])]).await;
     let t = TestEngine::start().await;
-    let gid = t.add(request(server.url("/a")));
+    let gid = t.add(request(server.url("/a"))).await;
     wait_finished(&t.engine, gid).await;
     assert!(matches!(
         t.engine.pause(gid).await,
@@ -191,7 +197,7 @@ async fn state_transitions_that_make_no_sense_are_refused() {
         })
     ));
     assert!(matches!(
-        t.engine.resume(gid),
+        t.engine.resume(gid).await,
         Err(EngineError::InvalidState { .. })
     ));
     let unknown: Gid = "0123456789abcdef".parse().unwrap();
@@ -202,12 +208,12 @@ async fn state_transitions_that_make_no_sense_are_refused() {
 
     let mut paused = request(server.url("/a"));
     paused.paused = true;
-    let gid = t.add(paused);
+    let gid = t.add(paused).await;
     assert_eq!(t.engine.status(gid).unwrap().state, State::Paused);
     // Pausing what is paused changes nothing (the contract says so).
     t.engine.pause(gid).await.unwrap();
     assert_eq!(t.engine.status(gid).unwrap().state, State::Paused);
-    t.engine.resume(gid).unwrap();
+    t.engine.resume(gid).await.unwrap();
     assert_complete(&wait_finished(&t.engine, gid).await);
 }
 
@@ -215,7 +221,7 @@ async fn state_transitions_that_make_no_sense_are_refused() {
 async fn invalid_requests_are_refused_with_the_value_at_fault() {
     let t = TestEngine::start_with(|c| c.max_downloads = 1).await;
     for url in ["ftp://example.com/x", "no url", "file:///etc/passwd"] {
-        match t.engine.add(request(url.into())) {
+        match t.engine.add(request(url.into())).await {
             Err(EngineError::InvalidUrl { url: bad, .. }) => assert_eq!(bad, url),
             other => panic!("{url:?}: {other:?}"),
         }
@@ -223,7 +229,7 @@ async fn invalid_requests_are_refused_with_the_value_at_fault() {
     let mut zero = request("http://127.0.0.1:9/x".into());
     zero.connections = Some(0);
     assert!(matches!(
-        t.engine.add(zero),
+        t.engine.add(zero).await,
         Err(EngineError::InvalidParam {
             name: "connections",
             ..
@@ -231,9 +237,9 @@ async fn invalid_requests_are_refused_with_the_value_at_fault() {
     ));
     let mut paused = request("http://127.0.0.1:9/x".into());
     paused.paused = true;
-    t.add(paused.clone());
+    t.add(paused.clone()).await;
     assert!(matches!(
-        t.engine.add(paused),
+        t.engine.add(paused).await,
         Err(EngineError::LimitExceeded { max: 1, .. })
     ));
 }
@@ -250,8 +256,8 @@ async fn reopening_keeps_history_and_paused_and_resumes_active_downloads() {
     let done = t.download(request(server.url("/done"))).await.gid;
     let mut paused = request(server.url("/done"));
     paused.paused = true;
-    let paused = t.add(paused);
-    let active = t.add(request(server.url("/slow")));
+    let paused = t.add(paused).await;
+    let active = t.add(request(server.url("/slow"))).await;
     wait_until(&t.engine, active, |s| s.completed_length > MIB as u64).await;
     t.engine.shutdown().await;
     let before = t.engine.status(active).unwrap().completed_length;
@@ -322,7 +328,10 @@ async fn raising_max_concurrent_at_run_time_starts_queued_downloads() {
         TestServer::start([Resource::file("/a", random_bytes(MIB, 9)).rate(256 * KIB as u64)])
             .await;
     let t = TestEngine::start_with(|c| c.max_concurrent = 1).await;
-    let gids: Vec<Gid> = (0..3).map(|_| t.add(request(server.url("/a")))).collect();
+    let mut gids: Vec<Gid> = Vec::new();
+    for _ in 0..3 {
+        gids.push(t.add(request(server.url("/a"))).await);
+    }
     assert_eq!(t.engine.stats().queued, 2);
     t.engine.set_max_concurrent(3);
     assert_eq!(t.engine.options().max_concurrent, 3);

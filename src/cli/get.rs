@@ -62,7 +62,7 @@ pub async fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
             url: url.clone(),
             ..template.clone()
         };
-        match engine.add(request) {
+        match engine.add(request).await {
             Ok(gid) => {
                 pending.insert(gid, display.track(url));
             }

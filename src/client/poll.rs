@@ -157,6 +157,7 @@ fn changes(
                     gid: d.gid.clone(),
                     file_name: d.file_name.clone().unwrap_or_default(),
                     total_length: d.total_length,
+                    restarted: None,
                     resumed: old.is_some() || d.completed_length > 0,
                 }));
             }

@@ -1,7 +1,7 @@
 //! One download's task, from probe to rename: picks the name, (re)opens the
 //! `.part`, runs the connections, reports progress, checkpoints, verifies.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::{EngineConfig, MAX_CONNECTIONS};
 use super::error::{Failure, FailureCode};
-use super::events::EngineEvent;
+use super::events::{EngineEvent, RestartReason};
 use super::limiter::Limiter;
 use super::naming;
 use super::probe::{self, Probe};
@@ -24,8 +24,19 @@ use super::request::Overwrite;
 use super::segments::{SavedSegment, SegmentTable};
 use super::status::{self, Gid};
 use super::store::DownloadRecord;
-use super::transfer::{Backoff, Body, Transfer};
+use super::transfer::{Backoff, Body, ConnectionEnd, Identity, Transfer};
 use super::Shared;
+
+/// Times a download starts over from zero because the remote file changed
+/// under it, before it fails: a file that keeps changing cannot be had.
+const MAX_RESTARTS: u32 = 3;
+
+/// How one start of a download ended.
+enum JobEnd {
+    Done(Outcome),
+    /// The remote file changed: start over from zero.
+    Changed(RestartReason, String),
+}
 
 /// How a download task ended.
 #[derive(Debug)]
@@ -68,14 +79,43 @@ pub(crate) async fn run(
     if let Some(done) = renamed_before_a_crash(shared, gid) {
         return done;
     }
-    let prepared = tokio::select! {
-        _ = cancel.cancelled() => return Outcome::Stopped,
-        prepared = prepare(shared, gid, limiter) => prepared,
-    };
-    match prepared {
-        Ok(job) => job.run(shared, &cancel).await,
-        Err(failure) => Outcome::Failed(failure),
+    let mut restarted = None;
+    for restarts in 0.. {
+        let prepared = tokio::select! {
+            _ = cancel.cancelled() => return Outcome::Stopped,
+            prepared = prepare(shared, gid, limiter.clone(), restarted) => prepared,
+        };
+        let job = match prepared {
+            Ok(job) => job,
+            Err(failure) => return Outcome::Failed(failure),
+        };
+        let (reason, why) = match job.run(shared, &cancel).await {
+            JobEnd::Done(outcome) => return outcome,
+            JobEnd::Changed(reason, why) => (reason, why),
+        };
+        if restarts >= MAX_RESTARTS {
+            return Outcome::Failed(Failure::new(
+                FailureCode::InvalidResponse,
+                format!("{why}, and it kept changing: gave up after {MAX_RESTARTS} fresh starts"),
+            ));
+        }
+        tracing::warn!(%gid, "{why}: starting over from zero");
+        // The old bytes are another version's: none of them may be kept.
+        let forgotten = shared.update(gid, |r| {
+            r.completed_length = 0;
+            r.segments.clear();
+            r.total_length = None;
+            r.etag = None;
+            r.last_modified = None;
+            r.if_range = None;
+            None
+        });
+        if forgotten.is_err() {
+            return Outcome::Failed(Failure::new(FailureCode::Io, "the download was removed"));
+        }
+        restarted = Some(reason);
     }
+    unreachable!("the restart loop returns")
 }
 
 /// A crash between the final rename and recording the completion leaves
@@ -103,7 +143,14 @@ struct Job {
     workers: usize,
 }
 
-async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Result<Job, Failure> {
+/// Probes, picks the name, (re)opens the `.part` and plans the ranges.
+/// `restarted` says why an earlier start of this run was thrown away.
+async fn prepare(
+    shared: &Arc<Shared>,
+    gid: Gid,
+    limiter: Arc<Limiter>,
+    restarted: Option<RestartReason>,
+) -> Result<Job, Failure> {
     let record = shared
         .record(gid)
         .ok_or_else(|| Failure::new(FailureCode::Io, "the download was removed"))?;
@@ -117,46 +164,65 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
     );
     let resuming =
         record.path.is_some() && (record.completed_length > 0 || !record.segments.is_empty());
-    let validator = resuming
-        .then(|| record.etag.clone().or_else(|| record.last_modified.clone()))
-        .flatten();
+    let validator = record.if_range.clone().filter(|_| resuming);
 
     let (probe, permit) =
         probe_with_retries(shared, gid, &url, &headers, validator.as_deref(), &host).await?;
 
-    let part_exists = record
-        .path
-        .as_deref()
-        .is_some_and(|p| naming::part_path(p).exists());
-    let resume = resuming
-        && part_exists
-        && probe.unchanged
-        && probe.ranges
-        && probe.total == record.total_length;
-    if resuming && !resume {
-        tracing::warn!(%gid, url = %record.request.url, "the remote file changed or cannot be resumed: restarting from zero");
+    let kept = Identity {
+        total: record.total_length,
+        etag: record.etag.clone(),
+        last_modified: record.last_modified.clone(),
+    };
+    let part = record.path.as_deref().map(naming::part_path);
+    let part_exists = match part {
+        Some(part) => shared
+            .blocking(move || Ok(part.exists()))
+            .await
+            .unwrap_or(false),
+        None => false,
+    };
+    let restart = if !resuming {
+        None
+    } else if !probe.unchanged || kept.differs(&probe.identity).is_some() {
+        Some(RestartReason::RemoteChanged)
+    } else if !part_exists || !probe.ranges || probe.total() != record.total_length {
+        Some(RestartReason::NotResumable)
+    } else {
+        None
+    };
+    let resume = resuming && restart.is_none();
+    if let Some(reason) = restart {
+        tracing::warn!(%gid, url = %record.request.url, reason = reason.as_str(), "restarting from zero");
     }
+    let restarted = if resume { None } else { restart.or(restarted) };
     let path = match &record.path {
         Some(path) => path.clone(),
-        None => choose_path(shared, &record, &probe)?,
+        None => choose_path(shared, &record, &probe).await?,
     };
-    let part = naming::part_path(&path);
-    let file = open_part(&part, !resume)?;
-    let table = match probe.total {
-        Some(total) if resume => SegmentTable::restore(total, &record.segments, config.min_split),
-        total => {
-            if let Some(total) = total.filter(|&t| t > 0) {
-                preallocate(&file, total)?;
+    let total = probe.total();
+    let (part, min_split, connections, segments, ranges) = (
+        naming::part_path(&path),
+        config.min_split,
+        record.request.connections(),
+        record.segments.clone(),
+        probe.ranges,
+    );
+    let (file, table) = blocking(move || {
+        let file = open_part(&part, !resume)?;
+        let table = match total {
+            Some(total) if resume => SegmentTable::restore(total, &segments, min_split),
+            total => {
+                if let Some(total) = total.filter(|&t| t > 0) {
+                    preallocate(&file, total)?;
+                }
+                SegmentTable::split(total, ranges, connections, min_split)
             }
-            SegmentTable::split(
-                total,
-                probe.ranges,
-                record.request.connections(),
-                config.min_split,
-            )
-        }
-    };
-    let remaining = probe.total.map_or(1, |total| total - table.completed());
+        };
+        Ok((file, table))
+    })
+    .await?;
+    let remaining = total.map_or(1, |total| total - table.completed());
     let workers = if table.ranges() {
         remaining
             .div_ceil(config.min_split.max(1))
@@ -164,29 +230,37 @@ async fn prepare(shared: &Arc<Shared>, gid: Gid, limiter: Arc<Limiter>) -> Resul
     } else {
         1
     };
-    let validator = probe.validator();
-    let (total, completed) = (probe.total, table.completed());
+    let completed = table.completed();
+    let file_name = file_name(&path).unwrap_or_default();
     let saved = shared.update(gid, |r| {
         r.path = Some(path.clone());
-        r.file_name = file_name(&path);
+        r.file_name = Some(file_name.clone());
         r.total_length = total;
         r.completed_length = completed;
-        r.etag = probe.etag.clone();
-        r.last_modified = probe.last_modified.clone();
+        r.etag = probe.identity.etag.clone();
+        r.last_modified = probe.identity.last_modified.clone();
+        r.if_range = probe.if_range.clone();
         r.segments = table.snapshot();
+        Some(EngineEvent::Started {
+            gid,
+            file_name,
+            total_length: total,
+            resumed: resume,
+            restarted,
+        })
     });
-    saved.map_err(invalid)?;
-    shared.events.publish(EngineEvent::Started {
-        gid,
-        file_name: file_name(&path).unwrap_or_default(),
-        total_length: total,
-        resumed: resume,
-    });
+    // Nobody waits on this write: a crash before it commits only means
+    // probing again.
+    let _ = saved.map_err(invalid)?;
     let transfer = Transfer {
         client: shared.client.clone(),
         url: probe.url.clone(),
         headers,
-        if_range: validator.and_then(|v| HeaderValue::from_str(&v).ok()),
+        if_range: probe
+            .if_range
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok()),
+        identity: probe.identity.clone(),
         file: Arc::new(file),
         table: Arc::new(table),
         limiters: [limiter, shared.global_limiter.clone()],
@@ -244,15 +318,13 @@ async fn probe_with_retries(
 
 /// The name: the user's, else Content-Disposition's, else the last segment
 /// of the URL the redirects led to, made plain and unique under the
-/// overwrite policy. Chosen under the registry lock so two downloads never
-/// pick the same one.
-fn choose_path(
-    shared: &Shared,
+/// overwrite policy. Chosen under the naming lock (stat calls, so not the
+/// registry's) so two downloads never pick the same one.
+async fn choose_path(
+    shared: &Arc<Shared>,
     record: &DownloadRecord,
     probe: &Probe,
 ) -> Result<PathBuf, Failure> {
-    let dir = naming::resolve_dir(&shared.root, record.request.dir.as_deref())
-        .map_err(|e| Failure::new(FailureCode::Io, e.to_string()))?;
     let name = match &record.request.file_name {
         Some(name) => name.clone(),
         None => naming::sanitize(
@@ -263,17 +335,24 @@ fn choose_path(
                 .unwrap_or_default(),
         ),
     };
-    let mut registry = shared.registry();
-    let path = naming::choose_path(
-        &dir,
-        &name,
+    let (shared, gid, dir, policy) = (
+        shared.clone(),
+        record.gid,
+        record.request.dir.clone(),
         record.request.overwrite,
-        &registry.reserved_paths(record.gid),
-    )?;
-    if let Some(entry) = registry.get_mut(record.gid) {
-        entry.record.path = Some(path.clone());
-    }
-    Ok(path)
+    );
+    blocking(move || {
+        let dir = naming::resolve_dir(&shared.root, dir.as_deref())
+            .map_err(|e| Failure::new(FailureCode::Io, e.to_string()))?;
+        let _naming = shared.naming.lock().unwrap_or_else(|e| e.into_inner());
+        let reserved = shared.registry().reserved_paths(gid);
+        let path = naming::choose_path(&dir, &name, policy, &reserved)?;
+        if let Some(entry) = shared.registry().get_mut(gid) {
+            entry.record.path = Some(path.clone());
+        }
+        Ok(path)
+    })
+    .await
 }
 
 fn file_name(path: &Path) -> Option<String> {
@@ -294,8 +373,10 @@ fn open_part(part: &Path, fresh: bool) -> Result<File, Failure> {
         .map_err(|e| Failure::io(&format!("open {}", part.display()), &e))
 }
 
-/// Reserves the blocks up front: less fragmentation, and a full disk fails
-/// now rather than at 99 %.
+/// Reserves the blocks up front: less fragmentation. When the space is not
+/// there (yet), the file stays sparse and the download goes as far as it
+/// can: it fails with `disk-full` when a write finds the disk full, keeping
+/// what it wrote, and a resume after space is freed finishes it.
 fn preallocate(file: &File, len: u64) -> Result<(), Failure> {
     use std::os::unix::io::AsRawFd;
     let Ok(len) = libc::off_t::try_from(len) else {
@@ -312,13 +393,17 @@ fn preallocate(file: &File, len: u64) -> Result<(), Failure> {
     match err.raw_os_error() {
         // Filesystems without fallocate get a sparse file instead.
         Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => file.set_len(len as u64),
+        Some(libc::ENOSPC) | Some(libc::EDQUOT) => {
+            tracing::warn!("no room to reserve {len} bytes; downloading into a sparse file");
+            file.set_len(len as u64)
+        }
         _ => Err(err),
     }
     .map_err(|e| Failure::io("preallocate", &e))
 }
 
 impl Job {
-    async fn run(mut self, shared: &Arc<Shared>, cancel: &CancellationToken) -> Outcome {
+    async fn run(mut self, shared: &Arc<Shared>, cancel: &CancellationToken) -> JobEnd {
         let mut workers = JoinSet::new();
         for _ in 0..self.workers {
             let (transfer, shared, host) =
@@ -347,10 +432,17 @@ impl Job {
                     // A losing racer may still wait for bytes nobody needs.
                     Some(Ok(Ok(()))) if self.transfer.table.is_done() => break None,
                     Some(Ok(Ok(()))) => {}
-                    Some(Ok(Err(failure))) => break Some(Some(failure)),
+                    Some(Ok(Err(ConnectionEnd::Failed(failure)))) => break Some(Some(failure)),
+                    Some(Ok(Err(ConnectionEnd::Changed(reason, why)))) => {
+                        // Nothing to checkpoint: these bytes are thrown away.
+                        workers.abort_all();
+                        while workers.join_next().await.is_some() {}
+                        return JobEnd::Changed(reason, why);
+                    }
                     Some(Err(e)) => {
                         tracing::error!(gid = %self.gid, "a connection task failed: {e}");
-                        break Some(Some(Failure::new(FailureCode::Io, "a connection failed unexpectedly")));
+                        let code = if e.is_panic() { FailureCode::Internal } else { FailureCode::Io };
+                        break Some(Some(Failure::new(code, "a connection failed unexpectedly (the daemon's log has the details)")));
                     }
                 },
                 _ = ticker.tick() => {
@@ -368,13 +460,13 @@ impl Job {
         workers.abort_all();
         while workers.join_next().await.is_some() {}
         let Some(failure) = stopped_by else {
-            return self.finalize(shared).await;
+            return JobEnd::Done(self.finalize(shared).await);
         };
         let checkpoint = self.checkpoint(shared).await;
-        match (failure, checkpoint) {
+        JobEnd::Done(match (failure, checkpoint) {
             (Some(failure), _) | (None, Err(failure)) => Outcome::Failed(failure),
             (None, Ok(())) => Outcome::Stopped,
-        }
+        })
     }
 
     fn report(&self, shared: &Shared, meter: &mut SpeedMeter) {
@@ -384,13 +476,17 @@ impl Job {
             self.transfer.received.load(Ordering::Relaxed),
         );
         let connections = self.transfer.connections.load(Ordering::Relaxed);
-        if let Some(entry) = shared.registry().get_mut(self.gid) {
-            entry.record.completed_length = completed;
-            if let Some(running) = entry.running.as_mut() {
-                running.speed = speed;
-                running.connections = connections;
-            }
+        let mut registry = shared.registry();
+        let Some(entry) = registry.get_mut(self.gid) else {
+            return;
+        };
+        entry.record.completed_length = completed;
+        if let Some(running) = entry.running.as_mut() {
+            running.speed = speed;
+            running.connections = connections;
         }
+        // Under the lock, like every event of a download: in order with its
+        // state changes.
         shared.events.publish(EngineEvent::Progress {
             gid: self.gid,
             completed_length: completed,
@@ -417,6 +513,7 @@ impl Job {
         let saved = shared.update(self.gid, |r| {
             r.segments = segments;
             r.completed_length = completed;
+            None
         });
         if let Err(e) = saved {
             tracing::error!(gid = %self.gid, "cannot record a checkpoint: {e}");
@@ -424,7 +521,7 @@ impl Job {
     }
 
     /// Every byte is in: sync, verify, and give the file its final name.
-    async fn finalize(self, shared: &Shared) -> Outcome {
+    async fn finalize(self, shared: &Arc<Shared>) -> Outcome {
         let table = &self.transfer.table;
         if !table.is_done() {
             return Outcome::Failed(Failure::new(
@@ -479,33 +576,53 @@ impl Job {
         }
     }
 
+    /// Renames the `.part` to the final name without ever replacing a file
+    /// (unless the policy is `overwrite`): someone may have taken the name
+    /// while we downloaded, or take it while we rename.
     async fn rename_into_place(
         &self,
-        shared: &Shared,
+        shared: &Arc<Shared>,
         overwrite: Overwrite,
     ) -> Result<PathBuf, Failure> {
-        let mut path = self.path.clone();
-        // Someone may have taken the name while we downloaded.
-        if path.symlink_metadata().is_ok() && overwrite != Overwrite::Overwrite {
+        let (shared, gid, path) = (shared.clone(), self.gid, self.path.clone());
+        blocking(move || {
+            let part = naming::part_path(&path);
             let dir = path.parent().unwrap_or(&shared.root).to_owned();
             let name = file_name(&path).unwrap_or_default();
-            let reserved = shared.registry().reserved_paths(self.gid);
-            path = naming::choose_path(&dir, &name, overwrite, &reserved)?;
-        }
-        let (part, target) = (naming::part_path(&self.path), path.clone());
-        blocking(move || {
-            std::fs::rename(&part, &target)
-                .map_err(|e| Failure::io(&format!("rename to {}", target.display()), &e))?;
-            // The rename itself must survive a crash too.
-            if let Some(dir) = target.parent() {
-                File::open(dir)
-                    .and_then(|d| d.sync_all())
-                    .map_err(|e| Failure::io("sync directory", &e))?;
+            let _naming = shared.naming.lock().unwrap_or_else(|e| e.into_inner());
+            let mut target = path.clone();
+            let mut tried = HashSet::new();
+            loop {
+                let placed = match overwrite {
+                    Overwrite::Overwrite => std::fs::rename(&part, &target),
+                    _ => naming::rename_noreplace(&part, &target),
+                };
+                match placed {
+                    Ok(()) => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        if overwrite == Overwrite::Fail {
+                            return Err(Failure::new(
+                                FailureCode::DestinationExists,
+                                format!("{} already exists", target.display()),
+                            ));
+                        }
+                        tried.insert(target.clone());
+                        let mut reserved = shared.registry().reserved_paths(gid);
+                        reserved.extend(tried.iter().cloned());
+                        target = naming::choose_path(&dir, &name, overwrite, &reserved)?;
+                    }
+                    Err(e) => {
+                        return Err(Failure::io(&format!("rename to {}", target.display()), &e))
+                    }
+                }
             }
-            Ok(())
+            // The rename itself must survive a crash too.
+            File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| Failure::io("sync directory", &e))?;
+            Ok(target)
         })
-        .await?;
-        Ok(path)
+        .await
     }
 }
 

@@ -28,6 +28,10 @@ pub enum EngineError {
     DestinationExists { path: PathBuf },
     #[error("limit of {max} {limit} reached")]
     LimitExceeded { limit: &'static str, max: u64 },
+    /// The state store cannot record changes (a full or broken state disk):
+    /// the change was not acknowledged.
+    #[error("the state store cannot record changes: {reason}")]
+    StoreUnavailable { reason: String },
     /// Details go to the log (`tracing::error!`), never to the caller.
     #[error("internal error")]
     Internal,
@@ -39,6 +43,10 @@ impl EngineError {
     pub(crate) fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!("internal engine error: {detail}");
         EngineError::Internal
+    }
+
+    pub(crate) fn store(failure: super::StoreFailure) -> Self {
+        EngineError::StoreUnavailable { reason: failure.0 }
     }
 }
 
@@ -57,10 +65,12 @@ pub enum FailureCode {
     DiskFull,
     /// Any other local file error.
     Io,
+    /// A fault in haul itself (a panicking task); the log has the details.
+    Internal,
 }
 
 impl FailureCode {
-    pub const ALL: [FailureCode; 7] = [
+    pub const ALL: [FailureCode; 8] = [
         FailureCode::Network,
         FailureCode::HttpStatus,
         FailureCode::InvalidResponse,
@@ -68,6 +78,7 @@ impl FailureCode {
         FailureCode::DestinationExists,
         FailureCode::DiskFull,
         FailureCode::Io,
+        FailureCode::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +90,7 @@ impl FailureCode {
             FailureCode::DestinationExists => "destination-exists",
             FailureCode::DiskFull => "disk-full",
             FailureCode::Io => "io",
+            FailureCode::Internal => "internal",
         }
     }
 

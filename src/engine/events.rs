@@ -17,16 +17,36 @@ use tokio::sync::Notify;
 use super::error::FailureCode;
 use super::status::Gid;
 
+/// Why a download that had bytes started again from zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartReason {
+    /// The remote file is another one now (validators, length or range
+    /// answers say so): the old bytes must not be mixed with the new.
+    RemoteChanged,
+    /// The server no longer serves ranges, or the `.part` file is gone.
+    NotResumable,
+}
+
+impl RestartReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartReason::RemoteChanged => "remote-changed",
+            RestartReason::NotResumable => "not-resumable",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngineEvent {
     /// The transfer began. `resumed` is true when earlier bytes were kept;
-    /// false for a fresh start and for a restart from zero after the remote
-    /// file changed.
+    /// false for a fresh start and for a restart from zero, whose reason
+    /// `restarted` gives.
     Started {
         gid: Gid,
         file_name: String,
         total_length: Option<u64>,
         resumed: bool,
+        restarted: Option<RestartReason>,
     },
     Progress {
         gid: Gid,

@@ -3,18 +3,22 @@
 //! `.part` file, with progress checkpointed to an embedded SQLite store.
 //!
 //! - `mod.rs`: the handle — add, pause, resume, remove, status, list, stats,
-//!   subscribe — and the state transitions of the queue.
-//! - `download`: one download's task: probe, name, transfer, verify, rename.
+//!   subscribe — and the scheduler; `control`: one download's control
+//!   state (what is in flight, stop reasons, settlements).
+//! - `download`: one download's task: probe, name, transfer, verify, rename;
+//!   `task`: the guard every task runs under, and how its end is applied.
 //! - `transfer`: one connection — ranged GETs, retries, positional writes.
 //! - `probe`: the first request of every (re)start.
 //! - `segments`: range splitting, work stealing and end-game racing.
 //! - `limiter`: token-bucket speed limits; `queue`: registry and host slots.
 //! - `naming`: every file name and directory, kept inside the root.
 //! - `store`: persistence trait and its SQLite implementation; `writer`:
-//!   write-behind in front of it (one thread, one commit per burst).
+//!   its one writer thread (group commit, tickets a caller awaits before it
+//!   answers, health).
 //! - `events`, `status`, `request`, `config`, `error`: the API's vocabulary.
 
 mod config;
+mod control;
 mod download;
 mod error;
 mod events;
@@ -26,6 +30,7 @@ mod request;
 mod segments;
 mod status;
 mod store;
+mod task;
 mod transfer;
 mod writer;
 
@@ -39,17 +44,18 @@ use tokio_util::sync::CancellationToken;
 
 pub use config::{EngineConfig, DEFAULT_CONNECTIONS, MAX_CONNECTIONS};
 pub use error::{EngineError, Failure, FailureCode};
-pub use events::{EngineEvent, Subscription};
+pub use events::{EngineEvent, RestartReason, Subscription};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;
 pub use status::{Gid, Options, ParseGidError, State, Stats, Status};
 pub use store::{DownloadRecord, SqliteStore, Store, StoreError, Write};
+pub use writer::StoreFailure;
 
-use download::Outcome;
+use control::{Running, Settlement, Stop};
 use events::EventHub;
 use limiter::Limiter;
-use queue::{Entry, HostSlots, Registry, Running, Stop};
-use writer::Writer;
+use queue::{Entry, HostSlots, Registry};
+use writer::{Ticket, Writer};
 
 /// Why [`Engine::open`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +100,9 @@ pub(crate) struct Shared {
     client: reqwest::Client,
     store: Writer,
     registry: Mutex<Registry>,
+    /// Held while a final name is chosen (off the registry lock: choosing
+    /// means stat calls), so two downloads never choose the same one.
+    naming: Mutex<()>,
     events: EventHub,
     global_limiter: Arc<Limiter>,
     hosts: HostSlots,
@@ -155,6 +164,7 @@ impl Engine {
             root,
             store: Writer::spawn(store),
             registry: Mutex::new(registry),
+            naming: Mutex::new(()),
             events: EventHub::default(),
             global_limiter: Arc::new(Limiter::new(config.global_speed_limit)),
             hosts: HostSlots::new(config.max_connections_per_host),
@@ -173,135 +183,179 @@ impl Engine {
         &self.shared.root
     }
 
-    /// Queues a download (or adds it paused) and returns its gid.
-    pub fn add(&self, request: AddRequest) -> Result<Gid, EngineError> {
+    /// Queues a download (or adds it paused) and returns its gid once its
+    /// record is committed: an acknowledged download survives a crash.
+    pub async fn add(&self, request: AddRequest) -> Result<Gid, EngineError> {
         request.validate()?;
         if let Some(name) = &request.file_name {
             naming::check_plain_name(name)?;
         }
-        let dir = naming::resolve_dir(&self.shared.root, request.dir.as_deref())?;
-        if let (Some(name), Overwrite::Fail) = (&request.file_name, request.overwrite) {
-            let path = dir.join(name);
-            if path.symlink_metadata().is_ok() {
-                return Err(EngineError::DestinationExists { path });
+        let (root, dir, name) = (
+            self.shared.root.clone(),
+            request.dir.clone(),
+            request
+                .file_name
+                .clone()
+                .filter(|_| request.overwrite == Overwrite::Fail),
+        );
+        // Directories are created now, so a bad `dir` is the caller's error.
+        self.shared
+            .blocking(move || {
+                let dir = naming::resolve_dir(&root, dir.as_deref())?;
+                match name.map(|name| dir.join(name)) {
+                    Some(path) if path.symlink_metadata().is_ok() => {
+                        Err(EngineError::DestinationExists { path })
+                    }
+                    _ => Ok(()),
+                }
+            })
+            .await?;
+        let (gid, ticket) = {
+            let mut registry = self.shared.registry();
+            let max = self.shared.config.max_downloads;
+            if registry.len() as u64 >= max {
+                return Err(EngineError::LimitExceeded {
+                    limit: "downloads",
+                    max,
+                });
             }
-        }
-        let mut registry = self.shared.registry();
-        let max = self.shared.config.max_downloads;
-        if registry.len() as u64 >= max {
-            return Err(EngineError::LimitExceeded {
-                limit: "downloads",
-                max,
-            });
-        }
-        let gid = loop {
-            let gid = Gid::random();
-            if registry.get(gid).is_none() {
-                break gid;
-            }
+            let gid = loop {
+                let gid = Gid::random();
+                if registry.get(gid).is_none() {
+                    break gid;
+                }
+            };
+            let record = DownloadRecord {
+                gid,
+                seq: registry.next_seq(),
+                state: if request.paused {
+                    State::Paused
+                } else {
+                    State::Queued
+                },
+                file_name: request.file_name.clone(),
+                path: None,
+                total_length: None,
+                completed_length: 0,
+                etag: None,
+                last_modified: None,
+                if_range: None,
+                error: None,
+                created_at: SystemTime::now(),
+                completed_at: None,
+                segments: Vec::new(),
+                request,
+            };
+            registry.insert(record);
+            let entry = registry
+                .get_mut(gid)
+                .ok_or_else(|| EngineError::internal("lost an entry"))?;
+            (gid, self.shared.save(entry))
         };
-        let record = DownloadRecord {
-            gid,
-            seq: registry.next_seq(),
-            state: if request.paused {
-                State::Paused
-            } else {
-                State::Queued
-            },
-            file_name: request.file_name.clone(),
-            path: None,
-            total_length: None,
-            completed_length: 0,
-            etag: None,
-            last_modified: None,
-            error: None,
-            created_at: SystemTime::now(),
-            completed_at: None,
-            segments: Vec::new(),
-            request,
-        };
-        self.shared.save(&record);
-        registry.insert(record);
-        drop(registry);
+        if let Err(failure) = self.shared.store.durable(ticket).await {
+            // Not acknowledged, so not kept: undo it, even if the scheduler
+            // started it meanwhile.
+            let _ = self.remove(gid, true).await;
+            return Err(EngineError::store(failure));
+        }
         self.shared.schedule();
         Ok(gid)
     }
 
-    /// Pauses a queued or active download; returns once its progress is
-    /// checkpointed and its connections are closed.
-    pub async fn pause(&self, gid: Gid) -> Result<(), EngineError> {
-        let stopping = self.begin_pause(gid)?;
-        wait(stopping).await;
-        Ok(())
+    /// Pauses a queued or active download. Answers once it is stopped, its
+    /// progress checkpointed and its state committed, with the state it is
+    /// then really in (a remove or resume that came in meanwhile wins).
+    pub async fn pause(&self, gid: Gid) -> Result<Status, EngineError> {
+        let settlement = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+            match (entry.record.state, entry.running.as_mut()) {
+                (_, Some(running)) => Some(running.stop(Stop::Pause)),
+                (State::Queued, None) => {
+                    entry.record.state = State::Paused;
+                    let completed_length = entry.record.completed_length;
+                    let _ = self.shared.save(entry);
+                    self.shared.events.publish(EngineEvent::Paused {
+                        gid,
+                        completed_length,
+                    });
+                    None
+                }
+                // Already where the caller wants it.
+                (State::Paused, None) => None,
+                (state, None) => return Err(EngineError::InvalidState { gid, state }),
+            }
+        };
+        self.settled(gid, settlement).await?;
+        self.status(gid)
     }
 
-    /// The locked part of [`Engine::pause`]: the task to wait for, if any.
-    /// (A lock guard must not live across an await; keeping it in a sync
-    /// function makes that plain to the compiler too.)
-    fn begin_pause(&self, gid: Gid) -> Result<Option<tokio::task::JoinHandle<()>>, EngineError> {
-        let mut registry = self.shared.registry();
-        let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-        match entry.record.state {
-            State::Queued => {
-                entry.record.state = State::Paused;
-                let completed_length = entry.record.completed_length;
-                self.shared.save(&entry.record);
-                drop(registry);
-                self.shared.events.publish(EngineEvent::Paused {
-                    gid,
-                    completed_length,
-                });
-                Ok(None)
+    /// Queues a paused or failed download again; it keeps its bytes. During
+    /// a pause in flight, the download settles queued instead of paused.
+    pub async fn resume(&self, gid: Gid) -> Result<Status, EngineError> {
+        let settlement = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+            match (entry.record.state, entry.running.as_mut()) {
+                (_, Some(running)) => running.resume(),
+                (State::Paused | State::Error, None) => {
+                    entry.record.state = State::Queued;
+                    entry.record.error = None;
+                    let _ = self.shared.save(entry);
+                    None
+                }
+                // Already on its way.
+                (State::Queued, None) => None,
+                (state, None) => return Err(EngineError::InvalidState { gid, state }),
             }
-            State::Active => Ok(stop(entry, Stop::Pause)),
-            // Already where the caller wants it.
-            State::Paused => Ok(None),
-            state => Err(EngineError::InvalidState { gid, state }),
-        }
-    }
-
-    /// Queues a paused or failed download again; it keeps its bytes.
-    pub fn resume(&self, gid: Gid) -> Result<(), EngineError> {
-        let mut registry = self.shared.registry();
-        let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-        match entry.record.state {
-            State::Paused | State::Error => {
-                entry.record.state = State::Queued;
-                entry.record.error = None;
-                self.shared.save(&entry.record);
-                drop(registry);
-                self.shared.schedule();
-                Ok(())
-            }
-            // Already on its way.
-            State::Queued | State::Active => Ok(()),
-            state => Err(EngineError::InvalidState { gid, state }),
-        }
+        };
+        self.shared.schedule();
+        self.settled(gid, settlement).await?;
+        self.status(gid)
     }
 
     /// Forgets a download in any state, stopping it first; with
     /// `delete_files` also deletes its `.part` and, if complete, its file.
+    /// Answers once the files are gone and the deletion is committed.
     pub async fn remove(&self, gid: Gid, delete_files: bool) -> Result<(), EngineError> {
-        let stopping = self.begin_remove(gid, delete_files)?;
-        wait(stopping).await;
-        Ok(())
+        let forgotten = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+            match entry.running.as_mut() {
+                Some(running) => Err(running.stop(Stop::Remove { delete_files })),
+                None => Ok(self.shared.forget(&mut registry, gid, delete_files)),
+            }
+        };
+        match forgotten {
+            Err(settlement) => self.settled(gid, Some(settlement)).await,
+            Ok(forgotten) => {
+                let ticket = self.shared.removed(forgotten).await;
+                self.shared
+                    .store
+                    .durable(ticket)
+                    .await
+                    .map_err(EngineError::store)
+            }
+        }
     }
 
-    /// The locked part of [`Engine::remove`]: the task to wait for, if any.
-    fn begin_remove(
-        &self,
-        gid: Gid,
-        delete_files: bool,
-    ) -> Result<Option<tokio::task::JoinHandle<()>>, EngineError> {
-        let mut registry = self.shared.registry();
-        let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-        if entry.record.state == State::Active {
-            return Ok(stop(entry, Stop::Remove { delete_files }));
+    /// Waits for a stop to settle, then until the download's last record
+    /// (or its deletion) is committed.
+    async fn settled(&self, gid: Gid, settlement: Option<Settlement>) -> Result<(), EngineError> {
+        let settled = match settlement {
+            Some(settlement) => settlement.wait().await,
+            None => None,
+        };
+        let last = self.shared.registry().get(gid).and_then(|e| e.last_write);
+        match last.or(settled) {
+            Some(ticket) => self
+                .shared
+                .store
+                .durable(ticket)
+                .await
+                .map_err(EngineError::store),
+            None => Ok(()),
         }
-        self.shared.forget(&mut registry, gid, delete_files)?;
-        drop(registry);
-        self.shared.events.publish(EngineEvent::Removed { gid });
-        Ok(None)
     }
 
     pub fn status(&self, gid: Gid) -> Result<Status, EngineError> {
@@ -355,6 +409,7 @@ impl Engine {
             complete,
             error,
             download_speed,
+            store_failure: self.shared.store.last_failure(),
         }
     }
 
@@ -363,14 +418,22 @@ impl Engine {
         self.shared.events.subscribe()
     }
 
-    /// Changes a download's limit (bytes/s, 0 = none), effective at once.
-    pub fn set_speed_limit(&self, gid: Gid, limit: u64) -> Result<(), EngineError> {
-        let mut registry = self.shared.registry();
-        let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-        entry.limiter.set_rate(limit);
-        entry.record.request.speed_limit = (limit > 0).then_some(limit);
-        self.shared.save(&entry.record);
-        Ok(())
+    /// Changes a download's limit (bytes/s, 0 = none), effective at once;
+    /// answers once the new limit is committed.
+    pub async fn set_speed_limit(&self, gid: Gid, limit: u64) -> Result<Status, EngineError> {
+        let ticket = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+            entry.limiter.set_rate(limit);
+            entry.record.request.speed_limit = (limit > 0).then_some(limit);
+            self.shared.save(entry)
+        };
+        self.shared
+            .store
+            .durable(ticket)
+            .await
+            .map_err(EngineError::store)?;
+        self.status(gid)
     }
 
     /// Changes the limit over all downloads (bytes/s, 0 = none), at once.
@@ -400,19 +463,26 @@ impl Engine {
     /// and the state directory is unlocked; the handle is then inert.
     pub async fn shutdown(&self) {
         self.shared.closing.store(true, Ordering::SeqCst);
-        let handles: Vec<_> = {
+        let settlements: Vec<Settlement> = {
             let mut registry = self.shared.registry();
-            let gids: Vec<Gid> = registry.iter().map(|e| e.record.gid).collect();
-            let mut handles = Vec::new();
-            for gid in gids {
-                if let Some(entry) = registry.get_mut(gid) {
-                    handles.push(stop(entry, Stop::Shutdown));
-                }
-            }
-            handles
+            let gids: Vec<Gid> = registry
+                .in_states(&[State::Active])
+                .map(|e| e.record.gid)
+                .collect();
+            gids.into_iter()
+                .filter_map(|gid| {
+                    Some(
+                        registry
+                            .get_mut(gid)?
+                            .running
+                            .as_mut()?
+                            .stop(Stop::Shutdown),
+                    )
+                })
+                .collect()
         };
-        for handle in handles {
-            wait(handle).await;
+        for settlement in settlements {
+            settlement.wait().await;
         }
         self.shared.events.close();
         self.shared.store.close().await;
@@ -422,23 +492,6 @@ impl Engine {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-    }
-}
-
-/// Asks a running download to stop (the first reason wins) and takes its
-/// task handle so the caller can wait for the stop to complete.
-fn stop(entry: &mut Entry, reason: Stop) -> Option<tokio::task::JoinHandle<()>> {
-    let running = entry.running.as_mut()?;
-    running.stop.get_or_insert(reason);
-    running.cancel.cancel();
-    running.handle.take()
-}
-
-async fn wait(handle: Option<tokio::task::JoinHandle<()>>) {
-    if let Some(handle) = handle {
-        if let Err(e) = handle.await {
-            tracing::error!("download task failed: {e}");
-        }
     }
 }
 
@@ -496,33 +549,64 @@ fn lock_state_dir(dir: &Path) -> Result<File, OpenError> {
     Ok(file)
 }
 
+/// A download taken out of the registry, whose files may still have to go.
+pub(crate) struct Forgotten {
+    gid: Gid,
+    ticket: Ticket,
+    doomed: Vec<PathBuf>,
+}
+
+impl Forgotten {
+    fn doom(&mut self, path: PathBuf) {
+        self.doomed.push(path);
+    }
+}
+
 impl Shared {
     fn registry(&self) -> MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Writes one record; callers hold the registry lock, which orders the
-    /// writes of one download.
-    /// Queues the record for the store (see `writer`).
-    fn save(&self, record: &DownloadRecord) {
-        self.store.save(record);
+    /// Queues the entry's record for the store. Callers hold the registry
+    /// lock, which orders the writes of one download.
+    fn save(&self, entry: &mut Entry) -> Ticket {
+        let ticket = self.store.save(&entry.record);
+        entry.last_write = Some(ticket);
+        ticket
     }
 
-    /// Changes a download's record and saves it.
+    /// Changes a download's record, saves it and publishes the event the
+    /// change returns, all under the registry lock: events of one download
+    /// leave in the order of its changes.
     fn update(
         &self,
         gid: Gid,
-        change: impl FnOnce(&mut DownloadRecord),
-    ) -> Result<(), EngineError> {
+        change: impl FnOnce(&mut DownloadRecord) -> Option<EngineEvent>,
+    ) -> Result<Ticket, EngineError> {
         let mut registry = self.registry();
         let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-        change(&mut entry.record);
-        self.save(&entry.record);
-        Ok(())
+        let event = change(&mut entry.record);
+        let ticket = self.save(entry);
+        if let Some(event) = event {
+            self.events.publish(event);
+        }
+        Ok(ticket)
     }
 
     fn record(&self, gid: Gid) -> Option<DownloadRecord> {
         self.registry().get(gid).map(|e| e.record.clone())
+    }
+
+    /// Runs file-system work that may block on the engine's blocking pool,
+    /// never on the caller's (possibly RPC-serving) thread.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, EngineError> + Send + 'static,
+    ) -> Result<T, EngineError> {
+        self.runtime
+            .spawn_blocking(work)
+            .await
+            .unwrap_or_else(|e| Err(EngineError::internal(format!("file task failed: {e}"))))
     }
 
     /// Starts queued downloads while there is room.
@@ -541,7 +625,7 @@ impl Shared {
             let queued = |gid: &&Gid| {
                 registry
                     .get(**gid)
-                    .is_some_and(|e| e.record.state == State::Queued)
+                    .is_some_and(|e| e.record.state == State::Queued && e.running.is_none())
             };
             let Some(gid) = first
                 .iter()
@@ -555,107 +639,61 @@ impl Shared {
                 break;
             };
             entry.record.state = State::Active;
-            self.save(&entry.record);
+            let _ = self.save(entry);
             let cancel = CancellationToken::new();
-            let shared = self.clone();
-            let (token, limiter) = (cancel.clone(), entry.limiter.clone());
-            let handle = self.runtime.spawn(async move {
-                let outcome = download::run(&shared, gid, token, limiter).await;
-                shared.finish(gid, outcome);
-            });
-            entry.running = Some(Running {
-                cancel,
-                stop: None,
-                handle: Some(handle),
-                speed: 0,
-                connections: 0,
-            });
+            task::spawn(self, gid, cancel.clone(), entry.limiter.clone());
+            entry.running = Some(Running::new(cancel));
         }
     }
 
-    /// Applies a finished task's outcome and the stop that was asked for.
-    fn finish(self: &Arc<Self>, gid: Gid, outcome: Outcome) {
-        let mut registry = self.registry();
-        let Some(entry) = registry.get_mut(gid) else {
-            return;
-        };
-        let stop = entry.running.take().and_then(|r| r.stop);
-        if let Some(Stop::Remove { delete_files }) = stop {
-            if let Err(e) = self.forget(&mut registry, gid, delete_files) {
-                tracing::error!(%gid, "cannot remove: {e}");
+    /// Takes a download that is not running out of memory and the store;
+    /// its files are deleted by [`Shared::removed`], off the lock.
+    fn forget(&self, registry: &mut Registry, gid: Gid, delete_files: bool) -> Forgotten {
+        let ticket = self.store.delete(gid);
+        let mut doomed = Vec::new();
+        if let Some(entry) = registry.remove(gid) {
+            if let (true, Some(path)) = (delete_files, &entry.record.path) {
+                doomed.push(naming::part_path(path));
+                if entry.record.state == State::Complete {
+                    doomed.push(path.clone());
+                }
             }
-            drop(registry);
-            self.events.publish(EngineEvent::Removed { gid });
-            self.schedule();
-            return;
         }
-        let record = &mut entry.record;
-        let event = match outcome {
-            Outcome::Complete { path, total } => {
-                record.state = State::Complete;
-                record.file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                record.path = Some(path.clone());
-                record.total_length = Some(total);
-                record.completed_length = total;
-                record.completed_at = Some(SystemTime::now());
-                record.segments.clear();
-                EngineEvent::Complete {
-                    gid,
-                    path,
-                    total_length: total,
-                }
-            }
-            Outcome::Failed(failure) => {
-                tracing::info!(%gid, "download failed: {failure}");
-                record.state = State::Error;
-                record.error = Some(failure.clone());
-                EngineEvent::Error {
-                    gid,
-                    code: failure.code,
-                    message: failure.message,
-                    completed_length: record.completed_length,
-                }
-            }
-            Outcome::Stopped if stop == Some(Stop::Pause) => {
-                record.state = State::Paused;
-                EngineEvent::Paused {
-                    gid,
-                    completed_length: record.completed_length,
-                }
-            }
-            // Shutting down: the record stays active so the next open resumes it.
-            Outcome::Stopped => return,
-        };
-        self.save(record);
-        drop(registry);
-        self.events.publish(event);
-        self.schedule();
+        Forgotten {
+            gid,
+            ticket,
+            doomed,
+        }
     }
 
-    /// Removes a download that is not running from memory and the store.
-    fn forget(
-        &self,
-        registry: &mut Registry,
-        gid: Gid,
-        delete_files: bool,
-    ) -> Result<(), EngineError> {
-        self.store.delete(gid);
-        let Some(entry) = registry.remove(gid) else {
-            return Ok(());
-        };
-        if let (true, Some(path)) = (delete_files, &entry.record.path) {
-            let mut doomed = vec![naming::part_path(path)];
-            if entry.record.state == State::Complete {
-                doomed.push(path.clone());
-            }
-            for file in doomed {
-                match std::fs::remove_file(&file) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => tracing::warn!(%gid, "cannot delete {}: {e}", file.display()),
-                }
+    /// Deletes a forgotten download's files, then tells subscribers it is
+    /// gone; returns the ticket of its deletion from the store.
+    async fn removed(&self, forgotten: Forgotten) -> Ticket {
+        let Forgotten {
+            gid,
+            ticket,
+            doomed,
+        } = forgotten;
+        if !doomed.is_empty() {
+            let deleted = self
+                .blocking(move || {
+                    for file in doomed {
+                        match std::fs::remove_file(&file) {
+                            Ok(()) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => tracing::warn!(%gid, "cannot delete {}: {e}", file.display()),
+                        }
+                    }
+                    Ok(())
+                })
+                .await;
+            if let Err(e) = deleted {
+                tracing::warn!(%gid, "cannot delete the files: {e}");
             }
         }
-        Ok(())
+        // Under the lock, like every event: nothing of this gid can follow.
+        let _registry = self.registry();
+        self.events.publish(EngineEvent::Removed { gid });
+        ticket
     }
 }

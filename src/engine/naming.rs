@@ -268,6 +268,43 @@ pub fn choose_path(
         })
 }
 
+/// Gives `from` the name `to` unless `to` exists, atomically: two
+/// downloads finishing onto one name cannot overwrite each other, nor a
+/// file a user put there meanwhile. `AlreadyExists` when the name is taken.
+pub fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+    };
+    let (from_c, to_c) = (c(from)?, c(to)?);
+    // SAFETY: two valid NUL-terminated paths, relative to the working
+    // directory only if they are relative (ours are absolute).
+    let renamed = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from_c.as_ptr(),
+            libc::AT_FDCWD,
+            to_c.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if renamed == 0 {
+        return Ok(());
+    }
+    let err = std::io::Error::last_os_error();
+    match err.raw_os_error() {
+        // A file system (or kernel) without the flag: a hard link fails on
+        // an existing name just the same, then the old name goes.
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => {
+            std::fs::hard_link(from, to)?;
+            std::fs::remove_file(from)
+        }
+        _ => Err(err),
+    }
+}
+
 /// `a.tar.gz` → (`a`, `.tar.gz`); `.hidden` has no extension.
 fn split_extension(name: &str) -> (&str, &str) {
     match name.rfind('.').filter(|&dot| dot > 0) {
@@ -389,6 +426,24 @@ mod tests {
         assert_eq!(next, dir.path().join("a (2).tar.gz"));
         let err = choose_path(dir.path(), "a.tar.gz", Overwrite::Fail, &reserved).unwrap_err();
         assert_eq!(err.code, FailureCode::DestinationExists);
+    }
+
+    #[test]
+    fn a_no_replace_rename_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            dir.path().join("a"),
+            dir.path().join("b"),
+            dir.path().join("c"),
+        );
+        std::fs::write(&a, b"new").unwrap();
+        std::fs::write(&b, b"theirs").unwrap();
+        let err = rename_noreplace(&a, &b).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&b).unwrap(), b"theirs");
+        rename_noreplace(&a, &c).unwrap();
+        assert!(!a.exists());
+        assert_eq!(std::fs::read(&c).unwrap(), b"new");
     }
 
     #[test]

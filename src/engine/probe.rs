@@ -6,17 +6,17 @@ use reqwest::{Client, StatusCode};
 
 use super::naming;
 use super::segments::UNKNOWN_END;
-use super::transfer::{content_range, AttemptError, Body};
+use super::transfer::{content_range, AttemptError, Body, Identity};
 
 #[derive(Debug)]
 pub struct Probe {
     /// Where the redirects ended: the connections go there directly.
     pub url: url::Url,
     pub ranges: bool,
-    pub total: Option<u64>,
-    /// Strong ETag only: If-Range does not accept weak ones.
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
+    /// The length and validators of the version this answer is from.
+    pub identity: Identity,
+    /// The strong validator a later If-Range may send, if any.
+    pub if_range: Option<String>,
     /// The name Content-Disposition offers, not yet sanitised.
     pub offered_name: Option<String>,
     /// False when an If-Range validator was sent and no longer matches.
@@ -26,10 +26,28 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// What a later If-Range sends: the ETag, else the Last-Modified date.
-    pub fn validator(&self) -> Option<String> {
-        self.etag.clone().or_else(|| self.last_modified.clone())
+    pub fn total(&self) -> Option<u64> {
+        self.identity.total
     }
+}
+
+/// The validator If-Range may carry (RFC 9110 §13.1.5): a strong ETag, or a
+/// Last-Modified date at least one second older than the response's Date,
+/// since a file changed twice within a second keeps its date. A weak ETag
+/// never: a server must not answer a range for it (Apache then sends the
+/// whole file, which is how a fresh file broke resuming).
+fn strong_validator(headers: &HeaderMap, identity: &Identity) -> Option<String> {
+    if let Some(etag) = identity.etag.as_ref().filter(|e| !e.starts_with("W/")) {
+        return Some(etag.clone());
+    }
+    let modified = identity.last_modified.as_deref()?;
+    let date = headers.get(header::DATE)?.to_str().ok()?;
+    let (modified, date) = (
+        httpdate::parse_http_date(modified).ok()?,
+        httpdate::parse_http_date(date).ok()?,
+    );
+    let age = date.duration_since(modified).ok()?;
+    (age >= std::time::Duration::from_secs(1)).then(|| identity.last_modified.clone())?
 }
 
 /// Sends `GET` for the first `len` bytes (and `If-Range` when resuming).
@@ -92,15 +110,57 @@ pub async fn probe(
             )
         }
     };
+    let identity = Identity::of(h, total);
+    let if_range = strong_validator(h, &identity);
     Ok(Probe {
         url: response.url().clone(),
         ranges,
-        total,
-        etag: text(header::ETAG).filter(|e| !e.starts_with("W/")),
-        last_modified: text(header::LAST_MODIFIED),
+        if_range,
+        identity,
         offered_name: text(header::CONTENT_DISPOSITION)
             .and_then(|cd| naming::content_disposition_name(&cd)),
         unchanged: status == StatusCode::PARTIAL_CONTENT,
         body: Body { response, end },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> (HeaderMap, Identity) {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_static(value));
+        }
+        let identity = Identity::of(&headers, Some(10));
+        (headers, identity)
+    }
+
+    #[test]
+    fn if_range_carries_only_a_strong_validator() {
+        let (h, id) = headers(&[
+            ("etag", "\"x\""),
+            ("last-modified", "Mon, 30 Nov 2026 10:00:00 GMT"),
+        ]);
+        assert_eq!(strong_validator(&h, &id).as_deref(), Some("\"x\""));
+        // Apache, a moment after the file was written: weak ETag, fresh date.
+        let (h, id) = headers(&[
+            ("etag", "W/\"x\""),
+            ("last-modified", "Mon, 30 Nov 2026 10:00:00 GMT"),
+            ("date", "Mon, 30 Nov 2026 10:00:00 GMT"),
+        ]);
+        assert_eq!(strong_validator(&h, &id), None);
+        let (h, id) = headers(&[
+            ("etag", "W/\"x\""),
+            ("last-modified", "Mon, 30 Nov 2026 10:00:00 GMT"),
+            ("date", "Mon, 30 Nov 2026 10:00:01 GMT"),
+        ]);
+        assert_eq!(
+            strong_validator(&h, &id).as_deref(),
+            Some("Mon, 30 Nov 2026 10:00:00 GMT")
+        );
+        let (h, id) = headers(&[("last-modified", "Mon, 30 Nov 2026 10:00:00 GMT")]);
+        assert_eq!(strong_validator(&h, &id), None, "no Date: no proof of age");
+    }
 }

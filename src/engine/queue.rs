@@ -6,34 +6,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
+use super::control::Running;
 use super::limiter::Limiter;
 use super::status::{Gid, State};
 use super::store::DownloadRecord;
-
-/// Why a running download is being stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Stop {
-    Pause,
-    Remove {
-        delete_files: bool,
-    },
-    /// The engine is closing: the download stays active in the store and
-    /// resumes at the next open.
-    Shutdown,
-}
-
-/// A running download's task and its controls.
-#[derive(Debug)]
-pub(crate) struct Running {
-    pub cancel: CancellationToken,
-    pub stop: Option<Stop>,
-    pub handle: Option<JoinHandle<()>>,
-    pub speed: u64,
-    pub connections: u32,
-}
+use super::writer::Ticket;
 
 #[derive(Debug)]
 pub(crate) struct Entry {
@@ -41,6 +19,9 @@ pub(crate) struct Entry {
     /// The per-download speed limit, alive across pauses so a change sticks.
     pub limiter: Arc<Limiter>,
     pub running: Option<Running>,
+    /// The ticket of the latest write of this record: a command answers
+    /// once it is durable.
+    pub last_write: Option<Ticket>,
 }
 
 /// Every download in memory, in creation order, indexed by state, so the
@@ -73,6 +54,7 @@ impl Registry {
                 record,
                 limiter,
                 running: None,
+                last_write: None,
             },
         );
     }
@@ -103,11 +85,6 @@ impl Registry {
 
     pub fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    /// Entries in creation order.
-    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.values()
     }
 
     pub fn count(&mut self, state: State) -> usize {
@@ -234,6 +211,7 @@ mod tests {
             completed_length: 0,
             etag: None,
             last_modified: None,
+            if_range: None,
             error: None,
             created_at: SystemTime::now(),
             completed_at: None,
@@ -267,7 +245,7 @@ mod tests {
             (registry.count(State::Queued), registry.next_queued()),
             (1, Some(gids[3]))
         );
-        let order: Vec<Gid> = registry.iter().map(|e| e.record.gid).collect();
+        let order: Vec<Gid> = registry.in_states(&[]).map(|e| e.record.gid).collect();
         assert_eq!(order, [gids[0], gids[1], gids[3]]);
         let some: Vec<Gid> = registry
             .in_states(&[State::Queued, State::Active])

@@ -123,7 +123,7 @@ pub(crate) fn eta(total: Option<u64>, completed: u64, speed: u64) -> Option<u64>
     (speed > 0).then(|| total.saturating_sub(completed).div_ceil(speed))
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub active: u64,
     pub queued: u64,
@@ -132,6 +132,8 @@ pub struct Stats {
     pub error: u64,
     /// Bytes per second over all active downloads.
     pub download_speed: u64,
+    /// Why the store's last commit failed; `None` while it is healthy.
+    pub store_failure: Option<super::StoreFailure>,
 }
 
 #[cfg(test)]

@@ -23,9 +23,14 @@ pub struct DownloadRecord {
     pub path: Option<PathBuf>,
     pub total_length: Option<u64>,
     pub completed_length: u64,
-    /// Validators of the remote file, sent as If-Range on resume.
+    /// The remote file's validators as the server sent them (a weak ETag
+    /// included): a response carrying others is from another version.
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// The strong validator sent as If-Range, if the server gave one (RFC
+    /// 9110 §13.1.5: a strong ETag, or a Last-Modified a second or more
+    /// older than the response's Date).
+    pub if_range: Option<String>,
     pub error: Option<Failure>,
     pub created_at: SystemTime,
     pub completed_at: Option<SystemTime>,
@@ -61,6 +66,15 @@ pub enum Write {
     Delete(Gid),
 }
 
+impl Write {
+    pub fn gid(&self) -> Gid {
+        match self {
+            Write::Save(record) => record.gid,
+            Write::Delete(gid) => *gid,
+        }
+    }
+}
+
 pub trait Store: Send {
     /// All downloads, in creation order.
     fn load(&mut self) -> Result<Vec<DownloadRecord>, StoreError>;
@@ -70,7 +84,8 @@ pub trait Store: Send {
 
 /// Migrations by schema version (`PRAGMA user_version`); index i brings
 /// version i to i + 1.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE downloads (
         gid TEXT PRIMARY KEY,
         seq INTEGER NOT NULL,
@@ -94,7 +109,13 @@ const MIGRATIONS: &[&str] = &["
         end INTEGER NOT NULL,
         PRIMARY KEY (gid, start)
     );
-"];
+",
+    "
+    ALTER TABLE downloads ADD COLUMN if_range TEXT;
+    -- Version 1 kept only strong ETags and sent them, or Last-Modified, as If-Range.
+    UPDATE downloads SET if_range = COALESCE(etag, last_modified);
+",
+];
 
 pub struct SqliteStore {
     conn: Connection,
@@ -156,7 +177,8 @@ impl Store for SqliteStore {
     fn load(&mut self) -> Result<Vec<DownloadRecord>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT gid, seq, request, state, file_name, path, total_length, completed_length,
-                    etag, last_modified, error_code, error_message, created_at_ms, completed_at_ms
+                    etag, last_modified, error_code, error_message, created_at_ms, completed_at_ms,
+                    if_range
              FROM downloads ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -176,7 +198,10 @@ impl Store for SqliteStore {
                     r.get::<_, Option<String>>(11)?,
                 ),
                 r.get::<_, i64>(12)?,
-                r.get::<_, Option<i64>>(13)?,
+                (
+                    r.get::<_, Option<i64>>(13)?,
+                    r.get::<_, Option<String>>(14)?,
+                ),
             ))
         })?;
         let mut records = Vec::new();
@@ -194,7 +219,7 @@ impl Store for SqliteStore {
                 last_modified,
                 error,
                 created,
-                done,
+                (done, if_range),
             ) = row?;
             let corrupt = |what: &str| StoreError::Corrupt {
                 gid: gid_text.clone(),
@@ -224,6 +249,7 @@ impl Store for SqliteStore {
                 completed_length: completed as u64,
                 etag,
                 last_modified,
+                if_range,
                 error,
                 created_at: from_ms(created),
                 completed_at: done.map(from_ms),
@@ -273,7 +299,10 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
     tx.prepare_cached("DELETE FROM segments WHERE gid = ?1")?
         .execute([&gid])?;
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO downloads VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT OR REPLACE INTO downloads (gid, seq, request, state, file_name, path, total_length,
+            completed_length, etag, last_modified, error_code, error_message, created_at_ms,
+            completed_at_ms, if_range)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         gid,
@@ -290,6 +319,7 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
         d.error.as_ref().map(|e| e.message.as_str()),
         to_ms(d.created_at),
         d.completed_at.map(to_ms),
+        d.if_range,
     ])?;
     let mut insert = tx.prepare_cached("INSERT INTO segments VALUES (?1, ?2, ?3, ?4)")?;
     for s in &d.segments {
@@ -314,6 +344,7 @@ mod tests {
             completed_length: 40,
             etag: Some("\"x\"".into()),
             last_modified: None,
+            if_range: Some("\"x\"".into()),
             error: Some(Failure::new(FailureCode::Network, "reset")),
             created_at: from_ms(1_000),
             completed_at: None,

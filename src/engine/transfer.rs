@@ -11,6 +11,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
 
 use super::error::{Failure, FailureCode};
+use super::events::RestartReason;
 use super::limiter::Limiter;
 use super::segments::{Segment, SegmentTable, UNKNOWN_END};
 
@@ -19,6 +20,17 @@ use super::segments::{Segment, SegmentTable, UNKNOWN_END};
 pub struct AttemptError {
     pub failure: Failure,
     pub transient: bool,
+    /// The answer came from another version of the remote file: no retry of
+    /// this range can help, the download must start over.
+    pub changed: Option<RestartReason>,
+}
+
+/// Why a connection gave up.
+#[derive(Debug)]
+pub enum ConnectionEnd {
+    Failed(Failure),
+    /// The remote file is not the one the bytes so far came from.
+    Changed(RestartReason, String),
 }
 
 impl AttemptError {
@@ -26,6 +38,7 @@ impl AttemptError {
         AttemptError {
             failure: Failure::new(code, message),
             transient: true,
+            changed: None,
         }
     }
 
@@ -33,6 +46,15 @@ impl AttemptError {
         AttemptError {
             failure,
             transient: false,
+            changed: None,
+        }
+    }
+
+    fn changed(reason: RestartReason, message: String) -> Self {
+        AttemptError {
+            failure: Failure::new(FailureCode::InvalidResponse, message),
+            transient: false,
+            changed: Some(reason),
         }
     }
 
@@ -46,7 +68,11 @@ impl AttemptError {
         let transient = status == StatusCode::REQUEST_TIMEOUT
             || status == StatusCode::TOO_MANY_REQUESTS
             || status.is_server_error();
-        AttemptError { failure, transient }
+        AttemptError {
+            failure,
+            transient,
+            changed: None,
+        }
     }
 
     pub fn request(err: reqwest::Error) -> Self {
@@ -124,8 +150,11 @@ pub struct Transfer {
     pub client: Client,
     pub url: url::Url,
     pub headers: HeaderMap,
-    /// The remote file's validator: a range from a changed file is refused.
+    /// The remote file's strong validator: a server answers a range of a
+    /// changed file with the whole new one.
     pub if_range: Option<HeaderValue>,
+    /// What every answer must agree with, If-Range or not.
+    pub identity: Identity,
     pub file: Arc<File>,
     pub table: Arc<SegmentTable>,
     pub limiters: [Arc<Limiter>; 2],
@@ -147,7 +176,7 @@ pub struct Body {
 impl Transfer {
     /// One connection: takes ranges until none is left. `first` is a body
     /// that starts at offset 0 (the probe's).
-    pub async fn run_connection(self: Arc<Self>, first: Option<Body>) -> Result<(), Failure> {
+    pub async fn run_connection(self: Arc<Self>, first: Option<Body>) -> Result<(), ConnectionEnd> {
         // The body from offset 0 serves the range starting there, if any.
         let mut first = first.and_then(|body| Some((self.table.claim_at(0)?, body)));
         loop {
@@ -162,7 +191,7 @@ impl Transfer {
         }
     }
 
-    async fn fetch(&self, segment: &Segment, mut body: Option<Body>) -> Result<(), Failure> {
+    async fn fetch(&self, segment: &Segment, mut body: Option<Body>) -> Result<(), ConnectionEnd> {
         let mut backoff = Backoff::new(self.retry_base_delay, self.max_tries);
         while segment.remaining() > 0 {
             let before = segment.pos();
@@ -171,14 +200,17 @@ impl Transfer {
                 None => self.request_and_stream(segment).await,
             };
             let Err(err) = attempt else { continue };
+            if let Some(reason) = err.changed {
+                return Err(ConnectionEnd::Changed(reason, err.failure.message));
+            }
             if !err.transient {
-                return Err(err.failure);
+                return Err(ConnectionEnd::Failed(err.failure));
             }
             if segment.pos() > before {
                 backoff.reset();
             }
             let Some(delay) = backoff.next_delay() else {
-                return Err(err.failure);
+                return Err(ConnectionEnd::Failed(err.failure));
             };
             tracing::debug!(url = %self.url, error = %err.failure, ?delay, "retrying range");
             tokio::time::sleep(delay).await;
@@ -213,7 +245,7 @@ impl Transfer {
             return Err(AttemptError::status(status, response.url()));
         }
         let body_end = if ranged {
-            check_range(&response, pos, end)?;
+            check_range(&response, pos, end, &self.identity, self.if_range.is_some())?;
             end
         } else {
             // Starting over, the stream's length is whatever this answer says.
@@ -270,7 +302,20 @@ impl Transfer {
             let len = (chunk.len() as u64).min(limit.saturating_sub(pos));
             self.file
                 .write_all_at(&chunk[..len as usize], pos)
-                .map_err(|e| AttemptError::permanent(Failure::io("write", &e)))?;
+                .map_err(|e| {
+                    // A full disk may clear (another download finishes, a
+                    // user deletes something): worth the retries. Nothing
+                    // else a write says will change.
+                    let failure = Failure::io("write", &e);
+                    match failure.code {
+                        FailureCode::DiskFull => AttemptError {
+                            failure,
+                            transient: true,
+                            changed: None,
+                        },
+                        _ => AttemptError::permanent(failure),
+                    }
+                })?;
             segment.set_pos(pos + len);
             self.received.fetch_add(len, Ordering::Relaxed);
             for limiter in &self.limiters {
@@ -290,46 +335,135 @@ impl Transfer {
     }
 }
 
-/// A range request must get exactly the range asked for.
-fn check_range(response: &Response, pos: u64, end: u64) -> Result<(), AttemptError> {
+/// A range request must get exactly the range asked for, of the version of
+/// the file the other bytes came from.
+fn check_range(
+    response: &Response,
+    pos: u64,
+    end: u64,
+    identity: &Identity,
+    sent_if_range: bool,
+) -> Result<(), AttemptError> {
     let invalid = |message: String| {
         AttemptError::permanent(Failure::new(FailureCode::InvalidResponse, message))
     };
+    let answered = Identity::of(response.headers(), None);
     if response.status() != StatusCode::PARTIAL_CONTENT {
-        return Err(invalid(
-            "the server ignored a range request mid-download (the remote file may have changed)"
-                .into(),
-        ));
+        // With If-Range, a whole body is how the server says the file
+        // changed; without, the server stopped serving ranges: either way
+        // these bytes cannot continue the others.
+        let answered = Identity {
+            total: response.content_length(),
+            ..answered
+        };
+        return Err(match identity.differs(&answered) {
+            Some(why) => AttemptError::changed(RestartReason::RemoteChanged, why),
+            None if sent_if_range => AttemptError::changed(
+                RestartReason::RemoteChanged,
+                "the server answered a range with the whole file: its validator no longer matches"
+                    .into(),
+            ),
+            None => AttemptError::changed(
+                RestartReason::NotResumable,
+                "the server no longer serves ranges of this file".into(),
+            ),
+        });
     }
-    match content_range(response.headers()) {
-        Some((start, _, _)) if start == pos => {}
+    let (start, total) = match content_range(response.headers()) {
+        Some((start, _, total)) if start == pos => (start, total),
         _ => {
             return Err(invalid(format!(
                 "the server sent another range than bytes {pos}-{}",
                 end - 1
             )))
         }
+    };
+    let answered = Identity { total, ..answered };
+    if let Some(why) = identity.differs(&answered) {
+        return Err(AttemptError::changed(RestartReason::RemoteChanged, why));
     }
     match response.content_length() {
-        Some(len) if len != end - pos => Err(invalid(format!(
+        Some(len) if len != end - start => Err(invalid(format!(
             "Content-Length {len} does not match the {} bytes of the range",
-            end - pos
+            end - start
         ))),
         _ => Ok(()),
     }
 }
 
+/// What tells one version of a remote file from another, as far as a
+/// response says: its length and validators (weak ones included: a weak
+/// ETag cannot prove two versions equal, but a different one proves them
+/// different).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub total: Option<u64>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Identity {
+    pub fn of(headers: &HeaderMap, total: Option<u64>) -> Identity {
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Identity {
+            total,
+            etag: text(header::ETAG),
+            last_modified: text(header::LAST_MODIFIED),
+        }
+    }
+
+    /// Why `other` is not the same version, when what both say disagrees.
+    pub fn differs(&self, other: &Identity) -> Option<String> {
+        if let (Some(was), Some(now)) = (self.total, other.total) {
+            if was != now {
+                return Some(format!(
+                    "the remote file changed: its length went from {was} to {now} bytes"
+                ));
+            }
+        }
+        if let (Some(was), Some(now)) = (&self.etag, &other.etag) {
+            if weak_tag(was) != weak_tag(now) {
+                return Some(format!(
+                    "the remote file changed: its ETag went from {was} to {now}"
+                ));
+            }
+        }
+        if let (Some(was), Some(now)) = (&self.last_modified, &other.last_modified) {
+            if was != now {
+                return Some(format!(
+                    "the remote file changed: Last-Modified went from {was} to {now}"
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// An ETag without its weakness marker: Apache marks the same tag weak while
+/// the file is fresh and strong a second later.
+fn weak_tag(tag: &str) -> &str {
+    tag.strip_prefix("W/").unwrap_or(tag)
+}
+
 /// `Content-Range: bytes a-b/total` → (a, b + 1, total); total `*` → None.
+/// Anything inconsistent (b < a, b past the total, b + 1 overflowing) is
+/// not a range at all.
 pub fn content_range(headers: &HeaderMap) -> Option<(u64, u64, Option<u64>)> {
     let value = headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
     let (range, total) = value.strip_prefix("bytes ")?.split_once('/')?;
     let (start, last) = range.split_once('-')?;
-    let last: u64 = last.trim().parse().ok()?;
-    Some((
-        start.trim().parse().ok()?,
-        last + 1,
-        total.trim().parse().ok(),
-    ))
+    let (start, last): (u64, u64) = (start.trim().parse().ok()?, last.trim().parse().ok()?);
+    let end = last.checked_add(1).filter(|_| start <= last)?;
+    let total = match total.trim() {
+        "*" => None,
+        total => Some(total.parse::<u64>().ok().filter(|&t| end <= t)?),
+    };
+    Some((start, end, total))
 }
 
 #[cfg(test)]
@@ -380,5 +514,55 @@ mod tests {
             HeaderValue::from_static("bytes 0-9/*"),
         );
         assert_eq!(content_range(&headers), Some((0, 10, None)));
+    }
+
+    #[test]
+    fn inconsistent_content_ranges_are_no_ranges_and_never_overflow() {
+        for value in [
+            "bytes 0-18446744073709551615/*",
+            "bytes 0-18446744073709551615/18446744073709551615",
+            "bytes 10-9/100",
+            "bytes 0-100/100",
+            "bytes 0-9/x",
+            "bytes -9/100",
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_RANGE, HeaderValue::from_static(value));
+            assert_eq!(content_range(&headers), None, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_version_differs_by_length_or_validator_but_not_by_etag_weakness() {
+        let was = Identity {
+            total: Some(100),
+            etag: Some("W/\"a\"".into()),
+            last_modified: Some("Mon, 30 Nov 2026 10:00:00 GMT".into()),
+        };
+        let strong_now = Identity {
+            etag: Some("\"a\"".into()),
+            ..was.clone()
+        };
+        assert_eq!(was.differs(&strong_now), None);
+        assert_eq!(
+            was.differs(&Identity::default()),
+            None,
+            "saying nothing is no proof"
+        );
+        let longer = Identity {
+            total: Some(101),
+            ..was.clone()
+        };
+        assert!(was.differs(&longer).unwrap().contains("100 to 101"));
+        let retagged = Identity {
+            etag: Some("\"b\"".into()),
+            ..was.clone()
+        };
+        assert!(was.differs(&retagged).unwrap().contains("ETag"));
+        let touched = Identity {
+            last_modified: Some("Mon, 30 Nov 2026 10:00:01 GMT".into()),
+            ..was.clone()
+        };
+        assert!(was.differs(&touched).unwrap().contains("Last-Modified"));
     }
 }

@@ -1,11 +1,12 @@
 //! Engine events become notifications: one task reads the engine's event
 //! stream and publishes each event, stamped with `seq` and `streamId`.
 
+use crate::api;
 use crate::api::{
     DownloadCompleteEvent, DownloadErrorEvent, DownloadPausedEvent, DownloadProgressEvent,
     DownloadRemovedEvent, DownloadStartedEvent, Notification,
 };
-use crate::engine::{EngineEvent, Subscription};
+use crate::engine::{EngineEvent, RestartReason, Subscription};
 
 use super::handlers::api_failure_code;
 use super::push::Push;
@@ -24,6 +25,7 @@ fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Notification
             file_name,
             total_length,
             resumed,
+            restarted,
         } => Notification::DownloadStarted(DownloadStartedEvent {
             seq,
             stream_id,
@@ -31,6 +33,10 @@ fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Notification
             file_name,
             total_length,
             resumed,
+            restarted: restarted.map(|r| match r {
+                RestartReason::RemoteChanged => api::RestartReason::RemoteChanged,
+                RestartReason::NotResumable => api::RestartReason::NotResumable,
+            }),
         }),
         EngineEvent::Progress {
             gid,

@@ -59,7 +59,7 @@ impl DaemonApiServer for Handlers {
                 api::OverwritePolicy::Fail => Overwrite::Fail,
             },
         };
-        let gid = self.engine.add(request).map_err(api_error)?;
+        let gid = self.engine.add(request).await.map_err(api_error)?;
         Ok(api::AddResult {
             gid: gid.to_string(),
         })
@@ -67,14 +67,20 @@ impl DaemonApiServer for Handlers {
 
     async fn download_pause(&self, gid: String) -> RpcResult<api::DownloadStatus> {
         let gid = parse_gid(&gid)?;
-        self.engine.pause(gid).await.map_err(api_error)?;
-        self.status_of(gid)
+        self.engine
+            .pause(gid)
+            .await
+            .map(api_status)
+            .map_err(api_error)
     }
 
     async fn download_resume(&self, gid: String) -> RpcResult<api::DownloadStatus> {
         let gid = parse_gid(&gid)?;
-        self.engine.resume(gid).map_err(api_error)?;
-        self.status_of(gid)
+        self.engine
+            .resume(gid)
+            .await
+            .map(api_status)
+            .map_err(api_error)
     }
 
     async fn download_remove(
@@ -122,8 +128,9 @@ impl DaemonApiServer for Handlers {
         let gid = parse_gid(&gid)?;
         self.engine
             .set_speed_limit(gid, speed_limit)
-            .map_err(api_error)?;
-        self.status_of(gid)
+            .await
+            .map(api_status)
+            .map_err(api_error)
     }
 
     async fn system_get_version(&self) -> RpcResult<api::VersionInfo> {
@@ -150,6 +157,10 @@ impl DaemonApiServer for Handlers {
             complete: s.complete,
             error: s.error,
             download_speed: s.download_speed,
+            store: api::StoreHealth {
+                healthy: s.store_failure.is_none(),
+                error: s.store_failure.map(|f| f.0),
+            },
         })
     }
 
@@ -230,6 +241,7 @@ pub fn api_error(e: EngineError) -> ErrorObjectOwned {
             errors::destination_exists(path.display().to_string())
         }
         EngineError::LimitExceeded { limit, max } => errors::limit_exceeded(limit.to_owned(), max),
+        EngineError::StoreUnavailable { reason } => errors::store_unavailable(reason),
         // The engine logged the details.
         EngineError::Internal => ErrorCode::InternalError.into_error_object(),
     }
@@ -302,5 +314,6 @@ pub fn api_failure_code(c: engine::FailureCode) -> api::FailureCode {
         F::DestinationExists => api::FailureCode::DestinationExists,
         F::DiskFull => api::FailureCode::DiskFull,
         F::Io => api::FailureCode::Io,
+        F::Internal => api::FailureCode::Internal,
     }
 }

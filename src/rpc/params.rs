@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification, RpcServiceT};
+use jsonrpsee::core::server::BatchResponseBuilder;
 use jsonrpsee::types::{ErrorCode as JsonRpcCode, ErrorObjectOwned, Id, Request};
 use jsonrpsee::MethodResponse;
 use serde_json::{json, Map, Value};
@@ -25,6 +26,8 @@ pub struct ParamsSchemas {
     /// `--max-request-size`, for WebSocket calls (HTTP bodies are bounded
     /// before they are read).
     max_params_size: usize,
+    /// `--max-response-size`, for the answer to a whole batch.
+    max_response_size: usize,
 }
 
 struct MethodSchema {
@@ -38,7 +41,7 @@ struct MethodSchema {
 
 impl ParamsSchemas {
     /// Compiles the schemas of the shipped document.
-    pub fn new(max_params_size: usize) -> Arc<ParamsSchemas> {
+    pub fn new(max_params_size: usize, max_response_size: usize) -> Arc<ParamsSchemas> {
         let doc: Value = serde_json::from_str(OPENRPC_JSON).expect("the shipped document is JSON");
         let mut methods = HashMap::new();
         for method in doc["methods"].as_array().into_iter().flatten() {
@@ -93,6 +96,7 @@ impl ParamsSchemas {
         Arc::new(ParamsSchemas {
             methods,
             max_params_size,
+            max_response_size,
         })
     }
 
@@ -202,6 +206,11 @@ fn describe(error: &jsonschema::ValidationError) -> ErrorObjectOwned {
     }
 }
 
+/// Marks a call made as part of a batch: its answer goes into the batch's,
+/// so a WebSocket's `events.*` calls cannot be answered in line (`push`).
+#[derive(Debug, Clone, Copy)]
+pub struct InBatch;
+
 /// Marks the response to a client notification, which must carry no body:
 /// over HTTP it becomes `204 No Content` (jsonrpsee alone would send `null`).
 #[derive(Debug, Clone, Copy)]
@@ -275,15 +284,52 @@ where
             }
         }
         let inner = self.inner.clone();
+        let limit = self.schemas.max_response_size;
         async move {
-            let (response, _) = futures::join!(inner.batch(batch), run_all(&inner, notifications));
+            // JSON-RPC lets a batch's calls run in any order, so they run
+            // concurrently: a mutating call answers once its record is
+            // committed, and this way the calls of a batch share a commit
+            // instead of waiting for one each. Answers keep the batch's order.
+            let mut got_notification = false;
+            let calls = batch.into_iter().map(|entry| {
+                let inner = inner.clone();
+                let notification = matches!(entry, Ok(BatchEntry::Notification(_)));
+                got_notification |= notification;
+                async move {
+                    match entry {
+                        Ok(BatchEntry::Call(mut call)) => {
+                            call.extensions_mut().insert(InBatch);
+                            Some(inner.call(call).await)
+                        }
+                        // Run above as calls, answered by nothing.
+                        Ok(BatchEntry::Notification(_)) => None,
+                        Err(error) => {
+                            let (error, id) = error.into_parts();
+                            Some(MethodResponse::error(id, error))
+                        }
+                    }
+                }
+            });
+            let calls: Vec<_> = calls.collect();
+            let (answers, _) = futures::join!(
+                futures::future::join_all(calls),
+                run_all(&inner, notifications)
+            );
+            let mut response = BatchResponseBuilder::new_with_limit(limit);
+            let mut answered = false;
+            for answer in answers.into_iter().flatten() {
+                answered = true;
+                if let Err(too_large) = response.append(answer) {
+                    return too_large;
+                }
+            }
             // A batch of notifications only is answered with nothing at all.
-            if response.is_notification() {
-                let mut extensions = response.extensions().clone();
+            if !answered && got_notification {
+                let mut extensions = jsonrpsee::Extensions::new();
                 extensions.insert(Unanswered);
                 return MethodResponse::notification().with_extensions(extensions);
             }
-            response
+            MethodResponse::from_batch(response.finish())
         }
     }
 
@@ -326,7 +372,7 @@ mod tests {
     use super::*;
 
     fn check(method: &str, params: &str) -> Result<(), String> {
-        let schemas = ParamsSchemas::new(1 << 20);
+        let schemas = ParamsSchemas::new(1 << 20, 1 << 20);
         schemas
             .check(method, Some(params))
             .map_err(|e| serde_json::to_string(&e).unwrap())
@@ -362,7 +408,7 @@ mod tests {
 
     #[test]
     fn leaving_params_out_passes_only_where_none_is_required() {
-        let schemas = ParamsSchemas::new(1 << 20);
+        let schemas = ParamsSchemas::new(1 << 20, 1 << 20);
         assert!(schemas.check("system.getVersion", None).is_ok());
         assert!(schemas.check("download.list", None).is_ok());
         let error = schemas.check("download.status", None).unwrap_err();

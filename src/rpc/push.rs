@@ -33,6 +33,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::api::{errors, method, EventStream, EventsSubscribeParams, Notification};
 
+use super::params::InBatch;
 use super::window::{Pushed, Window};
 
 /// The internal method through which a connection hands over its sink.
@@ -548,6 +549,9 @@ where
             (self.ready.clone(), self.inner.clone(), self.control.clone());
         async move {
             ready.await;
+            if request.extensions().get::<InBatch>().is_some() {
+                return inner.call(request).await;
+            }
             let id = request.id.clone().into_owned();
             let command = match request.method_name() {
                 method::EVENTS_SUBSCRIBE => {

@@ -101,7 +101,10 @@ pub async fn serve(
                 .max_failures(2),
         )
         .build();
-    let schemas = ParamsSchemas::new(config.max_request_size as usize);
+    let schemas = ParamsSchemas::new(
+        config.max_request_size as usize,
+        config.max_response_size as usize,
+    );
     let shared = Arc::new(Shared {
         unbounded: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         config,

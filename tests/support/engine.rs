@@ -42,13 +42,13 @@ impl TestEngine {
         }
     }
 
-    pub fn add(&self, request: AddRequest) -> Gid {
-        self.engine.add(request).expect("add the download")
+    pub async fn add(&self, request: AddRequest) -> Gid {
+        self.engine.add(request).await.expect("add the download")
     }
 
     /// Adds `url` and waits until it completes or fails.
     pub async fn download(&self, request: AddRequest) -> Status {
-        let gid = self.add(request);
+        let gid = self.add(request).await;
         wait_finished(&self.engine, gid).await
     }
 }

@@ -41,6 +41,7 @@ from .errors import (
     InvalidUrlErrorData,
     LimitExceededErrorData,
     OutsideDownloadRootErrorData,
+    StoreUnavailableErrorData,
 )
 from .events import (
     DownloadCompleteEvent,
@@ -68,8 +69,10 @@ from .models import (
     Options,
     OverwritePolicy,
     RemoveResult,
+    RestartReason,
     SpeedLimit,
     Stats,
+    StoreHealth,
     StreamId,
     VersionInfo,
 )
@@ -136,10 +139,13 @@ __all__ = [
     "OverwritePolicy",
     "POLLING_STREAM",
     "RemoveResult",
+    "RestartReason",
     "Resync",
     "ResyncReason",
     "SpeedLimit",
     "Stats",
+    "StoreHealth",
+    "StoreUnavailableErrorData",
     "StreamId",
     "SystemSetOptionsParams",
     "TransportError",

@@ -113,6 +113,11 @@ class AsyncClient(AsyncClientBase):
                   `overwrite` is `fail`.
                 - `ErrorCode.LIMIT_EXCEEDED`: A daemon limit would be exceeded, e.g. the
                   number of downloads it keeps.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadAddParams(
@@ -131,9 +136,12 @@ class AsyncClient(AsyncClientBase):
     async def download_pause(self, *, gid: Gid) -> DownloadStatus:
         """Pause a download (`download.pause`).
 
-        Stops a queued or active download, keeping every finished byte, and returns its
-        status. Pausing a paused download changes nothing. A complete or failed download
-        cannot be paused.
+        Stops a queued or active download, keeping every finished byte, and answers once
+        it is stopped, its progress checkpointed and its state committed, with its
+        status then. Pausing a paused download changes nothing. A complete or failed
+        download cannot be paused. When a `download.remove` arrives while the pause is
+        in flight the remove wins (and this call answers `DownloadNotFound`); a
+        `download.resume` that arrives meanwhile leaves the download queued.
 
         Args:
             gid: The download's gid.
@@ -147,6 +155,11 @@ class AsyncClient(AsyncClientBase):
                   existed or was removed.
                 - `ErrorCode.INVALID_STATE`: The download is in a state that does not
                   allow the operation, e.g. pausing a complete download.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadPauseParams(
@@ -176,6 +189,11 @@ class AsyncClient(AsyncClientBase):
                   existed or was removed.
                 - `ErrorCode.INVALID_STATE`: The download is in a state that does not
                   allow the operation, e.g. pausing a complete download.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadResumeParams(
@@ -209,6 +227,11 @@ class AsyncClient(AsyncClientBase):
             HaulError: Besides the errors every call can return (see `ErrorCode`):
                 - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
                   existed or was removed.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadRemoveParams(
@@ -298,6 +321,11 @@ class AsyncClient(AsyncClientBase):
             HaulError: Besides the errors every call can return (see `ErrorCode`):
                 - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
                   existed or was removed.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadSetSpeedLimitParams(

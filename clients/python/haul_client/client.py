@@ -111,6 +111,11 @@ class Client(ClientBase):
                   `overwrite` is `fail`.
                 - `ErrorCode.LIMIT_EXCEEDED`: A daemon limit would be exceeded, e.g. the
                   number of downloads it keeps.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadAddParams(
@@ -129,9 +134,12 @@ class Client(ClientBase):
     def download_pause(self, *, gid: Gid) -> DownloadStatus:
         """Pause a download (`download.pause`).
 
-        Stops a queued or active download, keeping every finished byte, and returns its
-        status. Pausing a paused download changes nothing. A complete or failed download
-        cannot be paused.
+        Stops a queued or active download, keeping every finished byte, and answers once
+        it is stopped, its progress checkpointed and its state committed, with its
+        status then. Pausing a paused download changes nothing. A complete or failed
+        download cannot be paused. When a `download.remove` arrives while the pause is
+        in flight the remove wins (and this call answers `DownloadNotFound`); a
+        `download.resume` that arrives meanwhile leaves the download queued.
 
         Args:
             gid: The download's gid.
@@ -145,6 +153,11 @@ class Client(ClientBase):
                   existed or was removed.
                 - `ErrorCode.INVALID_STATE`: The download is in a state that does not
                   allow the operation, e.g. pausing a complete download.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadPauseParams(
@@ -172,6 +185,11 @@ class Client(ClientBase):
                   existed or was removed.
                 - `ErrorCode.INVALID_STATE`: The download is in a state that does not
                   allow the operation, e.g. pausing a complete download.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadResumeParams(
@@ -203,6 +221,11 @@ class Client(ClientBase):
             HaulError: Besides the errors every call can return (see `ErrorCode`):
                 - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
                   existed or was removed.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadRemoveParams(
@@ -286,6 +309,11 @@ class Client(ClientBase):
             HaulError: Besides the errors every call can return (see `ErrorCode`):
                 - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
                   existed or was removed.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         params = DownloadSetSpeedLimitParams(

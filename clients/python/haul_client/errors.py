@@ -73,6 +73,12 @@ class ErrorCode(IntEnum):
     #: connection's notifications: call it over WebSocket, on its own rather than in a
     #: batch.
     WEB_SOCKET_REQUIRED = -32013
+    #: `-32014` The state store cannot record changes: The daemon could not commit the
+    #: change to its state store (a full or broken state disk), so it is not
+    #: acknowledged: an added download was not kept; a pause, resume or remove took
+    #: effect but may be lost at the next start. The store retries by itself;
+    #: `system.getStats` shows when it works again. Data: `StoreUnavailableErrorData`.
+    STORE_UNAVAILABLE = -32014
     #: `-32007` Request is too big: The request body, or a WebSocket call's params, is
     #: larger than the daemon's `--max-request-size`. Over HTTP the status is 413.
     #: `data` is a short text saying which limit, e.g. `Exceeded max limit of 1048576`.
@@ -309,6 +315,31 @@ class EventsUnavailableErrorData:
         }
 
 
+@dataclass(frozen=True)
+class StoreUnavailableErrorData:
+    """The daemon could not commit the change to its state store (a full or broken state
+    disk), so it is not acknowledged: an added download was not kept; a pause, resume
+    or remove took effect but may be lost at the next start. The store retries by
+    itself; `system.getStats` shows when it works again.
+    """
+
+    reason: str
+    """The store's own error."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> StoreUnavailableErrorData:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            reason=wire["reason"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "reason": self.reason,
+        }
+
+
 _ERROR_DATA: dict[int, Callable[[Any], object]] = {
     ErrorCode.INVALID_PARAMS: InvalidParamsErrorData.from_wire,
     ErrorCode.DOWNLOAD_NOT_FOUND: DownloadNotFoundErrorData.from_wire,
@@ -318,6 +349,7 @@ _ERROR_DATA: dict[int, Callable[[Any], object]] = {
     ErrorCode.DESTINATION_EXISTS: DestinationExistsErrorData.from_wire,
     ErrorCode.LIMIT_EXCEEDED: LimitExceededErrorData.from_wire,
     ErrorCode.EVENTS_UNAVAILABLE: EventsUnavailableErrorData.from_wire,
+    ErrorCode.STORE_UNAVAILABLE: StoreUnavailableErrorData.from_wire,
 }
 """How each error's data decodes, for the errors whose data is an object."""
 

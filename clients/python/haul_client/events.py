@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Optional, Union
 
 from ._wire import enum_or_str, enum_value
-from .models import FailureCode, FileName, Gid, StreamId
+from .models import FailureCode, FileName, Gid, RestartReason, StreamId
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,9 @@ class DownloadStartedEvent:
 
     Sent when a download becomes active: for the first time, after a pause, after a
     retry of a failed download, or when the daemon restarts with it unfinished
-    (`resumed` tells the last three from the first).
+    (`resumed` tells the last three from the first). A download whose kept bytes
+    cannot continue starts again from zero, with `resumed` false and `restarted`
+    saying why; bytes of two versions of a file are never mixed.
     """
 
     METHOD: ClassVar[str] = "download.started"
@@ -48,6 +50,11 @@ class DownloadStartedEvent:
     resumed: bool
     """True when the download continues from bytes it kept; false on a fresh start."""
 
+    restarted: Optional[Union[RestartReason, str]]
+    """Why the download started again from zero although it had bytes, or null (a fresh
+    start, or a resume that kept them).
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> DownloadStartedEvent:
         """Reads the wire form; keys this client does not know are ignored."""
@@ -58,6 +65,9 @@ class DownloadStartedEvent:
             file_name=wire["fileName"],
             total_length=wire["totalLength"],
             resumed=wire["resumed"],
+            restarted=(
+                None if wire["restarted"] is None else enum_or_str(RestartReason, wire["restarted"])
+            ),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -69,6 +79,7 @@ class DownloadStartedEvent:
             "fileName": self.file_name,
             "totalLength": self.total_length,
             "resumed": self.resumed,
+            "restarted": None if self.restarted is None else enum_value(self.restarted),
         }
 
 

@@ -67,7 +67,8 @@ class FailureCode(str, Enum):
     ignored ranges, too many redirects), `checksum-mismatch` (the file's digest
     differs from the one given), `destination-exists` (the destination appeared and
     the policy is `fail`), `disk-full` (no space left), `io` (another local file
-    error).
+    error), `internal` (a fault in haul itself, whose details are in the daemon's
+    log; resuming tries again).
 
     A value the daemon sends that this client does not know (a newer daemon's) is
     kept as a plain `str`: fields of this type are typed `Union[FailureCode, str]`.
@@ -80,6 +81,21 @@ class FailureCode(str, Enum):
     DESTINATION_EXISTS = "destination-exists"
     DISK_FULL = "disk-full"
     IO = "io"
+    INTERNAL = "internal"
+
+
+class RestartReason(str, Enum):
+    """Why a download that had bytes started again from zero: `remote-changed` (the
+    remote file is another version now: its validators, length or range answers say
+    so, so its old bytes must not be mixed with the new), `not-resumable` (the server
+    no longer serves ranges, or the `.part` file is gone).
+
+    A value the daemon sends that this client does not know (a newer daemon's) is
+    kept as a plain `str`: fields of this type are typed `Union[RestartReason, str]`.
+    """
+
+    REMOTE_CHANGED = "remote-changed"
+    NOT_RESUMABLE = "not-resumable"
 
 
 Gid = str
@@ -355,6 +371,11 @@ class Stats:
     download_speed: int
     """Total speed over all downloads in bytes per second."""
 
+    store: StoreHealth
+    """Whether the state store records changes. While it does not, mutating calls fail
+    with `StoreUnavailable`.
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> Stats:
         """Reads the wire form; keys this client does not know are ignored."""
@@ -365,6 +386,7 @@ class Stats:
             complete=wire["complete"],
             error=wire["error"],
             download_speed=wire["downloadSpeed"],
+            store=StoreHealth.from_wire(wire["store"]),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -376,6 +398,33 @@ class Stats:
             "complete": self.complete,
             "error": self.error,
             "downloadSpeed": self.download_speed,
+            "store": self.store.to_wire(),
+        }
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    """Whether the daemon's state store records changes."""
+
+    healthy: bool
+    """True when the last commit succeeded."""
+
+    error: Optional[str]
+    """Why the last commit failed, or null while the store is healthy."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> StoreHealth:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            healthy=wire["healthy"],
+            error=wire["error"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "healthy": self.healthy,
+            "error": self.error,
         }
 
 

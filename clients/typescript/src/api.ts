@@ -63,9 +63,14 @@ export type DownloadState = "queued" | "active" | "paused" | "complete" | "error
 export type OverwritePolicy = "rename" | "overwrite" | "fail";
 
 /**
- * Why a download failed: `network` (connection failures, resets, timeouts or stalls outlasted the retries), `http-status` (the server answered an error status), `invalid-response` (the server's answer broke its own promises: wrong length, ignored ranges, too many redirects), `checksum-mismatch` (the file's digest differs from the one given), `destination-exists` (the destination appeared and the policy is `fail`), `disk-full` (no space left), `io` (another local file error).
+ * Why a download failed: `network` (connection failures, resets, timeouts or stalls outlasted the retries), `http-status` (the server answered an error status), `invalid-response` (the server's answer broke its own promises: wrong length, ignored ranges, too many redirects), `checksum-mismatch` (the file's digest differs from the one given), `destination-exists` (the destination appeared and the policy is `fail`), `disk-full` (no space left), `io` (another local file error), `internal` (a fault in haul itself, whose details are in the daemon's log; resuming tries again).
  */
-export type FailureCode = "network" | "http-status" | "invalid-response" | "checksum-mismatch" | "destination-exists" | "disk-full" | "io";
+export type FailureCode = "network" | "http-status" | "invalid-response" | "checksum-mismatch" | "destination-exists" | "disk-full" | "io" | "internal";
+
+/**
+ * Why a download that had bytes started again from zero: `remote-changed` (the remote file is another version now: its validators, length or range answers say so, so its old bytes must not be mixed with the new), `not-resumable` (the server no longer serves ranges, or the `.part` file is gone).
+ */
+export type RestartReason = "remote-changed" | "not-resumable";
 
 /**
  * Why a download is in the `error` state.
@@ -251,6 +256,24 @@ export interface Stats {
    * Constraints: minimum 0.
    */
   downloadSpeed: number;
+  /**
+   * Whether the state store records changes. While it does not, mutating calls fail with `StoreUnavailable`.
+   */
+  store: StoreHealth;
+}
+
+/**
+ * Whether the daemon's state store records changes.
+ */
+export interface StoreHealth {
+  /**
+   * True when the last commit succeeded.
+   */
+  healthy: boolean;
+  /**
+   * Why the last commit failed, or null while the store is healthy.
+   */
+  error: string | null;
 }
 
 /**
@@ -435,6 +458,16 @@ export interface EventsUnavailableErrorData {
  * WebSocketRequired carries no `data`.
  */
 export type WebSocketRequiredErrorData = undefined;
+
+/**
+ * The daemon could not commit the change to its state store (a full or broken state disk), so it is not acknowledged: an added download was not kept; a pause, resume or remove took effect but may be lost at the next start. The store retries by itself; `system.getStats` shows when it works again.
+ */
+export interface StoreUnavailableErrorData {
+  /**
+   * The store's own error.
+   */
+  reason: string;
+}
 
 /**
  * The request body, or a WebSocket call's params, is larger than the daemon's `--max-request-size`. Over HTTP the status is 413. `data` is a short text saying which limit, e.g. `Exceeded max limit of 1048576`.
@@ -648,7 +681,7 @@ export interface EventsSubscribeParams {
 /**
  * A download started (`download.started`).
  *
- * Sent when a download becomes active: for the first time, after a pause, after a retry of a failed download, or when the daemon restarts with it unfinished (`resumed` tells the last three from the first).
+ * Sent when a download becomes active: for the first time, after a pause, after a retry of a failed download, or when the daemon restarts with it unfinished (`resumed` tells the last three from the first). A download whose kept bytes cannot continue starts again from zero, with `resumed` false and `restarted` saying why; bytes of two versions of a file are never mixed.
  */
 export interface DownloadStartedEvent {
   /**
@@ -679,6 +712,10 @@ export interface DownloadStartedEvent {
    * True when the download continues from bytes it kept; false on a fresh start.
    */
   resumed: boolean;
+  /**
+   * Why the download started again from zero although it had bytes, or null (a fresh start, or a resume that kept them).
+   */
+  restarted: RestartReason | null;
 }
 
 /**
@@ -946,6 +983,10 @@ export const ErrorCode = {
    */
   WebSocketRequired: -32013,
   /**
+   * The state store cannot record changes — The daemon could not commit the change to its state store (a full or broken state disk), so it is not acknowledged: an added download was not kept; a pause, resume or remove took effect but may be lost at the next start. The store retries by itself; `system.getStats` shows when it works again.
+   */
+  StoreUnavailable: -32014,
+  /**
    * Request is too big — The request body, or a WebSocket call's params, is larger than the daemon's `--max-request-size`. Over HTTP the status is 413. `data` is a short text saying which limit, e.g. `Exceeded max limit of 1048576`.
    */
   RequestTooLarge: -32007,
@@ -986,6 +1027,7 @@ export interface ErrorData {
   LimitExceeded: LimitExceededErrorData;
   EventsUnavailable: EventsUnavailableErrorData;
   WebSocketRequired: WebSocketRequiredErrorData;
+  StoreUnavailable: StoreUnavailableErrorData;
   RequestTooLarge: RequestTooLargeErrorData;
   ResponseTooLarge: ResponseTooLargeErrorData;
   ServerBusy: ServerBusyErrorData;
@@ -1030,6 +1072,7 @@ export class Client extends RpcClient<Methods, Notifications> {
    * @throws {HaulError} `OutsideDownloadRoot` (-32004): Destination outside the download root
    * @throws {HaulError} `DestinationExists` (-32005): Destination exists
    * @throws {HaulError} `LimitExceeded` (-32006): Limit exceeded
+   * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
    */
   downloadAdd(params: DownloadAddParams): Promise<AddResult> {
     return this.call("download.add", params);
@@ -1038,10 +1081,11 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Pause a download (`download.pause`).
    *
-   * Stops a queued or active download, keeping every finished byte, and returns its status. Pausing a paused download changes nothing. A complete or failed download cannot be paused.
+   * Stops a queued or active download, keeping every finished byte, and answers once it is stopped, its progress checkpointed and its state committed, with its status then. Pausing a paused download changes nothing. A complete or failed download cannot be paused. When a `download.remove` arrives while the pause is in flight the remove wins (and this call answers `DownloadNotFound`); a `download.resume` that arrives meanwhile leaves the download queued.
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
    * @throws {HaulError} `InvalidState` (-32002): Invalid state for this operation
+   * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
    */
   downloadPause(params: DownloadPauseParams): Promise<DownloadStatus> {
     return this.call("download.pause", params);
@@ -1054,6 +1098,7 @@ export class Client extends RpcClient<Methods, Notifications> {
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
    * @throws {HaulError} `InvalidState` (-32002): Invalid state for this operation
+   * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
    */
   downloadResume(params: DownloadResumeParams): Promise<DownloadStatus> {
     return this.call("download.resume", params);
@@ -1065,6 +1110,7 @@ export class Client extends RpcClient<Methods, Notifications> {
    * Stops the download if it is running and forgets it. With `deleteFiles`, its partial or finished file is deleted too; without, a finished file stays where it is and a partial `.part` file is kept.
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
+   * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
    */
   downloadRemove(params: DownloadRemoveParams): Promise<RemoveResult> {
     return this.call("download.remove", params);
@@ -1096,6 +1142,7 @@ export class Client extends RpcClient<Methods, Notifications> {
    * Changes the speed limit of one download; it takes effect at once, also while the download is running.
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
+   * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
    */
   downloadSetSpeedLimit(params: DownloadSetSpeedLimitParams): Promise<DownloadStatus> {
     return this.call("download.setSpeedLimit", params);

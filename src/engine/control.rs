@@ -1,0 +1,205 @@
+//! One download's control state: the state the store records and the API
+//! shows ([`State`]), plus, while its task runs, what is in flight
+//! ([`Running`]). Every transition happens under the registry lock.
+//!
+//! ```text
+//!            add                 schedule                task ends
+//!  (new) ──────────► queued ─────────────► active ──────────────► complete | error
+//!                     ▲   │ pause            │                         │
+//!             resume  │   ▼                  │ pause, remove,          │ resume
+//!                    paused ◄──────────── stopping{reason}             ▼
+//!                     (or queued again        │                      queued
+//!                      if resumed meanwhile)  └── remove ──► removed (gone)
+//! ```
+//!
+//! - A stop is asked for with a reason; reasons escalate and never step
+//!   down (remove > pause > shutdown), so a remove that arrives while a
+//!   pause is in flight wins, and a pause during a shutdown still pauses.
+//! - A resume while a pause is in flight does not undo the cancellation
+//!   (the task is already checkpointing): the download settles `queued` and
+//!   the scheduler starts it again.
+//! - Every caller waiting on one stop awaits the same settlement, which
+//!   carries the ticket of the record written when the task's end was
+//!   applied; the caller answers once that record is durable.
+
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::writer::Ticket;
+
+/// Why a running download is being stopped, in escalating order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The engine is closing: the download stays active in the store and
+    /// resumes at the next open.
+    Shutdown,
+    Pause,
+    Remove {
+        delete_files: bool,
+    },
+}
+
+impl Stop {
+    fn rank(self) -> u8 {
+        match self {
+            Stop::Shutdown => 0,
+            Stop::Pause => 1,
+            Stop::Remove { .. } => 2,
+        }
+    }
+
+    /// The stronger of two reasons; two removes delete files if either asked.
+    pub fn escalate(self, to: Stop) -> Stop {
+        match (self, to) {
+            (Stop::Remove { delete_files: a }, Stop::Remove { delete_files: b }) => Stop::Remove {
+                delete_files: a || b,
+            },
+            _ if to.rank() > self.rank() => to,
+            _ => self,
+        }
+    }
+}
+
+/// A running download's task and what has been asked of it.
+#[derive(Debug)]
+pub(crate) struct Running {
+    cancel: CancellationToken,
+    stop: Option<Stop>,
+    /// A resume came in while a pause was in flight.
+    requeue: bool,
+    settled: watch::Sender<Option<Ticket>>,
+    pub speed: u64,
+    pub connections: u32,
+}
+
+/// Resolves once the stop it was taken for is applied.
+pub(crate) struct Settlement(watch::Receiver<Option<Ticket>>);
+
+impl Settlement {
+    /// The ticket of the record written when the task's end was applied;
+    /// `None` when nothing was written (a shutdown).
+    pub async fn wait(mut self) -> Option<Ticket> {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(ticket) => *ticket,
+            // Settled without a write (the task ended for a shutdown).
+            Err(_) => None,
+        }
+    }
+}
+
+impl Running {
+    pub fn new(cancel: CancellationToken) -> Running {
+        Running {
+            cancel,
+            stop: None,
+            requeue: false,
+            settled: watch::Sender::new(None),
+            speed: 0,
+            connections: 0,
+        }
+    }
+
+    /// Asks the task to stop for `reason` (escalating what was asked
+    /// before) and returns the settlement to wait for.
+    pub fn stop(&mut self, reason: Stop) -> Settlement {
+        self.stop = Some(match self.stop {
+            Some(asked) => asked.escalate(reason),
+            None => reason,
+        });
+        if reason == Stop::Pause {
+            self.requeue = false;
+        }
+        self.cancel.cancel();
+        Settlement(self.settled.subscribe())
+    }
+
+    /// A resume: if a pause is in flight the download goes back to the queue
+    /// when it settles. `None` when nothing is being stopped: it simply runs.
+    pub fn resume(&mut self) -> Option<Settlement> {
+        let stop = self.stop?;
+        if stop == Stop::Pause {
+            self.requeue = true;
+        }
+        Some(Settlement(self.settled.subscribe()))
+    }
+
+    /// What the task was stopped for, once it ends: a pause that a resume
+    /// overtook is no stop at all, but the download does not run on either.
+    pub fn reason(&self) -> Option<Stop> {
+        self.stop
+    }
+
+    pub fn requeue(&self) -> bool {
+        self.requeue
+    }
+
+    /// Wakes every waiter with the ticket of the record that applied the end.
+    pub fn settle(self, ticket: Option<Ticket>) {
+        if let Some(ticket) = ticket {
+            self.settled.send_replace(Some(ticket));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_reasons_escalate_and_never_step_down() {
+        let remove = Stop::Remove {
+            delete_files: false,
+        };
+        assert_eq!(Stop::Pause.escalate(remove), remove);
+        assert_eq!(remove.escalate(Stop::Pause), remove);
+        assert_eq!(Stop::Shutdown.escalate(Stop::Pause), Stop::Pause);
+        assert_eq!(Stop::Pause.escalate(Stop::Shutdown), Stop::Pause);
+        assert_eq!(
+            remove.escalate(Stop::Remove { delete_files: true }),
+            Stop::Remove { delete_files: true }
+        );
+        assert_eq!(
+            Stop::Remove { delete_files: true }.escalate(remove),
+            Stop::Remove { delete_files: true }
+        );
+    }
+
+    #[tokio::test]
+    async fn every_waiter_awaits_the_same_settlement() {
+        let mut running = Running::new(CancellationToken::new());
+        let first = running.stop(Stop::Pause);
+        let second = running.stop(Stop::Pause);
+        assert!(running.cancel.is_cancelled());
+        let (a, b) = (tokio::spawn(first.wait()), tokio::spawn(second.wait()));
+        tokio::task::yield_now().await;
+        assert!(
+            !a.is_finished() && !b.is_finished(),
+            "not before it settles"
+        );
+        let ticket = crate::engine::writer::Ticket::for_tests(7);
+        running.settle(Some(ticket));
+        assert_eq!(a.await.unwrap(), Some(ticket));
+        assert_eq!(b.await.unwrap(), Some(ticket));
+    }
+
+    #[test]
+    fn a_resume_during_a_pause_requeues_and_a_later_pause_takes_it_back() {
+        let mut running = Running::new(CancellationToken::new());
+        assert!(running.resume().is_none(), "nothing to wait for");
+        let _ = running.stop(Stop::Pause);
+        let _ = running.resume();
+        assert!(running.requeue());
+        let _ = running.stop(Stop::Pause);
+        assert!(!running.requeue());
+        let _ = running.resume();
+        let _ = running.stop(Stop::Remove {
+            delete_files: false,
+        });
+        assert_eq!(
+            running.reason(),
+            Some(Stop::Remove {
+                delete_files: false
+            })
+        );
+    }
+}
