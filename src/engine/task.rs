@@ -7,6 +7,7 @@
 //! host permits, emits `download.error`, and can be resumed: the daemon never
 //! needs a restart to recover a download.
 
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -30,6 +31,18 @@ pub(crate) fn spawn(
     cancel: CancellationToken,
     limiter: Arc<Limiter>,
 ) {
+    let task = shared.clone();
+    spawn_with(shared, gid, async move {
+        download::run(&task, gid, cancel, limiter).await
+    });
+}
+
+/// Runs `download` as the task of `gid` under the guard.
+fn spawn_with(
+    shared: &Arc<Shared>,
+    gid: Gid,
+    download: impl Future<Output = Outcome> + Send + 'static,
+) {
     let shared = shared.clone();
     shared.runtime.clone().spawn(async move {
         let guard = Guard {
@@ -37,11 +50,13 @@ pub(crate) fn spawn(
             gid,
             armed: true,
         };
-        let run = AssertUnwindSafe(download::run(&shared, gid, cancel, limiter));
-        let outcome = run.catch_unwind().await.unwrap_or_else(|panic| {
-            tracing::error!(%gid, panic = panic_message(&panic), "a download task panicked");
-            Outcome::Failed(internal_failure())
-        });
+        let outcome = AssertUnwindSafe(download)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                tracing::error!(%gid, panic = panic_message(&panic), "a download task panicked");
+                Outcome::Failed(internal_failure())
+            });
         finish(&shared, gid, outcome).await;
         guard.disarm();
     });
@@ -184,4 +199,63 @@ fn apply(
     }
     running.settle(Some(ticket));
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::control::Running;
+    use crate::engine::{AddRequest, Engine, EngineConfig};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_panicking_task_ends_in_error_frees_its_slot_and_can_be_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let mut config = EngineConfig::new(root.path(), None);
+        config.max_concurrent = 1;
+        let engine = Engine::open(config).await.unwrap();
+        let mut events = engine.subscribe();
+        let paused = |url: &str| AddRequest {
+            paused: true,
+            ..AddRequest::new(url)
+        };
+        let gid = engine.add(paused("http://127.0.0.1:9/a")).await.unwrap();
+        // Start it by hand with a body that panics, as a bug would.
+        {
+            let shared = &engine.shared;
+            let mut registry = shared.registry();
+            let entry = registry.get_mut(gid).unwrap();
+            entry.record.state = State::Active;
+            let cancel = CancellationToken::new();
+            entry.running = Some(Running::new(cancel));
+            spawn_with(shared, gid, async { panic!("a bug in the engine") });
+        }
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("an event within 10 s");
+        assert!(
+            matches!(
+                event,
+                Some(EngineEvent::Error {
+                    code: FailureCode::Internal,
+                    ..
+                })
+            ),
+            "{event:?}"
+        );
+        let status = engine.status(gid).unwrap();
+        assert_eq!(status.state, State::Error);
+        assert_eq!(status.error.unwrap().code, FailureCode::Internal);
+
+        // The slot is free: the next download becomes active.
+        let next = engine
+            .add(AddRequest::new("http://127.0.0.1:9/b"))
+            .await
+            .unwrap();
+        assert_eq!(engine.status(next).unwrap().state, State::Active);
+        // And the failed one is an ordinary failed download.
+        engine.remove(gid, true).await.unwrap();
+        assert!(engine.status(gid).is_err());
+        engine.shutdown().await;
+    }
 }

@@ -47,6 +47,13 @@ impl Daemon {
         Daemon::start_in(dirs, root, state, flags).await
     }
 
+    /// Starts the daemon on the given download root and state directory
+    /// (which the caller owns, e.g. on a file system of a chosen size).
+    pub async fn start_at(root: &Path, state: &Path, flags: &[&str]) -> Daemon {
+        let dirs = tempfile::tempdir().expect("temporary directory");
+        Daemon::start_in(dirs, root.to_owned(), state.to_owned(), flags).await
+    }
+
     async fn start_in(
         dirs: tempfile::TempDir,
         root: PathBuf,
@@ -116,6 +123,21 @@ impl Daemon {
         } = self;
         let status = terminate(&mut child).await;
         (Daemon::start_in(_dirs, root, state, flags).await, status)
+    }
+
+    /// Kills this daemon with SIGKILL (no checkpoint, no goodbye) and starts
+    /// a new one on the same directories.
+    pub async fn kill_and_restart(self, flags: &[&str]) -> Daemon {
+        let Daemon {
+            mut child,
+            root,
+            state,
+            _dirs,
+            ..
+        } = self;
+        child.start_kill().expect("SIGKILL the daemon");
+        child.wait().await.expect("the killed daemon is reaped");
+        Daemon::start_in(_dirs, root, state, flags).await
     }
 
     /// SIGTERM, then the exit status.

@@ -31,6 +31,10 @@ pub struct Resource {
     length: bool,
     etag: bool,
     content_disposition: Option<String>,
+    /// A new ETag on every response, as if the file changed each time.
+    etag_per_request: bool,
+    /// Sent as `Content-Range` on every 206 instead of the true one.
+    content_range: Option<String>,
     /// Bytes per second by connection number (cycled); empty = unthrottled.
     rates: Vec<u64>,
     faults: Vec<(Fault, usize)>,
@@ -57,6 +61,8 @@ impl Resource {
             length: true,
             etag: true,
             content_disposition: None,
+            content_range: None,
+            etag_per_request: false,
             rates: Vec::new(),
             faults: Vec::new(),
         }
@@ -89,6 +95,18 @@ impl Resource {
 
     pub fn content_disposition(mut self, value: &str) -> Self {
         self.content_disposition = Some(value.to_owned());
+        self
+    }
+
+    /// Every response carries another ETag: a file that never stops changing.
+    pub fn etag_per_request(mut self) -> Self {
+        self.etag_per_request = true;
+        self
+    }
+
+    /// Every partial answer claims this `Content-Range`, whatever it sends.
+    pub fn content_range(mut self, value: &str) -> Self {
+        self.content_range = Some(value.to_owned());
         self
     }
 
@@ -289,6 +307,9 @@ async fn serve(stream: TcpStream, number: usize, state: &State) -> std::io::Resu
                     .find(|(_, times)| served.requests < *times)
                     .map(|(fault, _)| *fault);
                 served.requests += 1;
+                if served.resource.etag_per_request {
+                    served.version += 1;
+                }
                 (served.resource.clone(), served.version, fault)
             })
         };
@@ -341,11 +362,14 @@ async fn respond(
     };
     let (start, end) = range.unwrap_or((0, total.saturating_sub(1)));
     let len = if total == 0 { 0 } else { end - start + 1 };
-    let mut head = match range {
-        Some(_) => format!(
+    let mut head = match (range, &resource.content_range) {
+        (Some(_), Some(lie)) => {
+            format!("HTTP/1.1 206 Partial Content\r\nContent-Range: {lie}\r\n")
+        }
+        (Some(_), None) => format!(
             "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{end}/{total}\r\n"
         ),
-        None => "HTTP/1.1 200 OK\r\n".to_owned(),
+        (None, _) => "HTTP/1.1 200 OK\r\n".to_owned(),
     };
     if resource.ranges {
         head.push_str("Accept-Ranges: bytes\r\n");
