@@ -151,11 +151,15 @@ async fn a_content_range_past_the_largest_integer_fails_the_download_and_the_nex
 
 #[tokio::test]
 async fn a_remote_file_replaced_mid_download_is_downloaded_again_from_zero() {
-    let (old, new) = (random_bytes(2 * MIB, 11), random_bytes(2 * MIB, 12));
+    // Two connections, two ranges of 2 MiB: the first one's second request
+    // (after the probe's first MiB) is answered by the new version.
+    let (old, new) = (random_bytes(4 * MIB, 11), random_bytes(4 * MIB, 12));
     let server = TestServer::start([Resource::file("/f", old).rate(512 * KIB as u64)]).await;
     let t = TestEngine::start().await;
     let mut events = t.engine.subscribe();
-    let gid = t.add(request(server.url("/f"))).await;
+    let mut request = request(server.url("/f"));
+    request.connections = Some(2);
+    let gid = t.add(request).await;
     wait_until(&t.engine, gid, |s| s.completed_length > 256 * KIB as u64).await;
     // Same length, new ETag: only the validators tell the versions apart.
     server.replace("/f", new.clone());
@@ -187,11 +191,13 @@ async fn a_remote_file_replaced_mid_download_is_downloaded_again_from_zero() {
 
 #[tokio::test]
 async fn a_remote_file_without_validators_that_changes_length_restarts_too() {
-    let (old, new) = (random_bytes(2 * MIB, 21), random_bytes(2 * MIB + 5, 22));
+    let (old, new) = (random_bytes(4 * MIB, 21), random_bytes(4 * MIB + 5, 22));
     let server =
         TestServer::start([Resource::file("/f", old).no_etag().rate(512 * KIB as u64)]).await;
     let t = TestEngine::start().await;
-    let gid = t.add(request(server.url("/f"))).await;
+    let mut request = request(server.url("/f"));
+    request.connections = Some(2);
+    let gid = t.add(request).await;
     wait_until(&t.engine, gid, |s| s.completed_length > 256 * KIB as u64).await;
     server.replace("/f", new.clone());
     let status = wait_finished(&t.engine, gid).await;

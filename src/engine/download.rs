@@ -21,7 +21,7 @@ use super::limiter::Limiter;
 use super::naming;
 use super::probe::{self, Probe};
 use super::request::Overwrite;
-use super::segments::{SavedSegment, SegmentTable};
+use super::segments::{Meter, SavedSegment, SegmentTable};
 use super::status::{self, Gid};
 use super::store::DownloadRecord;
 use super::transfer::{Backoff, Body, ConnectionEnd, Identity, Transfer};
@@ -53,6 +53,20 @@ pub(crate) enum Outcome {
 /// One client for the whole engine. HTTP/1.1 only: N connections of a
 /// download are then N TCP connections, never streams of one.
 pub(crate) fn http_client(config: &EngineConfig) -> Result<Client, reqwest::Error> {
+    client_builder(config)
+        .pool_max_idle_per_host(usize::from(MAX_CONNECTIONS))
+        .build()
+}
+
+/// A connection's own client: its pool holds one connection, so every range
+/// it fetches goes over the same TCP connection (while it lives), and what
+/// the segment table measures of it is that connection's speed. (A shared
+/// pool would hand a fast connection's next request to a slow one.)
+pub(crate) fn connection_client(config: &EngineConfig) -> Result<Client, reqwest::Error> {
+    client_builder(config).pool_max_idle_per_host(1).build()
+}
+
+fn client_builder(config: &EngineConfig) -> reqwest::ClientBuilder {
     let mut headers = HeaderMap::new();
     // Byte ranges are only meaningful over the identity encoding.
     headers.insert(
@@ -66,8 +80,6 @@ pub(crate) fn http_client(config: &EngineConfig) -> Result<Client, reqwest::Erro
         .redirect(reqwest::redirect::Policy::limited(10))
         .connect_timeout(config.stall_timeout)
         .tcp_nodelay(true)
-        .pool_max_idle_per_host(usize::from(MAX_CONNECTIONS))
-        .build()
 }
 
 pub(crate) async fn run(
@@ -253,7 +265,6 @@ async fn prepare(
     // probing again.
     let _ = saved.map_err(invalid)?;
     let transfer = Transfer {
-        client: shared.client.clone(),
         url: probe.url.clone(),
         headers,
         if_range: probe
@@ -405,19 +416,35 @@ fn preallocate(file: &File, len: u64) -> Result<(), Failure> {
 impl Job {
     async fn run(mut self, shared: &Arc<Shared>, cancel: &CancellationToken) -> JobEnd {
         let mut workers = JoinSet::new();
+        // The probe's body (from offset 0) serves the range starting there,
+        // if any. Claimed here, before any worker runs: spawned tasks start
+        // in no set order (tokio runs the last spawned first), and another
+        // worker would take that range, the probe's bytes thrown away.
+        let mut first = self.first.take().map(|(body, permit)| {
+            let meter = Arc::new(Meter::default());
+            let claimed = self.transfer.table.claim_at(0, &meter).map(|s| (s, body));
+            (claimed, meter, permit)
+        });
         for _ in 0..self.workers {
+            let client = match connection_client(&shared.config) {
+                Ok(client) => client,
+                Err(e) => {
+                    let message = format!("cannot set up a connection: {e}");
+                    return JobEnd::Done(Outcome::Failed(Failure::new(FailureCode::Io, message)));
+                }
+            };
             let (transfer, shared, host) =
                 (self.transfer.clone(), shared.clone(), self.host.clone());
-            let first = self.first.take();
+            let first = first.take();
             workers.spawn(async move {
-                let (body, _permit) = match first {
-                    Some((body, permit)) => (Some(body), permit),
-                    None => (None, shared.hosts.acquire(&host).await),
+                let (claimed, meter, _permit) = match first {
+                    Some(first) => first,
+                    None => (None, Arc::default(), shared.hosts.acquire(&host).await),
                 };
-                transfer.run_connection(body).await
+                transfer.run_connection(claimed, meter, client).await
             });
         }
-        drop(self.first.take());
+        drop(first);
 
         let config = &shared.config;
         let mut ticker = tokio::time::interval(config.progress_interval);

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
@@ -13,7 +13,7 @@ use reqwest::{Client, Response, StatusCode};
 use super::error::{Failure, FailureCode};
 use super::events::RestartReason;
 use super::limiter::Limiter;
-use super::segments::{Segment, SegmentTable, UNKNOWN_END};
+use super::segments::{Claim, Meter, Segment, SegmentTable, UNKNOWN_END};
 
 /// A failed attempt, and whether trying again may help.
 #[derive(Debug)]
@@ -144,10 +144,12 @@ impl Backoff {
     }
 }
 
+/// How long a connection with nothing worth doing waits before it asks again.
+const CLAIM_AGAIN: Duration = Duration::from_millis(20);
+
 /// What every connection of one download shares.
 #[derive(Debug)]
 pub struct Transfer {
-    pub client: Client,
     pub url: url::Url,
     pub headers: HeaderMap,
     /// The remote file's strong validator: a server answers a range of a
@@ -174,30 +176,45 @@ pub struct Body {
 }
 
 impl Transfer {
-    /// One connection: takes ranges until none is left. `first` is a body
-    /// that starts at offset 0 (the probe's).
-    pub async fn run_connection(self: Arc<Self>, first: Option<Body>) -> Result<(), ConnectionEnd> {
-        // The body from offset 0 serves the range starting there, if any.
-        let mut first = first.and_then(|body| Some((self.table.claim_at(0)?, body)));
+    /// One connection: takes ranges until none is left. `first` is a range
+    /// already claimed with `meter` and the body that serves it (the probe's).
+    pub async fn run_connection(
+        self: Arc<Self>,
+        mut first: Option<(Arc<Segment>, Body)>,
+        meter: Arc<Meter>,
+        client: Client,
+    ) -> Result<(), ConnectionEnd> {
         loop {
             let (segment, body) = match first.take() {
                 Some((segment, body)) => (segment, Some(body)),
-                None => match self.table.claim() {
-                    Some(segment) => (segment, None),
-                    None => return Ok(()),
+                None => match self.table.claim(&meter) {
+                    Claim::Range(segment) => (segment, None),
+                    // Idle for a moment, connection kept: the owners of what
+                    // is left may slow down, and then this one helps.
+                    Claim::Wait => {
+                        tokio::time::sleep(CLAIM_AGAIN).await;
+                        continue;
+                    }
+                    Claim::Done => return Ok(()),
                 },
             };
-            self.fetch(&segment, body).await?;
+            self.fetch(&segment, body, &meter, &client).await?;
         }
     }
 
-    async fn fetch(&self, segment: &Segment, mut body: Option<Body>) -> Result<(), ConnectionEnd> {
+    async fn fetch(
+        &self,
+        segment: &Segment,
+        mut body: Option<Body>,
+        meter: &Meter,
+        client: &Client,
+    ) -> Result<(), ConnectionEnd> {
         let mut backoff = Backoff::new(self.retry_base_delay, self.max_tries);
         while segment.remaining() > 0 {
             let before = segment.pos();
             let attempt = match body.take() {
-                Some(body) => self.stream(segment, body).await,
-                None => self.request_and_stream(segment).await,
+                Some(body) => self.stream(segment, body, meter).await,
+                None => self.request_and_stream(segment, meter, client).await,
             };
             let Err(err) = attempt else { continue };
             if let Some(reason) = err.changed {
@@ -218,28 +235,32 @@ impl Transfer {
         Ok(())
     }
 
-    async fn request_and_stream(&self, segment: &Segment) -> Result<(), AttemptError> {
+    async fn request_and_stream(
+        &self,
+        segment: &Segment,
+        meter: &Meter,
+        client: &Client,
+    ) -> Result<(), AttemptError> {
         let ranged = self.table.ranges();
         if !ranged {
             segment.set_pos(0); // a stream without ranges can only start over
         }
         let (pos, end) = (segment.pos(), segment.end());
-        let mut request = self
-            .client
-            .get(self.url.clone())
-            .headers(self.headers.clone());
+        let mut request = client.get(self.url.clone()).headers(self.headers.clone());
         if ranged {
             request = request.header(header::RANGE, format!("bytes={pos}-{}", end - 1));
             if let Some(validator) = &self.if_range {
                 request = request.header(header::IF_RANGE, validator.clone());
             }
         }
+        let asked = Instant::now();
         let response = tokio::time::timeout(self.stall_timeout, request.send())
             .await
             .map_err(|_| {
                 AttemptError::transient(FailureCode::Network, "the server did not answer in time")
             })?
             .map_err(AttemptError::request)?;
+        meter.record_overhead(asked.elapsed());
         let status = response.status();
         if !status.is_success() {
             return Err(AttemptError::status(status, response.url()));
@@ -259,20 +280,31 @@ impl Transfer {
                 response,
                 end: body_end,
             },
+            meter,
         )
         .await
     }
 
-    async fn stream(&self, segment: &Segment, mut body: Body) -> Result<(), AttemptError> {
+    async fn stream(
+        &self,
+        segment: &Segment,
+        mut body: Body,
+        meter: &Meter,
+    ) -> Result<(), AttemptError> {
         self.connections.fetch_add(1, Ordering::Relaxed);
-        let result = self.copy_body(segment, &mut body).await;
+        let result = self.copy_body(segment, &mut body, meter).await;
         self.connections.fetch_sub(1, Ordering::Relaxed);
         result
     }
 
     /// Copies the body into the file at the segment's position, until the
     /// body or the segment (whose end a stealer may lower) ends.
-    async fn copy_body(&self, segment: &Segment, body: &mut Body) -> Result<(), AttemptError> {
+    async fn copy_body(
+        &self,
+        segment: &Segment,
+        body: &mut Body,
+        meter: &Meter,
+    ) -> Result<(), AttemptError> {
         loop {
             let chunk = tokio::time::timeout(self.stall_timeout, body.response.chunk())
                 .await
@@ -318,6 +350,7 @@ impl Transfer {
                 })?;
             segment.set_pos(pos + len);
             self.received.fetch_add(len, Ordering::Relaxed);
+            meter.record(chunk.len() as u64, Instant::now());
             for limiter in &self.limiters {
                 limiter.take(len as usize).await;
             }

@@ -161,6 +161,8 @@ struct State {
     max_open: AtomicUsize,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Body bytes sent, by connection number.
+    sent: Mutex<HashMap<usize, u64>>,
 }
 
 pub struct TestServer {
@@ -236,6 +238,11 @@ impl TestServer {
     /// in use, leaving out idle keep-alive ones.
     pub fn max_concurrent_responses(&self) -> usize {
         self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes each connection sent, by connection number (accept order).
+    pub fn bytes_sent_by_connection(&self) -> HashMap<usize, u64> {
+        self.state.sent.lock().unwrap().clone()
     }
 
     /// Serves a new body at `path`, with a new ETag.
@@ -332,7 +339,7 @@ async fn serve(stream: TcpStream, number: usize, state: &State) -> std::io::Resu
         }
         let in_flight = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         state.max_in_flight.fetch_max(in_flight, Ordering::SeqCst);
-        let keep_alive = respond(stream, &request, &resource, version, fault, number).await;
+        let keep_alive = respond(stream, &request, &resource, version, fault, number, state).await;
         state.in_flight.fetch_sub(1, Ordering::SeqCst);
         if !keep_alive? {
             return Ok(());
@@ -349,6 +356,7 @@ async fn respond(
     version: usize,
     fault: Option<Fault>,
     connection: usize,
+    state: &State,
 ) -> std::io::Result<bool> {
     let body = &resource.body;
     let total = body.len() as u64;
@@ -406,7 +414,10 @@ async fn respond(
         Some(Fault::ResetAfter(n) | Fault::StallAfter(n)) => n.min(data.len()),
         _ => data.len(),
     };
-    send_throttled(stream, &data[..cut], rate).await?;
+    let count = |bytes: usize| {
+        *state.sent.lock().unwrap().entry(connection).or_default() += bytes as u64;
+    };
+    send_throttled(stream, &data[..cut], rate, count).await?;
     match fault {
         Some(Fault::ResetAfter(_)) => {
             // A zero linger turns the close into a real TCP reset.
@@ -425,9 +436,12 @@ async fn send_throttled(
     stream: &mut TcpStream,
     data: &[u8],
     rate: Option<u64>,
+    count: impl Fn(usize),
 ) -> std::io::Result<()> {
     let Some(rate) = rate else {
-        return stream.write_all(data).await;
+        stream.write_all(data).await?;
+        count(data.len());
+        return Ok(());
     };
     let started = Instant::now();
     let mut sent = 0u64;
@@ -437,6 +451,7 @@ async fn send_throttled(
         let due = started + Duration::from_secs_f64(sent as f64 / rate as f64);
         tokio::time::sleep_until(due.into()).await;
         stream.write_all(chunk).await?;
+        count(chunk.len());
         sent += chunk.len() as u64;
     }
     Ok(())
