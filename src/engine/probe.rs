@@ -31,14 +31,16 @@ impl Probe {
     }
 }
 
-/// The validator If-Range may carry (RFC 9110 §13.1.5): a strong ETag, or a
-/// Last-Modified date at least one second older than the response's Date,
-/// since a file changed twice within a second keeps its date. A weak ETag
-/// never: a server must not answer a range for it (Apache then sends the
-/// whole file, which is how a fresh file broke resuming).
+/// The validator If-Range may carry (RFC 9110 §13.1.5): a strong ETag; a
+/// client that has an ETag, even a weak one, must not send a date. Without
+/// one, a Last-Modified date only when it is at least a minute older than
+/// the response's Date (§8.8.2.2), since a file changed twice within a
+/// second keeps its date and clocks disagree. Servers hold to it: Apache
+/// answers a date If-Range on a file modified less than 60 s ago with the
+/// whole file, and a weak ETag with the whole file always.
 fn strong_validator(headers: &HeaderMap, identity: &Identity) -> Option<String> {
-    if let Some(etag) = identity.etag.as_ref().filter(|e| !e.starts_with("W/")) {
-        return Some(etag.clone());
+    if let Some(etag) = &identity.etag {
+        return (!etag.starts_with("W/")).then(|| etag.clone());
     }
     let modified = identity.last_modified.as_deref()?;
     let date = headers.get(header::DATE)?.to_str().ok()?;
@@ -47,8 +49,11 @@ fn strong_validator(headers: &HeaderMap, identity: &Identity) -> Option<String> 
         httpdate::parse_http_date(date).ok()?,
     );
     let age = date.duration_since(modified).ok()?;
-    (age >= std::time::Duration::from_secs(1)).then(|| identity.last_modified.clone())?
+    (age >= DATE_STRONG_AFTER).then(|| identity.last_modified.clone())?
 }
+
+/// How much older than Date a Last-Modified must be to be strong.
+const DATE_STRONG_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Sends `GET` for the first `len` bytes (and `If-Range` when resuming).
 /// Bounded, so that the connection can serve its next range afterwards
@@ -151,10 +156,23 @@ mod tests {
             ("date", "Mon, 30 Nov 2026 10:00:00 GMT"),
         ]);
         assert_eq!(strong_validator(&h, &id), None);
+        // A second later Apache's ETag may still be weak, and it answers a
+        // date If-Range with the whole file for a minute: no date while
+        // there is an ETag, whatever its age.
         let (h, id) = headers(&[
             ("etag", "W/\"x\""),
             ("last-modified", "Mon, 30 Nov 2026 10:00:00 GMT"),
-            ("date", "Mon, 30 Nov 2026 10:00:01 GMT"),
+            ("date", "Mon, 30 Nov 2026 11:00:00 GMT"),
+        ]);
+        assert_eq!(strong_validator(&h, &id), None, "a weak ETag: no date");
+        let (h, id) = headers(&[
+            ("last-modified", "Mon, 30 Nov 2026 10:00:00 GMT"),
+            ("date", "Mon, 30 Nov 2026 10:00:59 GMT"),
+        ]);
+        assert_eq!(strong_validator(&h, &id), None, "under a minute old");
+        let (h, id) = headers(&[
+            ("last-modified", "Mon, 30 Nov 2026 10:00:00 GMT"),
+            ("date", "Mon, 30 Nov 2026 10:01:00 GMT"),
         ]);
         assert_eq!(
             strong_validator(&h, &id).as_deref(),

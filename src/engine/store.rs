@@ -28,8 +28,8 @@ pub struct DownloadRecord {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     /// The strong validator sent as If-Range, if the server gave one (RFC
-    /// 9110 §13.1.5: a strong ETag, or a Last-Modified a second or more
-    /// older than the response's Date).
+    /// 9110 §13.1.5: a strong ETag, or, when there is no ETag at all, a
+    /// Last-Modified a minute or more older than the response's Date).
     pub if_range: Option<String>,
     pub error: Option<Failure>,
     pub created_at: SystemTime,
