@@ -1,5 +1,6 @@
 //! Code shared by the integration tests: a local HTTP server with faults,
-//! small helpers around the engine, and a real daemon process to talk to.
+//! small helpers around the engine, a real daemon process to talk to, and
+//! the real web servers (Apache, lighttpd, nginx) to download from.
 #![allow(dead_code, unused_imports)] // each test binary uses its own part of the support code
 
 pub mod http_server;
@@ -39,5 +40,7 @@ pub mod daemon;
 #[cfg(feature = "server")]
 mod engine;
 pub mod proxy;
+#[cfg(feature = "server")]
+pub mod webservers;
 #[cfg(feature = "server")]
 pub use engine::*;
