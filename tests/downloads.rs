@@ -28,6 +28,30 @@ async fn a_file_downloads_over_exactly_the_requested_connections_and_is_intact()
     assert!(!haul_part(&path).exists());
 }
 
+/// The probe's body is the first range's: asking for those bytes again
+/// would cost a request and up to a range of bytes thrown away. On several
+/// threads, as the daemon and `haul get` run, since there spawned tasks do
+/// not start in the order they were spawned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_request_serves_the_first_range_and_is_not_repeated() {
+    let data = random_bytes(4 * MIB, 21);
+    // Throttled, so that no connection is done before the others started
+    // and races one of their ranges from its first byte.
+    let server =
+        TestServer::start([Resource::file("/a.bin", data.clone()).rate(2 * MIB as u64)]).await;
+    let t = TestEngine::start().await;
+    let mut request = request(server.url("/a.bin"));
+    request.connections = Some(4);
+    let status = t.download(request).await;
+    assert_eq!(sha256_file(&assert_complete(&status)), sha256(&data));
+    let starts = server.range_starts("/a.bin");
+    assert_eq!(
+        starts.iter().filter(|start| **start == Some(0)).count(),
+        1,
+        "one request from byte 0: {starts:?}"
+    );
+}
+
 fn haul_part(path: &std::path::Path) -> std::path::PathBuf {
     let mut os = path.as_os_str().to_owned();
     os.push(".part");

@@ -151,6 +151,8 @@ struct Served {
     resource: Resource,
     version: usize,
     requests: usize,
+    /// Where each request's Range started (None: no Range).
+    range_starts: Vec<Option<u64>>,
 }
 
 #[derive(Debug, Default)]
@@ -191,6 +193,7 @@ impl TestServer {
                     resource,
                     version: 1,
                     requests: 0,
+                    range_starts: Vec::new(),
                 },
             );
         }
@@ -222,6 +225,17 @@ impl TestServer {
             .unwrap()
             .get(path)
             .map_or(0, |s| s.requests)
+    }
+
+    /// Where the Range of each request to `path` started, in arrival order
+    /// (None for a request without one).
+    pub fn range_starts(&self, path: &str) -> Vec<Option<u64>> {
+        self.state
+            .resources
+            .lock()
+            .unwrap()
+            .get(path)
+            .map_or_else(Vec::new, |s| s.range_starts.clone())
     }
 
     /// TCP connections accepted so far.
@@ -317,6 +331,9 @@ async fn serve(stream: TcpStream, number: usize, state: &State) -> std::io::Resu
                 if served.resource.etag_per_request {
                     served.version += 1;
                 }
+                served
+                    .range_starts
+                    .push(request.range.map(|(start, _)| start));
                 (served.resource.clone(), served.version, fault)
             })
         };
