@@ -54,6 +54,104 @@ async fn malformed_requests_get_the_specs_error_objects() {
 }
 
 #[tokio::test]
+async fn a_request_whose_method_is_not_a_string_is_an_invalid_request_with_a_null_id() {
+    let daemon = Daemon::start().await;
+    // The specification's own example: JSON, but no request object, and no
+    // `id` to answer with.
+    let body = r#"{"jsonrpc":"2.0","method":1,"params":"bar"}"#;
+    let (status, text) = daemon.post(body).await;
+    insta::assert_snapshot!("method_not_a_string", format!("{status} {text}"));
+    // jsonrpsee reads WebSocket messages itself, out of our reach: there the
+    // same request is still called a parse error.
+    let mut ws = daemon.ws().await;
+    ws.send(body).await;
+    assert_eq!(
+        ws.next_text(Duration::from_secs(5)).await.as_deref(),
+        Some(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}"#)
+    );
+}
+
+#[tokio::test]
+async fn json_that_is_no_request_is_an_invalid_request_and_broken_json_a_parse_error() {
+    let daemon = Daemon::start().await;
+    let too_deep = "[".repeat(10_000);
+    let cases: [(&str, &[u8]); 12] = [
+        ("a number", b"1"),
+        ("a string", br#""x""#),
+        ("null", b"null"),
+        ("true", b"true"),
+        ("an id that is no id", br#"{"id":[1]}"#),
+        (
+            "an old version without id",
+            br#"{"jsonrpc":"1.0","method":"system.getStats"}"#,
+        ),
+        ("not JSON", b"hello"),
+        ("nothing", b""),
+        ("truncated", br#"{"jsonrpc":"2.0","method":"#),
+        ("two objects", br#"{"jsonrpc":"2.0","method":"x"} {}"#),
+        ("not UTF-8", b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\"}"),
+        ("nested deeper than serde_json reads", too_deep.as_bytes()),
+    ];
+    let mut answers = String::new();
+    for (name, body) in cases {
+        let (status, text) = daemon.post(body).await;
+        answers.push_str(&format!("{name}: {status} {text}\n"));
+    }
+    insta::assert_snapshot!("json_but_no_request", answers);
+
+    // Whitespace in front is no reason to refuse a request: jsonrpsee would
+    // look for its `{` in the first 128 bytes only.
+    let padded = format!(
+        "{}{}",
+        " \n".repeat(100),
+        r#"{"jsonrpc":"2.0","id":7,"method":"system.getStats"}"#
+    );
+    let (status, response) = post(&daemon, &padded).await;
+    assert_eq!((status, &response["id"]), (200, &json!(7)), "{response}");
+    assert!(response["result"].is_object(), "{response}");
+}
+
+#[tokio::test]
+async fn a_chunked_body_is_bounded_like_one_with_a_length() {
+    let daemon = Daemon::start_with(&["--max-request-size", "262144"]).await;
+    let call = |padding: usize| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"system.getStats","x":"{}"}}"#,
+            "a".repeat(padding)
+        )
+        .into_bytes()
+    };
+    let (status, text) = post_chunked(&daemon, call(10)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains(r#""result":"#), "{text}");
+    let (status, text) = post_chunked(&daemon, call(300_000)).await;
+    assert_eq!(
+        (status, text.as_str()),
+        (
+            413,
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32007,"message":"Request is too big","data":"Exceeded max limit of 262144"}}"#
+        )
+    );
+}
+
+/// POSTs `body` in 16 KiB chunks, without a Content-Length: the daemon
+/// learns its size only as it arrives.
+async fn post_chunked(daemon: &Daemon, body: Vec<u8>) -> (u16, String) {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(16 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let response = reqwest::Client::new()
+        .post(daemon.url())
+        .header("authorization", format!("Bearer {}", daemon.token))
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+        .send()
+        .await
+        .expect("the daemon answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("a body"))
+}
+
+#[tokio::test]
 async fn a_mixed_batch_answers_each_call_and_no_notification() {
     let daemon = Daemon::start().await;
     let batch = r#"[

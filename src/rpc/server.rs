@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, StatusCode};
@@ -311,28 +312,7 @@ async fn dispatch(
             {
                 return unauthorized();
             }
-            let limit = shared.config.max_request_size;
-            if declared_length(&request).is_some_and(|length| length > u64::from(limit)) {
-                return too_large(request.into_body(), limit).await;
-            }
-
-            let conn = connection(&shared, stop);
-            let middleware =
-                RpcServiceBuilder::new().layer(CheckParamsLayer(shared.schemas.clone()));
-            let response = http::call_with_service_builder(
-                request,
-                shared.jsonrpsee.clone(),
-                conn,
-                shared.methods.clone(),
-                middleware,
-            )
-            .await;
-            if response.extensions().get::<Unanswered>().is_some() {
-                let mut empty = HttpResponse::new(HttpBody::empty());
-                *empty.status_mut() = StatusCode::NO_CONTENT;
-                return empty;
-            }
-            response
+            post(&shared, stop, request).await
         }
         (_, "/jsonrpc") => {
             let mut response = text(
@@ -346,6 +326,120 @@ async fn dispatch(
         }
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
+}
+
+/// JSON-RPC over HTTP. The body is read here rather than by jsonrpsee so
+/// that the one answer jsonrpsee gets wrong can be put right with the body
+/// at hand (see `invalid_request_for_json`).
+async fn post(
+    shared: &Shared,
+    stop: jsonrpsee::server::StopHandle,
+    request: HttpRequest<Incoming>,
+) -> HttpResponse {
+    let limit = shared.config.max_request_size;
+    if declared_length(&request).is_some_and(|length| length > u64::from(limit)) {
+        return too_large(request.into_body(), limit).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = match read_body(body, limit).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
+    let conn = connection(shared, stop);
+    let middleware = RpcServiceBuilder::new().layer(CheckParamsLayer(shared.schemas.clone()));
+    let response = http::call_with_service_builder(
+        HttpRequest::from_parts(parts, http_body_util::Full::new(body.clone())),
+        shared.jsonrpsee.clone(),
+        conn,
+        shared.methods.clone(),
+        middleware,
+    )
+    .await;
+    if response.extensions().get::<Unanswered>().is_some() {
+        let mut empty = HttpResponse::new(HttpBody::empty());
+        *empty.status_mut() = StatusCode::NO_CONTENT;
+        return empty;
+    }
+    invalid_request_for_json(response, &body).await
+}
+
+/// The whole body, or the answer when it cannot be had: over the limit
+/// (a chunked body says so only as it arrives), or a broken stream.
+///
+/// The whitespace before the JSON is cut off: jsonrpsee looks for the
+/// opening `{` or `[` in the first 128 bytes only, and would call a valid
+/// request with more in front of it a parse error, which
+/// `invalid_request_for_json` would then turn into an invalid request.
+async fn read_body(mut body: Incoming, limit: u32) -> Result<Bytes, HttpResponse> {
+    use http_body_util::{BodyExt, LengthLimitError, Limited};
+    let read = Limited::new(&mut body, limit as usize).collect().await;
+    match read {
+        Ok(read) => {
+            let body = read.to_bytes();
+            let start = body
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(body.len());
+            Ok(body.slice(start..))
+        }
+        Err(e) if e.is::<LengthLimitError>() => Err(too_large(body, limit).await),
+        Err(e) => {
+            // What jsonrpsee answered when it read bodies itself.
+            tracing::debug!(error = %e, "cannot read a request body");
+            Err(error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::InternalError,
+                None,
+            ))
+        }
+    }
+}
+
+/// jsonrpsee answers "Parse error" to every body it cannot read a request
+/// `id` from, valid JSON included (`{"jsonrpc":"2.0","method":1}`, `1`);
+/// JSON-RPC calls those invalid requests. Its parse error is one fixed
+/// text, so only an answer of that size is looked at and only then is the
+/// body parsed again: the calls that succeed pay one length comparison.
+async fn invalid_request_for_json(response: HttpResponse, body: &[u8]) -> HttpResponse {
+    use http_body_util::BodyExt;
+    use hyper::body::Body;
+    use jsonrpsee::types::ErrorCode as JsonRpcCode;
+    use std::sync::LazyLock;
+    static PARSE_ERROR: LazyLock<String> =
+        LazyLock::new(|| null_id_error(JsonRpcCode::ParseError.into()));
+    static INVALID_REQUEST: LazyLock<String> =
+        LazyLock::new(|| null_id_error(JsonRpcCode::InvalidRequest.into()));
+
+    if response.body().size_hint().exact() != Some(PARSE_ERROR.len() as u64) || !is_json(body) {
+        return response;
+    }
+    let (mut parts, answer) = response.into_parts();
+    let answer = match answer.collect().await {
+        Ok(answer) => answer.to_bytes(),
+        // Never for jsonrpsee's answers, which are written whole.
+        Err(_) => {
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::InternalError,
+                None,
+            )
+        }
+    };
+    if answer != PARSE_ERROR.as_bytes() {
+        return HttpResponse::from_parts(parts, HttpBody::new(http_body_util::Full::new(answer)));
+    }
+    // jsonrpsee's status for a body that is not a container was 400; an
+    // invalid request is answered 200, as jsonrpsee answers all the others.
+    parts.status = StatusCode::OK;
+    HttpResponse::from_parts(parts, HttpBody::from(INVALID_REQUEST.as_str()))
+}
+
+/// Whether `body` is JSON. Checked as text first: serde_json skips over
+/// strings it is not asked for without checking their UTF-8, and a body
+/// that is not UTF-8 is not JSON.
+fn is_json(body: &[u8]) -> bool {
+    std::str::from_utf8(body)
+        .is_ok_and(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok())
 }
 
 async fn websocket(
@@ -464,8 +558,15 @@ async fn too_large(mut body: Incoming, limit: u32) -> HttpResponse {
 
 /// A JSON-RPC error with `id` null, written the way jsonrpsee writes its own.
 fn error_body(code: ErrorCode, data: Option<&str>) -> String {
-    use jsonrpsee::types::{ErrorObject, Id, Response, ResponsePayload};
-    let error = ErrorObject::owned(code.code(), code.message(), data);
+    null_id_error(jsonrpsee::types::ErrorObject::owned(
+        code.code(),
+        code.message(),
+        data,
+    ))
+}
+
+fn null_id_error(error: jsonrpsee::types::ErrorObjectOwned) -> String {
+    use jsonrpsee::types::{Id, Response, ResponsePayload};
     serde_json::to_string(&Response::new(
         ResponsePayload::<()>::error(error),
         Id::Null,

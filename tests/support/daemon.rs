@@ -157,8 +157,9 @@ impl Daemon {
         &self.root
     }
 
-    /// POSTs `body` to /jsonrpc with the token; the status and the body text.
-    pub async fn post(&self, body: &str) -> (u16, String) {
+    /// POSTs `body` (any bytes, JSON or not) to /jsonrpc with the token; the
+    /// status and the body text.
+    pub async fn post(&self, body: impl AsRef<[u8]>) -> (u16, String) {
         self.post_with(
             &[("authorization", &format!("Bearer {}", self.token))],
             body,
@@ -167,12 +168,16 @@ impl Daemon {
     }
 
     /// POSTs `body` to /jsonrpc with exactly these extra headers.
-    pub async fn post_with(&self, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    pub async fn post_with(
+        &self,
+        headers: &[(&str, &str)],
+        body: impl AsRef<[u8]>,
+    ) -> (u16, String) {
         let mut request = self
             .http
             .post(self.url())
             .header("content-type", "application/json")
-            .body(body.to_owned());
+            .body(body.as_ref().to_vec());
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
