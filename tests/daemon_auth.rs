@@ -365,3 +365,60 @@ async fn the_subprotocol_is_echoed_when_offered_and_required_with_a_subprotocol_
         )
     );
 }
+
+#[tokio::test]
+async fn a_refused_request_with_a_body_leaves_its_connection_to_the_next_request() {
+    use tokio::io::AsyncWriteExt;
+    let daemon = Daemon::start().await;
+    let mut tcp = tokio::net::TcpStream::connect(&daemon.addr).await.unwrap();
+    let request = |token: &str, body: &str| {
+        format!(
+            "POST /jsonrpc HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {token}\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            daemon.addr,
+            body.len()
+        )
+    };
+    // More than hyper reads in along with the headers.
+    let large = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"system.getStats","x":"{}"}}"#,
+        "a".repeat(100_000)
+    );
+    tcp.write_all(request("wrong", &large).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(read_answer(&mut tcp).await, (401, UNAUTHORIZED.to_owned()));
+    // As a keep-alive client does: the next request on the same connection,
+    // once the answer is in.
+    tcp.write_all(request(&daemon.token, CALL).as_bytes())
+        .await
+        .unwrap();
+    let (status, body) = read_answer(&mut tcp).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Reads one HTTP/1.1 answer that has a Content-Length: its status and body.
+async fn read_answer(tcp: &mut tokio::net::TcpStream) -> (u16, String) {
+    use tokio::io::AsyncReadExt;
+    let mut data = Vec::new();
+    loop {
+        let text = String::from_utf8_lossy(&data).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length: "))
+                .and_then(|length| length.parse::<usize>().ok())
+                .expect("a content-length");
+            if body.len() >= length {
+                let status = head[9..12].parse().expect("a status");
+                return (status, body[..length].to_owned());
+            }
+        }
+        let mut chunk = [0; 8192];
+        let read = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut chunk)).await;
+        match read {
+            Ok(Ok(n)) if n > 0 => data.extend_from_slice(&chunk[..n]),
+            other => panic!("the connection ended ({other:?}) after: {text}"),
+        }
+    }
+}

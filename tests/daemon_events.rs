@@ -232,6 +232,33 @@ async fn events_subscribe_over_http_or_in_a_batch_fails_with_websocket_required(
 }
 
 #[tokio::test]
+async fn events_calls_sent_as_notifications_take_effect_and_get_no_answer() {
+    let daemon = Daemon::start().await;
+    let gid = removed_download(&daemon).await;
+    let mut ws = daemon.ws().await;
+    // The replay is the only thing that can come: no answer before it.
+    ws.send(r#"{"jsonrpc":"2.0","method":"events.subscribe","params":{"since":0}}"#)
+        .await;
+    let replayed: Value =
+        serde_json::from_str(&ws.next_text(Duration::from_secs(5)).await.unwrap()).unwrap();
+    assert_eq!(
+        (&replayed["method"], &replayed["params"]["gid"]),
+        (&json!("download.removed"), &json!(gid)),
+        "{replayed}"
+    );
+    // Nor on their own or in a batch: the first answer is the call's.
+    ws.send(r#"{"jsonrpc":"2.0","method":"events.unsubscribe"}"#)
+        .await;
+    ws.send(r#"[{"jsonrpc":"2.0","method":"events.unsubscribe"}]"#)
+        .await;
+    ws.send(r#"{"jsonrpc":"2.0","id":3,"method":"events.unsubscribe"}"#)
+        .await;
+    let answer: Value =
+        serde_json::from_str(&ws.next_text(Duration::from_secs(5)).await.unwrap()).unwrap();
+    assert_eq!(answer["id"], 3, "{answer}");
+}
+
+#[tokio::test]
 async fn a_progress_interval_below_100_ms_is_invalid_params() {
     let daemon = Daemon::start().await;
     let mut ws = daemon.ws().await;

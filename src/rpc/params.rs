@@ -211,6 +211,12 @@ fn describe(error: &jsonschema::ValidationError) -> ErrorObjectOwned {
 #[derive(Debug, Clone, Copy)]
 pub struct InBatch;
 
+/// Marks a call made from a client notification (`CheckParams::as_call`):
+/// whatever it answers is dropped, so a layer that answers on its own
+/// (`push`, in line with a WebSocket's notifications) must send nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct FromNotification;
+
 /// Marks the response to a client notification, which must carry no body:
 /// over HTTP it becomes `204 No Content` (jsonrpsee alone would send `null`).
 #[derive(Debug, Clone, Copy)]
@@ -359,7 +365,9 @@ impl<S> CheckParams<S> {
             .map(|p| serde_json::value::RawValue::from_string(p.to_owned()))
             .transpose()
             .ok()?;
-        Some(Request::owned(n.method_name().to_owned(), params, Id::Null))
+        let mut call = Request::owned(n.method_name().to_owned(), params, Id::Null);
+        call.extensions_mut().insert(FromNotification);
+        Some(call)
     }
 }
 

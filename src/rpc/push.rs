@@ -33,7 +33,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::api::{errors, method, EventStream, EventsSubscribeParams, Notification};
 
-use super::params::InBatch;
+use super::params::{FromNotification, InBatch};
 use super::window::{Pushed, Window};
 
 /// The internal method through which a connection hands over its sink.
@@ -287,7 +287,10 @@ impl Push {
                             (id, Ok(self.stream(&self.state())))
                         }
                     };
-                    pending.push_front(answer_message(id, answer));
+                    // A client notification takes effect, answered by nothing.
+                    if let Some(id) = id {
+                        pending.push_front(answer_message(id, answer));
+                    }
                 }
                 room = sink.has_capacity(), if !pending.is_empty() => {
                     if room.is_err() {
@@ -397,14 +400,15 @@ impl Filter {
     }
 }
 
-/// A connection's `events.*` call, for its forwarder to answer.
+/// A connection's `events.*` call, for its forwarder to answer with `id`
+/// (none for a client notification, which is answered by nothing).
 enum Control {
     Subscribe {
-        id: Id<'static>,
+        id: Option<Id<'static>>,
         params: EventsSubscribeParams,
     },
     Unsubscribe {
-        id: Id<'static>,
+        id: Option<Id<'static>>,
     },
 }
 
@@ -553,12 +557,15 @@ where
                 return inner.call(request).await;
             }
             let id = request.id.clone().into_owned();
+            // The id to answer: none for a call made from a notification.
+            let notified = request.extensions().get::<FromNotification>().is_some();
+            let answered = (!notified).then(|| id.clone());
             let command = match request.method_name() {
                 method::EVENTS_SUBSCRIBE => {
                     let params = request.params.as_ref().map_or("{}", |p| p.get());
                     match serde_json::from_str(params) {
                         Ok(params) => Control::Subscribe {
-                            id: id.clone(),
+                            id: answered,
                             params,
                         },
                         Err(e) => {
@@ -571,7 +578,7 @@ where
                         }
                     }
                 }
-                method::EVENTS_UNSUBSCRIBE => Control::Unsubscribe { id: id.clone() },
+                method::EVENTS_UNSUBSCRIBE => Control::Unsubscribe { id: answered },
                 _ => return inner.call(request).await,
             };
             // The forwarder answers in line with the notifications; jsonrpsee

@@ -310,6 +310,10 @@ async fn dispatch(
                 .await
                 .is_none()
             {
+                // Unread, the body would cost a keep-alive client the
+                // connection, and its next request with it (see `drain`).
+                let limit = shared.config.max_request_size as usize;
+                drain(request.into_body(), limit).await;
                 return unauthorized();
             }
             post(&shared, stop, request).await
@@ -536,24 +540,30 @@ fn declared_length(request: &HttpRequest<Incoming>) -> Option<u64> {
 }
 
 /// 413 for a body that says it is over the limit, after reading (a bounded
-/// part of) it: answering while the client still sends would reset the
-/// connection under it, and it would see that instead of the answer.
-async fn too_large(mut body: Incoming, limit: u32) -> HttpResponse {
-    use http_body_util::BodyExt;
-    const DRAIN_AT_MOST: usize = 64 * 1024 * 1024;
-    let mut drained = 0;
-    while drained < DRAIN_AT_MOST {
-        match body.frame().await {
-            Some(Ok(frame)) => drained += frame.data_ref().map_or(0, |data| data.len()),
-            _ => break,
-        }
-    }
+/// part of) it.
+async fn too_large(body: Incoming, limit: u32) -> HttpResponse {
+    drain(body, 64 * 1024 * 1024).await;
     let data = format!("Exceeded max limit of {limit}");
     error_response(
         StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RequestTooLarge,
         Some(&data),
     )
+}
+
+/// Reads and drops up to `at_most` bytes of a body the answer does not
+/// need. hyper closes a connection whose request body was left unread, and
+/// without saying so in the answer: a client still sending sees a reset
+/// instead of the answer, and a keep-alive client loses its next request.
+async fn drain(mut body: Incoming, at_most: usize) {
+    use http_body_util::BodyExt;
+    let mut drained = 0;
+    while drained < at_most {
+        match body.frame().await {
+            Some(Ok(frame)) => drained += frame.data_ref().map_or(0, |data| data.len()),
+            _ => break,
+        }
+    }
 }
 
 /// A JSON-RPC error with `id` null, written the way jsonrpsee writes its own.

@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -23,6 +24,8 @@ pub struct Daemon {
     pub state: PathBuf,
     _dirs: tempfile::TempDir,
     http: reqwest::Client,
+    /// What the daemon wrote to stderr, when started with `start_watched`.
+    stderr: Option<Arc<Mutex<Vec<u8>>>>,
 }
 
 /// Flags that make failures quick to observe in tests.
@@ -44,7 +47,15 @@ impl Daemon {
     pub async fn start_with(flags: &[&str]) -> Daemon {
         let dirs = tempfile::tempdir().expect("temporary directory");
         let (root, state) = (dirs.path().join("downloads"), dirs.path().join("state"));
-        Daemon::start_in(dirs, root, state, flags).await
+        Daemon::start_in(dirs, root, state, flags, false).await
+    }
+
+    /// Like `start_with`, keeping what the daemon writes to stderr (see
+    /// `stderr`) instead of passing it through.
+    pub async fn start_watched(flags: &[&str]) -> Daemon {
+        let dirs = tempfile::tempdir().expect("temporary directory");
+        let (root, state) = (dirs.path().join("downloads"), dirs.path().join("state"));
+        Daemon::start_in(dirs, root, state, flags, true).await
     }
 
     /// Starts the daemon on the given download root and state directory
@@ -59,6 +70,7 @@ impl Daemon {
         root: PathBuf,
         state: PathBuf,
         flags: &[&str],
+        watched: bool,
     ) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_haul"))
             .arg("daemon")
@@ -74,11 +86,28 @@ impl Daemon {
                 std::env::var("HAUL_TEST_LOG").unwrap_or_else(|_| "warn".into()),
             )
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if watched {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .kill_on_drop(true)
             .spawn()
             .expect("the haul binary starts");
         let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().map(|mut pipe| {
+            let kept = Arc::new(Mutex::new(Vec::new()));
+            let sink = kept.clone();
+            tokio::spawn(async move {
+                let mut chunk = vec![0; 8192];
+                while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
+                    sink.lock()
+                        .expect("the stderr buffer")
+                        .extend_from_slice(&chunk[..n]);
+                }
+            });
+            kept
+        });
         let mut lines = BufReader::new(stdout).lines();
         let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
             .await
@@ -108,7 +137,24 @@ impl Daemon {
             state,
             _dirs: dirs,
             http: reqwest::Client::new(),
+            stderr,
         }
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the daemon has not been waited for")
+    }
+
+    /// Whether the daemon process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// What the daemon wrote to stderr so far (`start_watched` only).
+    pub fn stderr(&self) -> String {
+        let kept = self.stderr.as_ref().expect("started with start_watched");
+        String::from_utf8_lossy(&kept.lock().expect("the stderr buffer")).into_owned()
     }
 
     /// Stops this daemon with SIGTERM and starts a new one on the same
@@ -122,7 +168,10 @@ impl Daemon {
             ..
         } = self;
         let status = terminate(&mut child).await;
-        (Daemon::start_in(_dirs, root, state, flags).await, status)
+        (
+            Daemon::start_in(_dirs, root, state, flags, false).await,
+            status,
+        )
     }
 
     /// Kills this daemon with SIGKILL (no checkpoint, no goodbye) and starts
