@@ -62,7 +62,7 @@ impl Daemon {
     /// (which the caller owns, e.g. on a file system of a chosen size).
     pub async fn start_at(root: &Path, state: &Path, flags: &[&str]) -> Daemon {
         let dirs = tempfile::tempdir().expect("temporary directory");
-        Daemon::start_in(dirs, root.to_owned(), state.to_owned(), flags).await
+        Daemon::start_in(dirs, root.to_owned(), state.to_owned(), flags, false).await
     }
 
     async fn start_in(
@@ -186,7 +186,7 @@ impl Daemon {
         } = self;
         child.start_kill().expect("SIGKILL the daemon");
         child.wait().await.expect("the killed daemon is reaped");
-        Daemon::start_in(_dirs, root, state, flags).await
+        Daemon::start_in(_dirs, root, state, flags, false).await
     }
 
     /// SIGTERM, then the exit status.
