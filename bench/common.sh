@@ -10,6 +10,14 @@ need() {
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; }
 }
 
+# The haul binary under test, built with the `dist` profile (fat LTO, what
+# releases ship) unless HAUL_PROFILE says another (e.g. `release`, to compare).
+build_haul() {
+  local profile=${HAUL_PROFILE:-dist}
+  cargo build --locked --profile "$profile" --quiet --bin haul
+  haul="${CARGO_TARGET_DIR:-$PWD/target}/$profile/haul"
+}
+
 work=$(mktemp -d "${BENCH_TMP:-/tmp}/haul-bench.XXXXXX")
 chmod 755 "$work" # nginx workers run as nobody
 pids=()

@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 SECRET=bench-secret
 need nginx nginx
-cargo build --locked --release --quiet --bin haul
+build_haul
 
 mkdir -p "$work/www" "$work/logs"
 head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/www/64M.bin"
@@ -39,7 +39,7 @@ nginx -p "$work" -c "$work/nginx.conf"
 # 10,000 more notifications (paused adds, then removals).
 start() {
   local name=$1 port=$2; shift 2
-  target/release/haul daemon --listen "127.0.0.1:$port" --dir "$work/$name-dl" --state-dir "$work/$name-state" \
+  "$haul" daemon --listen "127.0.0.1:$port" --dir "$work/$name-dl" --state-dir "$work/$name-state" \
     --rpc-secret "$SECRET" --max-concurrent 100 --max-batch 1000 "$@" >/dev/null 2>"$work/$name.err" &
   pids+=($!)
   eval "${name}_pid=$!"

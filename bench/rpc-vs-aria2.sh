@@ -23,9 +23,9 @@ SECRET=bench-secret
 need aria2c aria2
 need wrk wrk
 need nginx nginx
-cargo build --locked --release --quiet --bin haul
+build_haul
 
-target/release/haul daemon --listen 127.0.0.1:6901 --dir "$work/haul-dl" --state-dir "$work/haul-state" \
+"$haul" daemon --listen 127.0.0.1:6901 --dir "$work/haul-dl" --state-dir "$work/haul-state" \
   --rpc-secret "$SECRET" --max-downloads 1000000 --max-batch 1000 >"$work/haul.out" 2>"$work/haul.err" &
 pids+=($!); haul_pid=$!
 aria2c --enable-rpc --rpc-listen-port=6902 --rpc-secret="$SECRET" --dir="$work/aria2-dl" \
@@ -78,7 +78,7 @@ n=$(rps http://127.0.0.1:6903/jsonrpc "$version")
 row "  ceiling: nginx, fixed answer, req/s" "$n" "$a" "$(ratio "$n" "$a")"
 last=$(($(nproc) - 1))
 if [ "$last" -ge 1 ] && command -v taskset >/dev/null; then
-  taskset -c "$last" target/release/haul daemon --listen 127.0.0.1:6904 --rpc-threads 1 \
+  taskset -c "$last" "$haul" daemon --listen 127.0.0.1:6904 --rpc-threads 1 \
     --dir "$work/pinned-dl" --state-dir "$work/pinned-state" --rpc-secret "$SECRET" >/dev/null 2>&1 &
   pids+=($!)
   for i in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:6904/healthz && break; sleep 0.1; done

@@ -190,26 +190,27 @@ impl Engine {
         if let Some(name) = &request.file_name {
             naming::check_plain_name(name)?;
         }
-        let (root, dir, name) = (
-            self.shared.root.clone(),
-            request.dir.clone(),
-            request
-                .file_name
-                .clone()
-                .filter(|_| request.overwrite == Overwrite::Fail),
-        );
-        // Directories are created now, so a bad `dir` is the caller's error.
-        self.shared
-            .blocking(move || {
-                let dir = naming::resolve_dir(&root, dir.as_deref())?;
-                match name.map(|name| dir.join(name)) {
-                    Some(path) if path.symlink_metadata().is_ok() => {
-                        Err(EngineError::DestinationExists { path })
+        // Directories are created now, so a bad `dir` is the caller's error;
+        // that, and looking for a taken name, is disk work for the blocking
+        // pool. Most adds name neither and never leave this thread.
+        let name = request
+            .file_name
+            .clone()
+            .filter(|_| request.overwrite == Overwrite::Fail);
+        if request.dir.as_deref().is_some_and(|d| !d.is_empty()) || name.is_some() {
+            let (root, dir) = (self.shared.root.clone(), request.dir.clone());
+            self.shared
+                .blocking(move || {
+                    let dir = naming::resolve_dir(&root, dir.as_deref())?;
+                    match name.map(|name| dir.join(name)) {
+                        Some(path) if path.symlink_metadata().is_ok() => {
+                            Err(EngineError::DestinationExists { path })
+                        }
+                        _ => Ok(()),
                     }
-                    _ => Ok(()),
-                }
-            })
-            .await?;
+                })
+                .await?;
+        }
         let (gid, ticket) = {
             let mut registry = self.shared.registry();
             let max = self.shared.config.max_downloads;
@@ -649,9 +650,12 @@ impl Shared {
     /// Takes a download that is not running out of memory and the store;
     /// its files are deleted by [`Shared::removed`], off the lock.
     fn forget(&self, registry: &mut Registry, gid: Gid, delete_files: bool) -> Forgotten {
-        let ticket = self.store.delete(gid);
         let mut doomed = Vec::new();
-        if let Some(entry) = registry.remove(gid) {
+        let entry = registry.remove(gid);
+        // Callers found the entry under this lock; the store's key is its seq.
+        let seq = entry.as_ref().map_or(-1, |e| e.record.seq);
+        let ticket = self.store.delete(gid, seq);
+        if let Some(entry) = entry {
             if let (true, Some(path)) = (delete_files, &entry.record.path) {
                 doomed.push(naming::part_path(path));
                 if entry.record.state == State::Complete {

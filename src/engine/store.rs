@@ -63,14 +63,15 @@ pub enum StoreError {
 pub enum Write {
     /// Insert or replace a download with its segments.
     Save(Box<DownloadRecord>),
-    Delete(Gid),
+    /// Forget a download (`seq` is its key in the store).
+    Delete { gid: Gid, seq: i64 },
 }
 
 impl Write {
     pub fn gid(&self) -> Gid {
         match self {
             Write::Save(record) => record.gid,
-            Write::Delete(gid) => *gid,
+            Write::Delete { gid, .. } => *gid,
         }
     }
 }
@@ -114,6 +115,45 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE downloads ADD COLUMN if_range TEXT;
     -- Version 1 kept only strong ETags and sent them, or Last-Modified, as If-Range.
     UPDATE downloads SET if_range = COALESCE(etag, last_modified);
+",
+    "
+    -- Keyed by creation order rather than by the random gid: a burst of adds
+    -- appends to the end of the table instead of touching a page of the gid
+    -- index per download, so group commits stay small.
+    CREATE TABLE downloads_by_seq (
+        seq INTEGER PRIMARY KEY,
+        gid TEXT NOT NULL,
+        request TEXT NOT NULL,
+        state TEXT NOT NULL,
+        file_name TEXT,
+        path TEXT,
+        total_length INTEGER,
+        completed_length INTEGER NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        created_at_ms INTEGER NOT NULL,
+        completed_at_ms INTEGER,
+        if_range TEXT
+    );
+    INSERT INTO downloads_by_seq
+        SELECT seq, gid, request, state, file_name, path, total_length, completed_length, etag,
+               last_modified, error_code, error_message, created_at_ms, completed_at_ms, if_range
+        FROM downloads;
+    CREATE TABLE segments_by_seq (
+        seq INTEGER NOT NULL REFERENCES downloads_by_seq(seq) ON DELETE CASCADE,
+        start INTEGER NOT NULL,
+        pos INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        PRIMARY KEY (seq, start)
+    ) WITHOUT ROWID;
+    INSERT INTO segments_by_seq
+        SELECT d.seq, s.start, s.pos, s.end FROM segments s JOIN downloads d USING (gid);
+    DROP TABLE segments;
+    DROP TABLE downloads;
+    ALTER TABLE downloads_by_seq RENAME TO downloads;
+    ALTER TABLE segments_by_seq RENAME TO segments;
 ",
 ];
 
@@ -258,10 +298,10 @@ impl Store for SqliteStore {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT start, pos, end FROM segments WHERE gid = ?1 ORDER BY start")?;
+            .prepare("SELECT start, pos, end FROM segments WHERE seq = ?1 ORDER BY start")?;
         for record in &mut records {
             record.segments = stmt
-                .query_map([record.gid.to_string()], |r| {
+                .query_map([record.seq], |r| {
                     Ok(SavedSegment {
                         start: r.get::<_, i64>(0)? as u64,
                         pos: r.get::<_, i64>(1)? as u64,
@@ -278,9 +318,9 @@ impl Store for SqliteStore {
         for write in writes {
             match write {
                 Write::Save(record) => save(&tx, record)?,
-                Write::Delete(gid) => {
-                    tx.prepare_cached("DELETE FROM downloads WHERE gid = ?1")?
-                        .execute([gid.to_string()])?;
+                Write::Delete { seq, .. } => {
+                    tx.prepare_cached("DELETE FROM downloads WHERE seq = ?1")?
+                        .execute([seq])?;
                 }
             }
         }
@@ -296,13 +336,19 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
         gid: gid.clone(),
         source,
     })?;
-    tx.prepare_cached("DELETE FROM segments WHERE gid = ?1")?
-        .execute([&gid])?;
+    tx.prepare_cached("DELETE FROM segments WHERE seq = ?1")?
+        .execute([d.seq])?;
+    // An upsert, not a replace: a replace deletes the row first, with its
+    // foreign-key checks.
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO downloads (gid, seq, request, state, file_name, path, total_length,
+        "INSERT INTO downloads (gid, seq, request, state, file_name, path, total_length,
             completed_length, etag, last_modified, error_code, error_message, created_at_ms,
             completed_at_ms, if_range)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         ON CONFLICT (seq) DO UPDATE SET gid = ?1, request = ?3, state = ?4, file_name = ?5,
+            path = ?6, total_length = ?7, completed_length = ?8, etag = ?9, last_modified = ?10,
+            error_code = ?11, error_message = ?12, created_at_ms = ?13, completed_at_ms = ?14,
+            if_range = ?15",
     )?
     .execute(params![
         gid,
@@ -323,7 +369,7 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
     ])?;
     let mut insert = tx.prepare_cached("INSERT INTO segments VALUES (?1, ?2, ?3, ?4)")?;
     for s in &d.segments {
-        insert.execute(params![gid, s.start as i64, s.pos as i64, s.end as i64])?;
+        insert.execute(params![d.seq, s.start as i64, s.pos as i64, s.end as i64])?;
     }
     Ok(())
 }
@@ -372,13 +418,60 @@ mod tests {
         }
         let mut store = SqliteStore::open(Some(dir.path())).unwrap();
         assert_eq!(store.load().unwrap(), vec![saved.clone()]);
-        store.apply(&[Write::Delete(saved.gid)]).unwrap();
+        store
+            .apply(&[Write::Delete {
+                gid: saved.gid,
+                seq: saved.seq,
+            }])
+            .unwrap();
         assert!(store.load().unwrap().is_empty());
         let segments: i64 = store
             .conn
             .query_row("SELECT count(*) FROM segments", [], |r| r.get(0))
             .unwrap();
         assert_eq!(segments, 0);
+    }
+
+    #[test]
+    fn a_first_version_database_is_migrated_with_its_downloads_and_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let conn = Connection::open(dir.path().join("haul.db")).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute_batch(
+                r#"INSERT INTO downloads VALUES ('00000000000000ab', 3, '{"url":"http://e.com/a"}',
+                       'paused', 'a', '/r/a', 100, 40, '"x"', NULL, NULL, NULL, 1000, NULL);
+                   INSERT INTO segments VALUES ('00000000000000ab', 0, 40, 100);"#,
+            )
+            .unwrap();
+        }
+        let mut store = SqliteStore::open(Some(dir.path())).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.len(), 1);
+        let record = &loaded[0];
+        assert_eq!(
+            (record.gid.to_string().as_str(), record.seq),
+            ("00000000000000ab", 3)
+        );
+        assert_eq!(
+            record.if_range.as_deref(),
+            Some("\"x\""),
+            "the old If-Range validator"
+        );
+        assert_eq!(
+            record.segments,
+            [SavedSegment {
+                start: 0,
+                pos: 40,
+                end: 100
+            }]
+        );
+        let version: i64 = store
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
     }
 
     #[test]

@@ -104,8 +104,8 @@ impl Writer {
         self.send(Write::Save(Box::new(record.clone())))
     }
 
-    pub fn delete(&self, gid: Gid) -> Ticket {
-        self.send(Write::Delete(gid))
+    pub fn delete(&self, gid: Gid, seq: i64) -> Ticket {
+        self.send(Write::Delete { gid, seq })
     }
 
     fn send(&self, write: Write) -> Ticket {
@@ -327,7 +327,7 @@ mod tests {
     async fn a_write_is_durable_once_its_commit_succeeded() {
         let (writer, store) = flaky();
         let gid = Gid::random();
-        let ticket = writer.delete(gid);
+        let ticket = writer.delete(gid, 1);
         writer.durable(ticket).await.unwrap();
         assert_eq!(*store.applied.lock().unwrap(), [gid]);
         assert!(writer.healthy());
@@ -337,7 +337,7 @@ mod tests {
     async fn many_waiters_share_few_commits() {
         let (writer, store) = flaky();
         let (applied, commits) = (&store.applied, &store.commits);
-        let tickets: Vec<Ticket> = (0..1000).map(|_| writer.delete(Gid::random())).collect();
+        let tickets: Vec<Ticket> = (0..1000).map(|_| writer.delete(Gid::random(), 1)).collect();
         let waits = tickets.into_iter().map(|t| writer.durable(t));
         for result in futures::future::join_all(waits).await {
             result.unwrap();
@@ -356,14 +356,14 @@ mod tests {
         let (broken, applied) = (&store.broken, &store.applied);
         broken.store(true, Ordering::SeqCst);
         let gid = Gid::random();
-        let failed = writer.delete(gid);
+        let failed = writer.delete(gid, 1);
         let why = writer.durable(failed).await.unwrap_err();
         assert!(why.0.contains("disk is full"), "{why}");
         assert!(!writer.healthy());
         assert!(writer.last_failure().is_some());
 
         broken.store(false, Ordering::SeqCst);
-        let next = writer.delete(Gid::random());
+        let next = writer.delete(Gid::random(), 1);
         writer.durable(next).await.unwrap();
         assert!(writer.healthy());
         assert_eq!(
@@ -377,14 +377,15 @@ mod tests {
     async fn a_closed_writer_fails_new_writes_at_once() {
         let (writer, _) = flaky();
         writer.close().await;
-        let ticket = writer.delete(Gid::random());
+        let ticket = writer.delete(Gid::random(), 1);
         assert!(writer.durable(ticket).await.is_err());
     }
 
     #[test]
     fn only_the_last_write_of_each_download_is_retried() {
         let (a, b) = (Gid::random(), Gid::random());
-        let kept = latest_per_download(vec![Write::Delete(a), Write::Delete(b), Write::Delete(a)]);
+        let delete = |gid| Write::Delete { gid, seq: 1 };
+        let kept = latest_per_download(vec![delete(a), delete(b), delete(a)]);
         let gids: Vec<Gid> = kept.iter().map(Write::gid).collect();
         assert_eq!(gids, [b, a]);
     }
