@@ -11,8 +11,13 @@ need() {
 }
 
 # The haul binary under test, built with the `dist` profile (fat LTO, what
-# releases ship) unless HAUL_PROFILE says another (e.g. `release`, to compare).
+# releases ship) unless HAUL_PROFILE says another (e.g. `release`, to compare),
+# or HAUL_BIN names one already built (an older build, side by side).
 build_haul() {
+  if [ -n "${HAUL_BIN:-}" ]; then
+    haul=$HAUL_BIN
+    return
+  fi
   local profile=${HAUL_PROFILE:-dist}
   cargo build --locked --profile "$profile" --quiet --bin haul
   haul="${CARGO_TARGET_DIR:-$PWD/target}/$profile/haul"

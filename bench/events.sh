@@ -9,6 +9,8 @@
 #    nginx ran for a while and 10,000 further notifications were published.
 # 2. Replaying the window (about 10,000 events) to a reconnecting client:
 #    `benches/event_replay.rs`, median of 5 reconnects.
+# 3. The daemon's CPU with 99 WebSocket readers, then with one more that
+#    never reads, under 200 state changes a second: `benches/slow_client.rs`.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 SECRET=bench-secret
@@ -68,3 +70,5 @@ printf '%-58s %10s\n' "RSS, --event-window 1, same load" "$((b / 1024)) MB"
 printf '%-58s %10s\n' "the window's memory (difference)" "$(((a - b) / 1024)) MB"
 
 cargo bench --quiet --bench event_replay -- "ws://127.0.0.1:6911/jsonrpc/ws" "$SECRET" 2>/dev/null
+cargo bench --quiet --bench slow_client -- "ws://127.0.0.1:6911/jsonrpc/ws" \
+  "http://127.0.0.1:6911/jsonrpc" "$SECRET" "$window_pid" 2>/dev/null

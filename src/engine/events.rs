@@ -1,19 +1,17 @@
 //! Engine events and their fan-out to subscribers.
 //!
 //! Every subscriber has its own queue, so a slow one never blocks the engine
-//! or the others. State changes are always queued; a progress event replaces
-//! the same download's progress still waiting in the queue (latest value
-//! wins) unless a state change for that download came in between, so the
-//! queue stays bounded by the number of state changes plus downloads and
-//! order per download is kept.
+//! or the others: a [`CoalescingLog`], in which every state change waits and
+//! a download's progress supersedes its older progress still waiting, so the
+//! queue stays bounded by the number of state changes plus downloads.
 
-use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use futures::Stream;
 use tokio::sync::Notify;
 
+use super::coalesce::{Coalesce, CoalescingLog};
 use super::error::FailureCode;
 use super::status::Gid;
 
@@ -89,40 +87,17 @@ impl EngineEvent {
     }
 }
 
-#[derive(Debug, Default)]
-struct Queue {
-    events: VecDeque<EngineEvent>,
-    /// Sequence number of `events[0]`.
-    front: u64,
-    /// Downloads whose latest queued event is a progress, and its sequence number.
-    progress_at: HashMap<Gid, u64>,
-    closed: bool,
+impl Coalesce for EngineEvent {
+    type Key = Gid;
+    fn supersedable(&self) -> Option<Gid> {
+        matches!(self, EngineEvent::Progress { .. }).then(|| self.gid())
+    }
 }
 
-impl Queue {
-    fn push(&mut self, event: EngineEvent) {
-        let gid = event.gid();
-        let seq = self.front + self.events.len() as u64;
-        if matches!(event, EngineEvent::Progress { .. }) {
-            if let Some(&at) = self.progress_at.get(&gid) {
-                self.events[(at - self.front) as usize] = event;
-                return;
-            }
-            self.progress_at.insert(gid, seq);
-        } else {
-            self.progress_at.remove(&gid);
-        }
-        self.events.push_back(event);
-    }
-
-    fn pop(&mut self) -> Option<EngineEvent> {
-        let event = self.events.pop_front()?;
-        if self.progress_at.get(&event.gid()) == Some(&self.front) {
-            self.progress_at.remove(&event.gid());
-        }
-        self.front += 1;
-        Some(event)
-    }
+#[derive(Debug, Default)]
+struct Queue {
+    events: CoalescingLog<EngineEvent>,
+    closed: bool,
 }
 
 #[derive(Debug, Default)]
@@ -155,7 +130,7 @@ impl EventHub {
         // A dropped subscription leaves us as the only owner.
         subscribers.retain(|s| Arc::strong_count(s) > 1);
         for subscriber in subscribers.iter() {
-            subscriber.queue().push(event.clone());
+            subscriber.queue().events.push_back(event.clone());
             subscriber.notify.notify_one();
         }
     }
@@ -185,7 +160,7 @@ impl Subscription {
         loop {
             {
                 let mut queue = self.shared.queue();
-                if let Some(event) = queue.pop() {
+                if let Some(event) = queue.events.pop_front() {
                     return Some(event);
                 }
                 if queue.closed {
@@ -244,7 +219,6 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                progress(a, 2),
                 progress(b, 1),
                 EngineEvent::Paused {
                     gid: a,

@@ -15,8 +15,10 @@
 //! - `store`: persistence trait and its SQLite implementation; `writer`:
 //!   its one writer thread (group commit, tickets a caller awaits before it
 //!   answers, health).
-//! - `events`, `status`, `request`, `config`, `error`: the API's vocabulary.
+//! - `events`, `status`, `request`, `config`, `error`: the API's vocabulary;
+//!   `coalesce`: the one "latest progress wins" log every event queue uses.
 
+pub(crate) mod coalesce;
 mod config;
 mod control;
 mod download;

@@ -17,7 +17,7 @@
 //! buffer stays full for [`PushConfig::send_timeout`], or that falls more
 //! than the ring's capacity behind, is disconnected.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,6 +35,7 @@ use crate::api::{errors, method, EventStream, EventsSubscribeParams, Notificatio
 
 use super::params::{FromNotification, InBatch};
 use super::window::{Pushed, Window};
+use crate::engine::coalesce::CoalescingLog;
 
 /// The internal method through which a connection hands over its sink.
 pub const ATTACH_METHOD: &str = "haul.internal.attach";
@@ -119,7 +120,7 @@ impl Push {
             #[serde(flatten)]
             notification: &'a Notification,
         }
-        let json = match serde_json::to_string(&Wire {
+        let json = match serde_json::value::to_raw_value(&Wire {
             jsonrpc: "2.0",
             notification: &notification,
         }) {
@@ -228,7 +229,7 @@ impl Push {
         disconnect: oneshot::Sender<()>,
     ) {
         let limit = self.inner.pending_limit;
-        let mut pending: VecDeque<Pushed> = VecDeque::new();
+        let mut pending: CoalescingLog<Pushed> = CoalescingLog::default();
         let mut filter = Filter::default();
         // Live notifications up to here were replayed already.
         let mut replayed_through = 0;
@@ -236,11 +237,9 @@ impl Push {
         let mut stuck_since: Option<Instant> = None;
         loop {
             while let Some(next) = pending.front() {
-                let Ok(message) = RawValue::from_string(next.json.to_string()) else {
-                    pending.pop_front();
-                    continue;
-                };
-                match sink.try_send(message) {
+                // jsonrpsee's sink takes its own box: a copy of the bytes, not
+                // a parse of them.
+                match sink.try_send((*next.json).to_owned()) {
                     Ok(()) => {
                         pending.pop_front();
                         stuck_since = None;
@@ -271,7 +270,6 @@ impl Push {
                             Err(_) => None,
                         };
                     }
-                    coalesce(&mut pending);
                     if pending.len() > limit {
                         return too_slow(disconnect, pending.len() as u64);
                     }
@@ -309,7 +307,7 @@ impl Push {
         &self,
         params: EventsSubscribeParams,
         filter: &mut Filter,
-        pending: &mut VecDeque<Pushed>,
+        pending: &mut CoalescingLog<Pushed>,
         replayed_through: &mut u64,
     ) -> Result<EventStream, ErrorObjectOwned> {
         let new_filter = Filter::new(&params);
@@ -319,7 +317,9 @@ impl Push {
                 // What waits was published before the snapshot: the replay
                 // has it (or its successor), in order.
                 pending.clear();
-                pending.extend(kept.into_iter().filter(|p| new_filter.admits_replayed(p)));
+                for pushed in kept.into_iter().filter(|p| new_filter.admits_replayed(p)) {
+                    pending.push_back(pushed);
+                }
                 *replayed_through = stream.seq;
             }
             None => pending.retain(|p| new_filter.admits_replayed(p)),
@@ -427,16 +427,18 @@ fn answer_message(id: Id<'static>, answer: Result<EventStream, ErrorObjectOwned>
         Ok(stream) => (Some(stream), None),
         Err(e) => (None, Some(e)),
     };
-    let json = serde_json::to_string(&Response {
+    let json = serde_json::value::to_raw_value(&Response {
         jsonrpc: "2.0",
         id: &id,
         result,
         error,
     })
     .unwrap_or_else(|_| {
-        String::from(
-            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}}"#,
+        RawValue::from_string(
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error"}}"#
+                .to_owned(),
         )
+        .unwrap_or_default()
     });
     Pushed {
         seq: 0,
@@ -461,19 +463,6 @@ fn too_slow(disconnect: oneshot::Sender<()>, missed: u64) {
         "disconnecting a WebSocket client that stopped reading its notifications"
     );
     let _ = disconnect.send(());
-}
-
-/// Drops progress that a later progress of the same download supersedes.
-fn coalesce(pending: &mut VecDeque<Pushed>) {
-    let mut seen = HashSet::new();
-    let mut keep: Vec<bool> = pending
-        .iter()
-        .rev()
-        .map(|p| !p.progress || seen.insert(p.gid.clone()))
-        .collect();
-    keep.reverse();
-    let mut keep = keep.into_iter();
-    pending.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Marks the internal attach call and carries the sink back out of it.
@@ -607,35 +596,5 @@ where
             ready.await;
             inner.notification(n).await
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pushed(progress_of: Option<&str>, json: &str) -> Pushed {
-        Pushed {
-            seq: 0,
-            kind: "",
-            gid: Arc::from(progress_of.unwrap_or("")),
-            progress: progress_of.is_some(),
-            json: Arc::from(json),
-        }
-    }
-
-    #[test]
-    fn only_the_latest_progress_of_each_download_survives_and_order_is_kept() {
-        let mut batch = VecDeque::from([
-            pushed(Some("a"), "a1"),
-            pushed(None, "started b"),
-            pushed(Some("b"), "b1"),
-            pushed(Some("a"), "a2"),
-            pushed(None, "complete b"),
-            pushed(Some("a"), "a3"),
-        ]);
-        coalesce(&mut batch);
-        let left: Vec<&str> = batch.iter().map(|p| &*p.json).collect();
-        assert_eq!(left, ["started b", "b1", "complete b", "a3"]);
     }
 }

@@ -1,13 +1,17 @@
 //! The event window: the recent notifications a reconnecting client can have
 //! replayed (`events.subscribe` with `since`).
 //!
-//! It keeps every state change and only the latest progress of each
-//! download (older progress is superseded, not lost), up to a capacity; the
-//! oldest entries make room for new ones. `evicted_through` remembers how far
-//! back that went: a `since` below it would have a gap, so it is refused.
+//! It is a [`CoalescingLog`]: every state change and only the latest
+//! progress of each download (older progress is superseded, not lost), up to
+//! a capacity; the oldest entries make room for new ones. `evicted_through`
+//! remembers how far back that went: a `since` below it would have a gap, so
+//! it is refused.
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
+use crate::engine::coalesce::{Coalesce, CoalescingLog};
 
 /// One serialised notification, as the hub fans it out.
 #[derive(Clone, Debug)]
@@ -20,14 +24,21 @@ pub struct Pushed {
     /// Progress may be superseded by later progress of the same download;
     /// state changes never are.
     pub progress: bool,
-    pub json: Arc<str>,
+    /// Serialised once; every connection gets a copy of these bytes, never
+    /// a parse of them.
+    pub json: Arc<RawValue>,
+}
+
+impl Coalesce for Pushed {
+    type Key = Arc<str>;
+    fn supersedable(&self) -> Option<Arc<str>> {
+        self.progress.then(|| self.gid.clone())
+    }
 }
 
 pub struct Window {
     capacity: usize,
-    entries: BTreeMap<u64, Pushed>,
-    /// The `seq` of each download's progress in `entries`.
-    progress: HashMap<Arc<str>, u64>,
+    entries: CoalescingLog<Pushed>,
     /// The highest `seq` dropped to make room.
     evicted_through: u64,
 }
@@ -36,27 +47,18 @@ impl Window {
     pub fn new(capacity: usize) -> Window {
         Window {
             capacity: capacity.max(1),
-            entries: BTreeMap::new(),
-            progress: HashMap::new(),
+            entries: CoalescingLog::default(),
             evicted_through: 0,
         }
     }
 
     pub fn push(&mut self, pushed: Pushed) {
-        if pushed.progress {
-            if let Some(older) = self.progress.insert(pushed.gid.clone(), pushed.seq) {
-                self.entries.remove(&older);
-            }
-        }
-        self.entries.insert(pushed.seq, pushed);
+        self.entries.push_back(pushed);
         while self.entries.len() > self.capacity {
-            let Some((seq, oldest)) = self.entries.pop_first() else {
+            let Some(oldest) = self.entries.pop_front() else {
                 break;
             };
-            if oldest.progress && self.progress.get(&oldest.gid) == Some(&seq) {
-                self.progress.remove(&oldest.gid);
-            }
-            self.evicted_through = seq;
+            self.evicted_through = oldest.seq;
         }
     }
 
@@ -68,7 +70,7 @@ impl Window {
     /// Every kept notification after `since`, in order; `None` when some
     /// were dropped for room.
     pub fn since(&self, since: u64) -> Option<impl Iterator<Item = &Pushed>> {
-        (since >= self.evicted_through).then(|| self.entries.range(since + 1..).map(|(_, p)| p))
+        (since >= self.evicted_through).then(|| self.entries.iter_from(move |p| p.seq <= since))
     }
 }
 
@@ -86,7 +88,7 @@ mod tests {
             },
             gid: Arc::from(gid),
             progress,
-            json: Arc::from(format!("{seq}")),
+            json: Arc::from(RawValue::from_string(format!("{seq}")).unwrap()),
         }
     }
 

@@ -87,8 +87,13 @@ class DownloadStartedEvent:
 class DownloadProgressEvent:
     """The payload of the `download.progress` notification: a download made progress.
 
-    Sent a few times a second per active download. Progress is coalesced: a client
-    that reads slowly gets the latest value, never a backlog.
+    Sent a few times a second per active download. Progress is coalesced, by one rule
+    wherever notifications wait (the daemon's queue for a connection that reads
+    slowly, its replay window, and every SDK's event stream): a download's progress
+    that has not gone out yet is superseded by its newer progress, which keeps its
+    own place in the order; state changes (every other notification) are never
+    dropped, merged or reordered. So a slow reader gets every state change and the
+    latest progress of each download, in the order they happened, never a backlog.
     """
 
     METHOD: ClassVar[str] = "download.progress"
