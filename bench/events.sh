@@ -10,7 +10,7 @@
 # 2. Replaying the window (about 10,000 events) to a reconnecting client:
 #    `benches/event_replay.rs`, median of 5 reconnects.
 # 3. The daemon's CPU with 99 WebSocket readers, then with one more that
-#    never reads, under 200 state changes a second: `benches/slow_client.rs`.
+#    never reads, under 1,000 state changes a second: `benches/slow_client.rs`.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 SECRET=bench-secret

@@ -4,7 +4,7 @@
 //! `cargo bench --bench slow_client -- WS_URL HTTP_URL TOKEN PID`.
 //!
 //! Two phases of the same load (100 downloads from the caller's daemon plus
-//! 200 state changes a second made here: paused adds and their removals):
+//! 1,000 state changes a second made here: paused adds and their removals):
 //! 99 readers, then 99 readers and one connection that never reads (a small
 //! receive buffer, so the daemon's writes stop at once). Each prints the
 //! daemon's CPU per second.
@@ -109,8 +109,9 @@ async fn measure(pid: &str) -> Vec<f64> {
     samples
 }
 
-/// 100 paused adds and their removals every second: 200 state changes that
-/// a stalled reader's queue must keep.
+/// 500 paused adds and their removals every second: 1,000 state changes
+/// that a stalled reader's queue must keep (8,000 by the end, below the
+/// daemon's limit for a connection that is behind).
 async fn churn(http_url: String, token: String) {
     let client = reqwest::Client::new();
     let call = |body: Value| {
@@ -123,7 +124,7 @@ async fn churn(http_url: String, token: String) {
     };
     loop {
         let started = Instant::now();
-        let adds: Vec<Value> = (0..100)
+        let adds: Vec<Value> = (0..500)
             .map(|i| {
                 json!({"jsonrpc": "2.0", "id": i, "method": "download.add",
                             "params": {"url": "http://127.0.0.1:9/x", "paused": true}})
