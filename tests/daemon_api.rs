@@ -296,7 +296,7 @@ async fn list_pages_in_creation_order_and_filters_by_state() {
     let active = daemon
         .result("download.list", json!({"states": ["active", "complete"]}))
         .await;
-    assert_eq!(active, json!({"downloads": [], "total": 0}));
+    assert_eq!(active, json!({"downloads": [], "total": 0, "cursor": null}));
     let paused = daemon
         .result("download.list", json!({"states": ["paused"]}))
         .await;
@@ -416,7 +416,8 @@ async fn the_server_registers_exactly_the_documents_methods() {
     let engine = haul::engine::Engine::open(haul::engine::EngineConfig::new(root.path(), None))
         .await
         .unwrap();
-    let module = haul::rpc::handlers::Handlers::new(engine).into_rpc();
+    let push = haul::rpc::push::Push::new(&haul::rpc::push::PushConfig::default());
+    let module = haul::rpc::handlers::Handlers::new(engine, push).into_rpc();
     let mut registered: Vec<&str> = module.method_names().collect();
     let mut documented = method::ALL.to_vec();
     registered.sort_unstable();

@@ -304,3 +304,111 @@ async fn the_server_pings_idle_connections_and_drops_one_that_never_answers() {
     }
     assert!(ended, "the silent connection is closed");
 }
+
+#[tokio::test]
+async fn polling_over_http_returns_the_notifications_a_websocket_gets_with_their_real_seq() {
+    let daemon = Daemon::start().await;
+    let mut watcher = daemon.ws().await;
+    let start = daemon.result("events.poll", json!({})).await;
+    assert_eq!(start["notifications"], json!([]), "without since: none");
+    let stream_id = start["streamId"].clone();
+    let mut gids = Vec::new();
+    for _ in 0..5 {
+        gids.push(removed_download(&daemon).await);
+    }
+    let mut pushed = next_notifications(&mut watcher, 5).await;
+    for notification in &mut pushed {
+        notification.as_object_mut().unwrap().remove("jsonrpc");
+    }
+
+    // In pages of two, each from the last page's `next`: every notification
+    // once, what the WebSocket got (but for its `jsonrpc` member).
+    let mut since = start["next"].clone();
+    let mut polled = Vec::new();
+    loop {
+        let page = daemon
+            .result(
+                "events.poll",
+                json!({"since": since, "streamId": stream_id, "limit": 2}),
+            )
+            .await;
+        let got = page["notifications"].as_array().unwrap().clone();
+        assert!(got.len() <= 2, "{page}");
+        since = page["next"].clone();
+        if got.is_empty() {
+            assert_eq!(page["next"], page["seq"], "{page}");
+            break;
+        }
+        polled.extend(got);
+    }
+    assert_eq!(polled, pushed);
+
+    // The filters of events.subscribe, the same way.
+    let only = daemon
+        .result(
+            "events.poll",
+            json!({"since": 0, "streamId": stream_id, "gids": [gids[3]], "kinds": ["download.removed"]}),
+        )
+        .await;
+    assert_eq!(only["notifications"], json!([pushed[3]]));
+}
+
+#[tokio::test]
+async fn polling_a_stream_that_is_gone_fails_as_subscribing_does() {
+    let daemon = Daemon::start().await;
+    let mut ws = daemon.ws().await;
+    let params = json!({"since": 1, "streamId": "0000000000000001"});
+    let subscribed = subscribe(&mut ws, params.clone()).await;
+    let polled = daemon.call("events.poll", params).await;
+    assert_eq!(polled["error"], subscribed["error"]);
+    assert_eq!(polled["error"]["code"], -32012);
+}
+
+#[tokio::test]
+async fn paging_by_cursor_neither_skips_nor_repeats_a_download_when_the_list_changes_between_pages()
+{
+    let daemon = Daemon::start().await;
+    let mut gids = Vec::new();
+    for i in 0..6 {
+        gids.push(
+            daemon
+                .add(json!({"url": format!("http://127.0.0.1:9/{i}"), "paused": true}))
+                .await,
+        );
+    }
+    let first = daemon.result("download.list", json!({"limit": 2})).await;
+    let page_gids = |page: &Value| -> Vec<String> {
+        page["downloads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["gid"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(page_gids(&first), gids[..2]);
+    // Between two pages, one already listed goes: an offset would now skip
+    // gids[2]; the cursor does not.
+    daemon
+        .result("download.remove", json!({"gid": gids[0]}))
+        .await;
+    let second = daemon
+        .result(
+            "download.list",
+            json!({"limit": 2, "cursor": first["cursor"]}),
+        )
+        .await;
+    assert_eq!(page_gids(&second), gids[2..4]);
+    let third = daemon
+        .result(
+            "download.list",
+            json!({"limit": 2, "cursor": second["cursor"]}),
+        )
+        .await;
+    assert_eq!(page_gids(&third), gids[4..6]);
+    assert_eq!(third["cursor"], Value::Null, "the last page says so");
+    let bad = daemon
+        .call("download.list", json!({"cursor": "not-a-cursor"}))
+        .await;
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+    assert_eq!(bad["error"]["data"]["param"], "cursor");
+}

@@ -29,7 +29,9 @@ async fn downloads_beyond_max_concurrent_wait_their_turn_in_order() {
     assert_eq!((stats.active, stats.queued), (1, 2));
     assert_eq!(t.engine.status(gids[1]).unwrap().state, State::Queued);
 
-    let (page, total) = t.engine.list(&[State::Queued], 1, 10);
+    let page = t.engine.list(&[State::Queued], 1, 10, None);
+    let total = page.total;
+    let page = page.downloads;
     assert_eq!(total, 2);
     assert_eq!(
         page.iter().map(|s| s.gid).collect::<Vec<_>>(),
@@ -44,7 +46,8 @@ async fn downloads_beyond_max_concurrent_wait_their_turn_in_order() {
         .map(|g| t.engine.status(*g).unwrap().completed_at.unwrap())
         .collect();
     assert!(done.windows(2).all(|w| w[0] <= w[1]), "FIFO order");
-    let (all, total) = t.engine.list(&[], 0, 100);
+    let listed = t.engine.list(&[], 0, 100, None);
+    let (all, total) = (listed.downloads, listed.total);
     assert_eq!(total, 3);
     assert_eq!(
         all.iter().map(|s| s.gid).collect::<Vec<_>>(),
@@ -72,7 +75,7 @@ async fn connections_to_one_host_are_capped_across_downloads() {
     // dropped, e.g. a slow range's after a racer won, until it notices.)
     let mut most = 0;
     while t.engine.stats().active > 0 || t.engine.stats().queued > 0 {
-        let (all, _) = t.engine.list(&[], 0, 10);
+        let all = t.engine.list(&[], 0, 10, None).downloads;
         most = most.max(all.iter().map(|s| s.connections).sum::<u32>());
         tokio::time::sleep(Duration::from_millis(5)).await;
     }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use haul::api::{
-    DownloadAddParams, DownloadRemoveParams, DownloadResumeParams, Notification, NotificationKind,
+    DownloadAddParams, DownloadRemoveParams, DownloadResumeParams, EventsPollParams, Notification,
+    NotificationKind,
 };
 use haul::client::{Event, Events, EventsMode, EventsOptions, ResyncReason};
 use haul::Client;
@@ -295,13 +296,22 @@ async fn a_proxy_that_refuses_upgrades_falls_back_to_polling_with_the_same_event
         other => panic!("polling starts from the current state: {other:?}"),
     }
     let gid = add(&client, server.url("/f.bin"), "p.bin").await;
+    let stream = client
+        .events_poll(&EventsPollParams::default())
+        .await
+        .unwrap();
     let mut methods = Vec::new();
+    let mut last_seq = 0;
     loop {
         let Event::Notification(n) = next(&mut events).await else {
             panic!("one resync only")
         };
         let value = serde_json::to_value(&n).unwrap();
-        assert_eq!(value["params"]["streamId"], json!("0000000000000000"));
+        // The daemon's own notifications: its stream, its seq.
+        assert_eq!(value["params"]["streamId"], json!(stream.stream_id));
+        let seq = value["params"]["seq"].as_u64().unwrap();
+        assert!(seq > last_seq, "{seq} after {last_seq}");
+        last_seq = seq;
         let (method, of, _) = parts(&n);
         assert_eq!(of, gid);
         if methods.last() != Some(&method) {
@@ -315,6 +325,33 @@ async fn a_proxy_that_refuses_upgrades_falls_back_to_polling_with_the_same_event
         methods,
         ["download.started", "download.progress", "download.complete"]
     );
+}
+
+#[tokio::test]
+async fn polling_sees_a_download_that_starts_and_finishes_between_two_polls() {
+    let server = TestServer::start([Resource::file("/f.bin", random_bytes(64 << 10, 6))]).await;
+    let daemon = Daemon::start().await;
+    let proxy = Proxy::start(&daemon.addr).await;
+    proxy.refuse_upgrades(true);
+    let client = Client::connect(&proxy.url(), &daemon.token).await.unwrap();
+    let options = EventsOptions {
+        polling: Some(Duration::from_secs(2)),
+        ..EventsOptions::default()
+    };
+    let mut events = connected(&client, options).await;
+    assert!(matches!(next(&mut events).await, Event::Resync(_)));
+    let gid = add(&client, server.url("/f.bin"), "quick.bin").await;
+    let mut methods = Vec::new();
+    while methods.last() != Some(&"download.complete") {
+        let Event::Notification(n) = next(&mut events).await else {
+            panic!("one resync only")
+        };
+        let (method, of, _) = parts(&n);
+        assert_eq!(of, gid);
+        methods.push(method);
+    }
+    // All in one poll, all of them: diffing two lists saw `complete` alone.
+    assert_eq!(methods.first(), Some(&"download.started"), "{methods:?}");
 }
 
 #[tokio::test]

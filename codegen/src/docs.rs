@@ -209,6 +209,9 @@ fn named_type(t: &NamedType) -> String {
         TypeKind::Alias(ty) => {
             let _ = writeln!(md, "Type: {}{}.\n", md_type(ty), constraints(&t.schema));
         }
+        TypeKind::Notifications => {
+            md += "One of the [notifications](#notifications), as sent but for its `jsonrpc` member: `{\"method\": …, \"params\": {…}}`.\n\n";
+        }
     }
     md
 }

@@ -82,6 +82,10 @@ pub enum TypeKind {
     Enum(Vec<String>),
     /// Anything else with a name: a constrained string, a map, free-form JSON.
     Alias(Type),
+    /// Any of the document's notifications, as sent (`"x-notifications":
+    /// true`): every emitter already writes this union from the notification
+    /// methods, so a schema of this kind only names it for references.
+    Notifications,
 }
 
 /// A value's type, as far as the emitters care.
@@ -106,6 +110,8 @@ pub enum Type {
 }
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
+/// What every emitter calls the union of the notifications.
+pub const NOTIFICATION_UNION: &str = "Notification";
 const ERROR_PREFIX: &str = "#/components/errors/";
 /// Keywords that only document or constrain a value without changing its type.
 const ANNOTATIONS: &[&str] = &[
@@ -214,7 +220,7 @@ impl Api {
         let fields = self.types.iter().flat_map(|t| match &t.kind {
             TypeKind::Struct(fields) => fields.iter().map(|f| (&f.ty, t.name.as_str())).collect(),
             TypeKind::Alias(ty) => vec![(ty, t.name.as_str())],
-            TypeKind::Enum(_) => vec![],
+            TypeKind::Enum(_) | TypeKind::Notifications => vec![],
         });
         for (ty, owner) in fields {
             walk(self, ty, &format!("/components/schemas/{owner}"))?;
@@ -329,7 +335,15 @@ fn error_def(name: &str, e: &Value, schemas: &Map<String, Value>) -> Result<Erro
 
 fn named_type(name: &str, schema: &Value, ptr: &str) -> Result<NamedType, Error> {
     let description = string(schema, ptr, "/description")?;
-    let kind = if let Some(values) = schema.get("enum") {
+    let kind = if schema.get("x-notifications") == Some(&Value::Bool(true)) {
+        if name != NOTIFICATION_UNION {
+            return Err(Error::new(
+                ptr,
+                format!("the union of the notifications must be named `{NOTIFICATION_UNION}`"),
+            ));
+        }
+        TypeKind::Notifications
+    } else if let Some(values) = schema.get("enum") {
         if schema.get("type").and_then(Value::as_str) != Some("string") {
             return Err(Error::new(ptr, "only string enums are supported"));
         }

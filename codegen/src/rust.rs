@@ -133,6 +133,8 @@ fn named_type(api: &Api, t: &NamedType, role: Role) -> TokenStream {
         }
         TypeKind::Enum(values) => enum_type(&name, doc_text, values),
         TypeKind::Struct(fields) => struct_type(api, &name, doc_text, fields, role),
+        // The `Notification` enum, written from the notification methods.
+        TypeKind::Notifications => TokenStream::new(),
     }
 }
 

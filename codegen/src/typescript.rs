@@ -98,6 +98,10 @@ fn api_ts(api: &Api) -> String {
 }
 
 fn named_type(t: &NamedType) -> String {
+    if matches!(t.kind, TypeKind::Notifications) {
+        // The `Notification` union, written from the notification methods.
+        return String::new();
+    }
     let mut out = jsdoc("", &t.description);
     match &t.kind {
         TypeKind::Struct(fields) => out += &interface(&t.name, fields),
@@ -108,6 +112,7 @@ fn named_type(t: &NamedType) -> String {
         TypeKind::Alias(ty) => {
             let _ = writeln!(out, "export type {} = {};\n", t.name, ts_type(ty));
         }
+        TypeKind::Notifications => {}
     }
     out
 }

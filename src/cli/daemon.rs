@@ -161,7 +161,9 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         ..PushConfig::default()
     });
     let pump = tokio::spawn(haul::rpc::events::pump(engine.subscribe(), push.clone()));
-    let methods = Handlers::new(engine.clone()).into_rpc().into();
+    let methods = Handlers::new(engine.clone(), push.clone())
+        .into_rpc()
+        .into();
     let serve_config = ServeConfig {
         allowed_origins: args.allow_origins,
         max_request_size: args.max_request_size,

@@ -120,6 +120,7 @@ pub async fn ls(remote: &RemoteArgs, args: LsArgs) -> Result<()> {
         states: (!args.states.is_empty()).then_some(args.states),
         offset: Some(args.offset),
         limit: Some(args.limit),
+        cursor: None,
     };
     let list = client
         .download_list(&params)

@@ -8,8 +8,8 @@
 //! client was away longer than its window) the stream yields a [`Resync`]
 //! with every download's current state, then continues. When the WebSocket
 //! cannot be opened at all (something in between refuses the upgrade) and
-//! [`EventsOptions::polling`] allows it, the stream polls `download.list`
-//! instead and synthesises the same notifications (see `poll`).
+//! [`EventsOptions::polling`] allows it, the stream polls `events.poll` over
+//! HTTP instead and delivers the same notifications (see `poll`).
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -47,7 +47,7 @@ pub struct EventsOptions {
     /// `max_backoff` while the daemon stays away.
     pub initial_backoff: Duration,
     pub max_backoff: Duration,
-    /// Poll `download.list` at this interval when the WebSocket cannot be
+    /// Poll `events.poll` at this interval when the WebSocket cannot be
     /// opened at all; `None` never polls.
     pub polling: Option<Duration>,
     /// After this long without a message the stream pings the daemon; a
@@ -103,8 +103,8 @@ pub enum EventsMode {
     /// Not connected (yet, or again).
     Connecting,
     WebSocket,
-    /// Polling `download.list`: notifications are synthesised, with
-    /// `streamId` `0000000000000000` and a local `seq`.
+    /// Polling `events.poll` over HTTP: the same notifications, a poll
+    /// interval later.
     Polling,
 }
 

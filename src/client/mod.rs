@@ -6,7 +6,7 @@
 //! the transport, authentication, and error mapping.
 //!
 //! - `events`: the event stream that reconnects, replays and resynchronises.
-//! - `poll`: its fallback, events synthesised from `download.list`.
+//! - `poll`: its fallback, the same events over HTTP from `events.poll`.
 
 mod events;
 mod poll;

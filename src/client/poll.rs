@@ -1,28 +1,26 @@
 //! The event stream's fallback when no WebSocket can be opened: poll
-//! `download.list` and synthesise the notifications its changes imply, so a
-//! caller handles one kind of stream either way.
-//!
-//! Synthesised notifications carry `streamId` [`POLLING_STREAM`] and a local
-//! `seq`. What polling cannot see it cannot report: a download that starts
-//! and finishes between two polls shows up as `download.complete` alone.
+//! `events.poll` over HTTP. The daemon answers from the same window a
+//! WebSocket replays from, so the stream delivers the very notifications a
+//! WebSocket would (real `streamId`, real `seq`, every state change), and a
+//! gap (the daemon restarted, or the client was away longer than the
+//! window) is a [`Resync`] exactly as on a WebSocket.
 
-use std::collections::HashMap;
+use std::time::Duration;
 
 use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::HttpClientBuilder;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde_json::json;
 use url::Url;
 
 use super::events::{Event, Resync, ResyncReason, Task};
 use super::{ClientError, RawParams, MAX_MESSAGE_SIZE, REQUEST_TIMEOUT};
 use crate::api::{
-    method, DownloadCompleteEvent, DownloadErrorEvent, DownloadList, DownloadPausedEvent,
-    DownloadProgressEvent, DownloadRemovedEvent, DownloadStartedEvent, DownloadState,
-    DownloadStatus, ErrorCode, Gid, Notification,
+    method, DownloadList, DownloadStatus, ErrorCode, EventPoll, EventsUnavailableErrorData, Gid,
 };
 
-/// The `streamId` of synthesised notifications.
-pub const POLLING_STREAM: &str = "0000000000000000";
+/// Notifications asked for per poll; a full answer is followed at once by
+/// the next poll instead of waiting for the interval.
+const POLL_LIMIT: usize = 1000;
 
 pub(super) async fn run(task: &Task) {
     let Some(interval) = task.options.polling else {
@@ -43,35 +41,58 @@ pub(super) async fn run(task: &Task) {
             return;
         }
     };
-    let mut previous: Option<HashMap<String, DownloadStatus>> = None;
-    let mut seq = 0;
+    // The stream and the `since` of the next poll; `None` to resynchronise.
+    let mut position: Option<(String, u64)> = None;
+    let mut resync = ResyncReason::Polling;
     loop {
-        let listed = list_all(&client, &url, task.options.gids.as_deref()).await;
-        match listed {
-            Ok(downloads) => {
-                let events = match &previous {
-                    None => vec![Event::Resync(Resync {
-                        reason: ResyncReason::Polling,
-                        downloads: downloads.clone(),
-                    })],
-                    Some(before) => changes(before, &downloads, &mut seq)
-                        .into_iter()
-                        .filter(|n| {
-                            task.options
-                                .kinds
-                                .as_ref()
-                                .is_none_or(|k| k.iter().any(|k| k.as_str() == n.method()))
-                        })
-                        .map(Event::Notification)
-                        .collect(),
-                };
-                task.tell_first(Ok(()));
-                for event in events {
-                    if task.out.send(Ok(event)).await.is_err() {
-                        return;
+        let polled = match &position {
+            None => start(&client, &url, task, resync).await.map(|p| {
+                position = Some(p);
+                Duration::ZERO
+            }),
+            Some((stream_id, since)) => {
+                let params = json!({
+                    "since": since,
+                    "streamId": stream_id,
+                    "limit": POLL_LIMIT,
+                    "gids": task.options.gids,
+                    "kinds": task.options.kinds,
+                });
+                match call::<EventPoll>(&client, &url, method::EVENTS_POLL, params).await {
+                    Ok(poll) => {
+                        let full = poll.notifications.len() >= POLL_LIMIT;
+                        position = Some((poll.stream_id, poll.next));
+                        for notification in poll.notifications {
+                            if task
+                                .out
+                                .send(Ok(Event::Notification(notification)))
+                                .await
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Ok(if full { Duration::ZERO } else { interval })
                     }
+                    Err(e) => Err(e),
                 }
-                previous = Some(downloads.into_iter().map(|d| (d.gid.clone(), d)).collect());
+            }
+        };
+        let wait = match polled {
+            Ok(wait) => wait,
+            Err(e) if e.code() == Some(ErrorCode::EventsUnavailable) => {
+                let data: Option<EventsUnavailableErrorData> = e.data();
+                let restarted = match (&data, &position) {
+                    (Some(data), Some((stream_id, _))) => data.stream_id != *stream_id,
+                    _ => true,
+                };
+                resync = if restarted {
+                    ResyncReason::Restarted
+                } else {
+                    ResyncReason::WindowExceeded
+                };
+                position = None;
+                continue;
             }
             Err(e) if e.code() == Some(ErrorCode::Unauthorized) => {
                 task.tell_first(Err(&e));
@@ -79,31 +100,79 @@ pub(super) async fn run(task: &Task) {
                 return;
             }
             // The daemon is away: poll again later (`ready` hears of the first failure).
-            Err(e) => task.tell_first(Err(&e)),
-        }
-        tokio::time::sleep(interval).await;
+            Err(e) => {
+                task.tell_first(Err(&e));
+                interval
+            }
+        };
+        tokio::time::sleep(wait).await;
     }
+}
+
+/// Where the stream stands, then every download as a [`Resync`]: polling
+/// goes on from that point, so nothing between the two is missed.
+async fn start(
+    client: &HttpClient,
+    url: &Url,
+    task: &Task,
+    reason: ResyncReason,
+) -> Result<(String, u64), ClientError> {
+    let poll: EventPoll = call(client, url, method::EVENTS_POLL, json!({})).await?;
+    let downloads = list_all(client, url, task.options.gids.as_deref()).await?;
+    task.tell_first(Ok(()));
+    let _ = task
+        .out
+        .send(Ok(Event::Resync(Resync { reason, downloads })))
+        .await;
+    Ok((poll.stream_id, poll.next))
+}
+
+async fn call<T: serde::de::DeserializeOwned>(
+    client: &HttpClient,
+    url: &Url,
+    method: &str,
+    params: serde_json::Value,
+) -> Result<T, ClientError> {
+    let params = serde_json::value::to_raw_value(&strip_nulls(params))
+        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+    client
+        .request(method, RawParams(Some(params)))
+        .await
+        .map_err(|e| ClientError::from_jsonrpsee(url, e))
+}
+
+/// Optional params left out rather than sent as null.
+fn strip_nulls(mut params: serde_json::Value) -> serde_json::Value {
+    if let Some(fields) = params.as_object_mut() {
+        fields.retain(|_, v| !v.is_null());
+    }
+    params
 }
 
 /// Every download the daemon keeps, gathered from `download.list` page by
 /// page: ask with [`Pages::params`] until [`Pages::add`] says it has all.
+/// Pages follow the list's cursor, so downloads added or removed between two
+/// pages never make one skip or repeat another.
 #[derive(Default)]
 pub(super) struct Pages {
     all: Vec<DownloadStatus>,
+    cursor: Option<String>,
 }
 
 impl Pages {
     /// The params of the next `download.list` call.
     pub(super) fn params(&self) -> serde_json::Value {
-        json!({"offset": self.all.len(), "limit": 1000})
+        match &self.cursor {
+            Some(cursor) => json!({"limit": 1000, "cursor": cursor}),
+            None => json!({"limit": 1000}),
+        }
     }
 
     /// Takes one page; whether that was the last.
     pub(super) fn add(&mut self, page: DownloadList) -> bool {
-        let done = page.downloads.is_empty()
-            || self.all.len() + page.downloads.len() >= page.total as usize;
         self.all.extend(page.downloads);
-        done
+        self.cursor = page.cursor;
+        self.cursor.is_none()
     }
 
     /// The downloads, only those of `gids` when given.
@@ -116,114 +185,17 @@ impl Pages {
 }
 
 async fn list_all(
-    client: &jsonrpsee::http_client::HttpClient,
+    client: &HttpClient,
     url: &Url,
     gids: Option<&[Gid]>,
 ) -> Result<Vec<DownloadStatus>, ClientError> {
     let mut pages = Pages::default();
     loop {
-        let params = serde_json::value::to_raw_value(&pages.params())
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        let page = client
-            .request(method::DOWNLOAD_LIST, RawParams(Some(params)))
-            .await
-            .map_err(|e| ClientError::from_jsonrpsee(url, e))?;
+        let page = call(client, url, method::DOWNLOAD_LIST, pages.params()).await?;
         if pages.add(page) {
             return Ok(pages.finish(gids));
         }
     }
-}
-
-/// The notifications that take `before` to `now`, in list order, removals last.
-fn changes(
-    before: &HashMap<String, DownloadStatus>,
-    now: &[DownloadStatus],
-    seq: &mut u64,
-) -> Vec<Notification> {
-    let mut stamp = || {
-        *seq += 1;
-        (*seq, POLLING_STREAM.to_owned())
-    };
-    let mut out = Vec::new();
-    for d in now {
-        let old = before.get(&d.gid);
-        let moved = old.is_none_or(|o| o.state != d.state);
-        match d.state {
-            DownloadState::Active if moved => {
-                let (seq, stream_id) = stamp();
-                out.push(Notification::DownloadStarted(DownloadStartedEvent {
-                    seq,
-                    stream_id,
-                    gid: d.gid.clone(),
-                    file_name: d.file_name.clone().unwrap_or_default(),
-                    total_length: d.total_length,
-                    restarted: None,
-                    resumed: old.is_some() || d.completed_length > 0,
-                }));
-            }
-            DownloadState::Active
-                if old.is_some_and(|o| o.completed_length != d.completed_length) =>
-            {
-                let (seq, stream_id) = stamp();
-                out.push(Notification::DownloadProgress(DownloadProgressEvent {
-                    seq,
-                    stream_id,
-                    gid: d.gid.clone(),
-                    completed_length: d.completed_length,
-                    total_length: d.total_length,
-                    download_speed: d.download_speed,
-                    eta: d.eta,
-                    connections: d.connections,
-                }));
-            }
-            DownloadState::Paused if moved => {
-                let (seq, stream_id) = stamp();
-                out.push(Notification::DownloadPaused(DownloadPausedEvent {
-                    seq,
-                    stream_id,
-                    gid: d.gid.clone(),
-                    completed_length: d.completed_length,
-                }));
-            }
-            DownloadState::Complete if moved => {
-                let (seq, stream_id) = stamp();
-                out.push(Notification::DownloadComplete(DownloadCompleteEvent {
-                    seq,
-                    stream_id,
-                    gid: d.gid.clone(),
-                    path: d.path.clone().unwrap_or_default(),
-                    total_length: d.total_length.unwrap_or(d.completed_length),
-                }));
-            }
-            DownloadState::Error if moved => {
-                let Some(failure) = &d.error else { continue };
-                let (seq, stream_id) = stamp();
-                out.push(Notification::DownloadError(DownloadErrorEvent {
-                    seq,
-                    stream_id,
-                    gid: d.gid.clone(),
-                    code: failure.code,
-                    message: failure.message.clone(),
-                    completed_length: d.completed_length,
-                }));
-            }
-            _ => {}
-        }
-    }
-    let mut gone: Vec<&String> = before
-        .keys()
-        .filter(|g| !now.iter().any(|d| &d.gid == *g))
-        .collect();
-    gone.sort();
-    for gid in gone {
-        let (seq, stream_id) = stamp();
-        out.push(Notification::DownloadRemoved(DownloadRemovedEvent {
-            seq,
-            stream_id,
-            gid: gid.clone(),
-        }));
-    }
-    out
 }
 
 /// The HTTP endpoint behind a WebSocket URL (`ws://h/jsonrpc/ws` → `http://h/jsonrpc`).
@@ -247,55 +219,6 @@ fn http_url_for(ws: &Url) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn status(gid: &str, state: DownloadState, done: u64) -> DownloadStatus {
-        serde_json::from_value(json!({
-            "gid": gid, "url": "http://h/f", "state": state, "fileName": "f", "path": "/d/f",
-            "totalLength": 100, "completedLength": done, "downloadSpeed": 0, "eta": null,
-            "connections": 1, "speedLimit": 0, "error": null,
-            "createdAt": "2026-01-01T00:00:00Z", "completedAt": null
-        }))
-        .unwrap()
-    }
-
-    #[test]
-    fn state_changes_between_polls_become_the_notifications_they_imply() {
-        let before: HashMap<String, DownloadStatus> = [
-            status("a", DownloadState::Queued, 0),
-            status("b", DownloadState::Active, 10),
-            status("c", DownloadState::Active, 10),
-            status("d", DownloadState::Paused, 5),
-        ]
-        .into_iter()
-        .map(|d| (d.gid.clone(), d))
-        .collect();
-        let now = [
-            status("a", DownloadState::Active, 0),
-            status("b", DownloadState::Active, 50),
-            status("c", DownloadState::Complete, 100),
-        ];
-        let mut seq = 0;
-        let events: Vec<(u64, &str, String)> = changes(&before, &now, &mut seq)
-            .iter()
-            .map(|n| {
-                let v = serde_json::to_value(n).unwrap();
-                (
-                    v["params"]["seq"].as_u64().unwrap(),
-                    n.method(),
-                    v["params"]["gid"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            events,
-            [
-                (1, "download.started", "a".into()),
-                (2, "download.progress", "b".into()),
-                (3, "download.complete", "c".into()),
-                (4, "download.removed", "d".into()),
-            ]
-        );
-    }
 
     #[test]
     fn the_http_endpoint_is_derived_from_the_websocket_one() {

@@ -80,6 +80,34 @@ pub enum OpenError {
     Client(#[from] reqwest::Error),
 }
 
+/// A page of [`Engine::list`].
+#[derive(Debug)]
+pub struct Page {
+    pub downloads: Vec<Status>,
+    /// How many downloads match, on every page.
+    pub total: usize,
+    /// Where the next page starts; `None` on the last.
+    pub cursor: Option<Cursor>,
+}
+
+/// A position in the creation order of downloads: the next page starts
+/// after it, however the list changed meanwhile. Written as a decimal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(i64);
+
+impl std::fmt::Display for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::str::FromStr for Cursor {
+    type Err = std::num::ParseIntError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(Cursor)
+    }
+}
+
 /// A cheap, cloneable handle to the running engine.
 #[derive(Clone)]
 pub struct Engine {
@@ -370,8 +398,15 @@ impl Engine {
     }
 
     /// The downloads in `states` (all when empty), in creation order: the
-    /// page `offset..offset + limit` and the number that matched.
-    pub fn list(&self, states: &[State], offset: usize, limit: usize) -> (Vec<Status>, usize) {
+    /// page `offset..offset + limit` of those created after `after` (a
+    /// [`Page::cursor`] from an earlier page), and how many matched in all.
+    pub fn list(
+        &self,
+        states: &[State],
+        offset: usize,
+        limit: usize,
+        after: Option<Cursor>,
+    ) -> Page {
         let mut registry = self.shared.registry();
         let total = if states.is_empty() {
             registry.len()
@@ -381,13 +416,26 @@ impl Engine {
             wanted.dedup();
             wanted.into_iter().map(|s| registry.count(s)).sum()
         };
-        let page = registry
-            .in_states(states)
+        let mut last = None;
+        // One more than the page, to know whether another follows.
+        let mut entries = registry
+            .in_states_after(states, after.map(|c| c.0))
             .skip(offset)
+            .take(limit.saturating_add(1));
+        let downloads: Vec<Status> = entries
+            .by_ref()
             .take(limit)
-            .map(status_of)
+            .map(|e| {
+                last = Some(e.record.seq);
+                status_of(e)
+            })
             .collect();
-        (page, total)
+        let more = entries.next().is_some();
+        Page {
+            downloads,
+            total,
+            cursor: last.filter(|_| more).map(Cursor),
+        }
     }
 
     pub fn stats(&self) -> Stats {

@@ -101,16 +101,27 @@ impl Registry {
 
     /// The entries in `states` (every entry when empty), oldest first.
     pub fn in_states(&mut self, states: &[State]) -> impl Iterator<Item = &Entry> {
+        self.in_states_after(states, None)
+    }
+
+    /// The entries in `states` created after the one of creation order
+    /// `after` (which need not exist any more), oldest first.
+    pub fn in_states_after(
+        &mut self,
+        states: &[State],
+        after: Option<i64>,
+    ) -> impl Iterator<Item = &Entry> {
         self.settle();
         let this = &*self;
+        let from = after.map_or(i64::MIN, |seq| seq.saturating_add(1));
         let mut wanted: Vec<usize> = states.iter().map(|s| *s as usize).collect();
         wanted.sort_unstable();
         wanted.dedup();
         let mut heads: Vec<_> = wanted
             .iter()
-            .map(|s| this.by_state[*s].iter().peekable())
+            .map(|s| this.by_state[*s].range(from..).peekable())
             .collect();
-        let mut all = this.entries.values();
+        let mut all = this.entries.range(from..).map(|(_, e)| e);
         // A merge of the states' ordered sets: the next oldest of their heads.
         std::iter::from_fn(move || {
             if heads.is_empty() {

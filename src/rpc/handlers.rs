@@ -11,14 +11,18 @@ use serde_json::value::RawValue;
 use crate::api::{self, errors, DaemonApiServer, ErrorCode};
 use crate::engine::{self, AddRequest, Engine, EngineError, Gid, Overwrite, State};
 
+use super::push::{Poll, Push};
+
 /// The daemon's implementation of the API.
 pub struct Handlers {
     engine: Engine,
+    /// The notification hub, whose window `events.poll` reads.
+    push: Push,
 }
 
 impl Handlers {
-    pub fn new(engine: Engine) -> Handlers {
-        Handlers { engine }
+    pub fn new(engine: Engine, push: Push) -> Handlers {
+        Handlers { engine, push }
     }
 }
 
@@ -105,6 +109,7 @@ impl DaemonApiServer for Handlers {
         states: Option<Vec<api::DownloadState>>,
         offset: Option<u64>,
         limit: Option<u32>,
+        cursor: Option<String>,
     ) -> RpcResult<api::DownloadList> {
         let states: Vec<State> = states
             .unwrap_or_default()
@@ -113,10 +118,20 @@ impl DaemonApiServer for Handlers {
             .collect();
         let offset = usize::try_from(offset.unwrap_or(0)).unwrap_or(usize::MAX);
         let limit = limit.unwrap_or(100) as usize;
-        let (page, total) = self.engine.list(&states, offset, limit);
+        let after = match cursor {
+            Some(text) => Some(text.parse::<engine::Cursor>().map_err(|_| {
+                errors::invalid_params(
+                    Some("cursor".into()),
+                    format!("{text:?} is not a cursor from download.list"),
+                )
+            })?),
+            None => None,
+        };
+        let page = self.engine.list(&states, offset, limit, after);
         Ok(api::DownloadList {
-            downloads: page.into_iter().map(api_status).collect(),
-            total: total as u64,
+            downloads: page.downloads.into_iter().map(api_status).collect(),
+            total: page.total as u64,
+            cursor: page.cursor.map(|c| c.to_string()),
         })
     }
 
@@ -198,6 +213,24 @@ impl DaemonApiServer for Handlers {
 
     async fn events_unsubscribe(&self) -> RpcResult<api::EventStream> {
         Err(ErrorCode::WebSocketRequired.into_error_object())
+    }
+
+    async fn events_poll(
+        &self,
+        since: Option<u64>,
+        stream_id: Option<api::StreamId>,
+        limit: Option<u32>,
+        gids: Option<Vec<api::Gid>>,
+        kinds: Option<Vec<api::NotificationKind>>,
+    ) -> RpcResult<api::EventPoll> {
+        let poll = Poll {
+            since,
+            stream_id,
+            limit: limit.unwrap_or(1000) as usize,
+            gids,
+            kinds,
+        };
+        self.push.poll(&poll)
     }
 
     async fn rpc_discover(&self) -> RpcResult<api::OpenrpcDocument> {

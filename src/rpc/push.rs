@@ -31,11 +31,23 @@ use jsonrpsee::MethodResponse;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::api::{errors, method, EventStream, EventsSubscribeParams, Notification};
+use crate::api::{
+    errors, method, EventPoll, EventStream, EventsSubscribeParams, Gid, Notification,
+    NotificationKind, StreamId,
+};
 
 use super::params::{FromNotification, InBatch};
 use super::window::{Pushed, Window};
 use crate::engine::coalesce::CoalescingLog;
+
+/// What an `events.poll` call asks for.
+pub struct Poll {
+    pub since: Option<u64>,
+    pub stream_id: Option<StreamId>,
+    pub limit: usize,
+    pub gids: Option<Vec<Gid>>,
+    pub kinds: Option<Vec<NotificationKind>>,
+}
 
 /// The internal method through which a connection hands over its sink.
 pub const ATTACH_METHOD: &str = "haul.internal.attach";
@@ -180,6 +192,41 @@ impl Push {
                 stream.oldest_seq,
             )),
         }
+    }
+
+    /// `events.poll`: the kept notifications after `since` that pass the
+    /// filters, at most `limit`, decoded into the API's types; the same
+    /// `EventsUnavailable` as a WebSocket's replay when it cannot.
+    pub fn poll(&self, poll: &Poll) -> Result<EventPoll, ErrorObjectOwned> {
+        let (stream, kept) = self.replay(poll.since, poll.stream_id.as_deref())?;
+        let filter = Filter::new(&EventsSubscribeParams {
+            gids: poll.gids.clone(),
+            kinds: poll.kinds.clone(),
+            ..EventsSubscribeParams::default()
+        });
+        let mut notifications = Vec::new();
+        let mut next = stream.seq;
+        for pushed in kept.into_iter().flatten() {
+            if !filter.admits_replayed(&pushed) {
+                continue;
+            }
+            if notifications.len() == poll.limit {
+                // Left for the next poll, which starts after the last one sent.
+                next = notifications.last().map_or(next, |(seq, _)| *seq);
+                break;
+            }
+            match serde_json::from_str::<Notification>(pushed.json.get()) {
+                Ok(notification) => notifications.push((pushed.seq, notification)),
+                Err(e) => tracing::error!(error = %e, "a kept notification does not decode"),
+            }
+        }
+        Ok(EventPoll {
+            stream_id: stream.stream_id,
+            seq: stream.seq,
+            oldest_seq: stream.oldest_seq,
+            notifications: notifications.into_iter().map(|(_, n)| n).collect(),
+            next,
+        })
     }
 
     /// Registers the internal attach method in `methods`.

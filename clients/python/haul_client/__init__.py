@@ -28,7 +28,6 @@ notifications and replays the ones it missed after a reconnect.
 
 from ._errors import HaulError, TransportError
 from ._events import Event, Events, EventsMode, Resync, ResyncReason
-from ._poll import POLLING_STREAM
 from .async_client import AsyncClient
 from .client import Client
 from .errors import (
@@ -50,6 +49,7 @@ from .events import (
     DownloadProgressEvent,
     DownloadRemovedEvent,
     DownloadStartedEvent,
+    EventPoll,
     Notification,
 )
 from .models import (
@@ -84,6 +84,7 @@ from .params import (
     DownloadResumeParams,
     DownloadSetSpeedLimitParams,
     DownloadStatusParams,
+    EventsPollParams,
     EventsSubscribeParams,
     SystemSetOptionsParams,
 )
@@ -116,9 +117,11 @@ __all__ = [
     "DownloadStatusParams",
     "ErrorCode",
     "Event",
+    "EventPoll",
     "EventStream",
     "Events",
     "EventsMode",
+    "EventsPollParams",
     "EventsSubscribeParams",
     "EventsUnavailableErrorData",
     "Failure",
@@ -137,7 +140,6 @@ __all__ = [
     "Options",
     "OutsideDownloadRootErrorData",
     "OverwritePolicy",
-    "POLLING_STREAM",
     "RemoveResult",
     "RestartReason",
     "Resync",

@@ -9,7 +9,8 @@ When the daemon cannot replay (it restarted, or the stream was away longer
 than its window) the stream yields a `Resync` with every download's current
 state, then continues. When the WebSocket cannot be opened at all
 (something in between refuses the upgrade) and `polling` allows it, the
-stream polls `download.list` instead and synthesises the same notifications.
+stream polls `events.poll` over HTTP instead: the same notifications, from the
+same window, a poll interval later.
 """
 
 import asyncio
@@ -23,7 +24,7 @@ from typing import Any, Optional, Union
 from ._errors import HaulError, TransportError
 from ._http import AsyncHttpRpc
 from ._jsonrpc import http_url_for, reason, unexpected
-from ._poll import Pages, polls
+from ._poll import POLL_LIMIT, Pages, list_all, poll
 from ._websocket import Channel, refused_status
 from ._wire import enum_value
 from .errors import ErrorCode, EventsUnavailableErrorData, error_from_wire
@@ -48,8 +49,8 @@ class EventsMode(str, Enum):
     """Subscribed over a WebSocket."""
 
     POLLING = "polling"
-    """Polling `download.list`: notifications are synthesised, with `streamId`
-    `POLLING_STREAM` and a local `seq`."""
+    """Polling `events.poll` over HTTP: the same notifications, a poll interval
+    later."""
 
 
 class ResyncReason(str, Enum):
@@ -379,30 +380,63 @@ class _Stream:
         )
 
     async def _poll(self, interval: float) -> None:
+        """Polls `events.poll` until closed: where the stream stands and every
+        download first (a `Resync`), then the notifications after it."""
         self.mode = EventsMode.POLLING
         url = http_url_for(self.settings.url)
         rpc = AsyncHttpRpc(
             url, self.settings.token, self.settings.timeout, error_from_wire
         )
-        found = polls(rpc, url, interval, self.settings.filters.gids, self._tell_first)
-        kinds = self.settings.filters.kinds
-        wanted = None if kinds is None else {enum_value(k) for k in kinds}
-        first = True
+        filters = self.settings.filters
+        reason = ResyncReason.POLLING
+        position: Optional[tuple[str, int]] = None
         try:
-            async for downloads, implied in found:
-                events: list[Event] = (
-                    [Resync(ResyncReason.POLLING, downloads)]
-                    if first
-                    else [n for n in implied if wanted is None or n.METHOD in wanted]
-                )
-                first = False
-                self._tell_first(None)
-                for event in events:
-                    await self.queue.put(event)
+            while True:
+                wait = interval
+                try:
+                    if position is None:
+                        stream = await poll(rpc, url, {})
+                        downloads = await list_all(rpc, url, filters.gids)
+                        self._tell_first(None)
+                        await self.queue.put(Resync(reason, downloads))
+                        position, wait = (stream.stream_id, stream.next), 0.0
+                    else:
+                        params: dict[str, Any] = {
+                            "since": position[1],
+                            "streamId": position[0],
+                            "limit": POLL_LIMIT,
+                        }
+                        if filters.gids is not None:
+                            params["gids"] = filters.gids
+                        if filters.kinds is not None:
+                            params["kinds"] = [enum_value(k) for k in filters.kinds]
+                        found = await poll(rpc, url, params)
+                        for notification in found.notifications:
+                            await self.queue.put(notification)
+                        position = (found.stream_id, found.next)
+                        if len(found.notifications) >= POLL_LIMIT:
+                            wait = 0.0
+                except HaulError as error:
+                    if error.code == ErrorCode.UNAUTHORIZED:
+                        raise
+                    if error.code != ErrorCode.EVENTS_UNAVAILABLE:
+                        self._tell_first(error)
+                    else:
+                        data = error.data
+                        same = isinstance(
+                            data, EventsUnavailableErrorData
+                        ) and position is not None and data.stream_id == position[0]
+                        reason = (
+                            ResyncReason.WINDOW_EXCEEDED if same else ResyncReason.RESTARTED
+                        )
+                        position, wait = None, 0.0
+                except TransportError as error:
+                    # The daemon is away: poll again later.
+                    self._tell_first(error)
+                await asyncio.sleep(wait)
         except HaulError as error:
             await self._fail(error)
         finally:
-            await found.aclose()
             await rpc.aclose()
 
     def _retry(self, error: Exception) -> None:

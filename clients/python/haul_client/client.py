@@ -9,6 +9,7 @@ from ._client import ClientBase
 from ._errors import HaulError
 from ._wire import json_object
 from .errors import error_from_wire
+from .events import EventPoll
 from .models import (
     AddResult,
     Checksum,
@@ -37,6 +38,7 @@ from .params import (
     DownloadResumeParams,
     DownloadSetSpeedLimitParams,
     DownloadStatusParams,
+    EventsPollParams,
     EventsSubscribeParams,
     SystemSetOptionsParams,
 )
@@ -262,16 +264,23 @@ class Client(ClientBase):
         states: Optional[list[DownloadState]] = None,
         offset: Optional[int] = None,
         limit: Optional[int] = None,
+        cursor: Optional[str] = None,
     ) -> DownloadList:
         """List downloads (`download.list`).
 
         Returns one page of downloads in the order they were added, optionally only
-        those in the given states, with the total number that match.
+        those in the given states, with the total number that match. For every download,
+        page with `cursor` rather than `offset`: `offset` counts positions in a list
+        that changes when downloads are added or removed between two calls.
 
         Args:
             states: Only list downloads in one of these states. Default: every state.
             offset: How many matching downloads to skip. Default 0.
             limit: The most downloads to return. Default 100, at most 1000.
+            cursor: Continue after the page that returned this `cursor` (use it instead
+                of `offset`, which counts over a list that may change between pages).
+                The downloads are in creation order, so a page never repeats or skips
+                one that was there on both calls.
 
         Returns:
             The page of downloads and the total that match.
@@ -284,6 +293,7 @@ class Client(ClientBase):
             states=states,
             offset=offset,
             limit=limit,
+            cursor=cursor,
         )
         return self._call("download.list", params.to_wire(), DownloadList.from_wire)
 
@@ -422,7 +432,8 @@ class Client(ClientBase):
         resynchronise from `download.list`, then subscribe without `since`.
 
         Only over WebSocket, as a single call (not in a batch); elsewhere it fails with
-        `WebSocketRequired`. Calling it again replaces the previous settings.
+        `WebSocketRequired` (over HTTP, `events.poll` gets the same notifications).
+        Calling it again replaces the previous settings.
 
         Args:
             since: Replay the kept notifications with a higher `seq` than this before
@@ -480,6 +491,58 @@ class Client(ClientBase):
             TransportError: The daemon could not be reached or gave no JSON-RPC answer.
         """
         return self._call("events.unsubscribe", None, EventStream.from_wire)
+
+    def events_poll(
+        self,
+        *,
+        since: Optional[int] = None,
+        stream_id: Optional[StreamId] = None,
+        limit: Optional[int] = None,
+        gids: Optional[list[Gid]] = None,
+        kinds: Optional[list[NotificationKind]] = None,
+    ) -> EventPoll:
+        """Fetch the notifications since a point, over any transport (`events.poll`).
+
+        Returns the kept notifications with a `seq` above `since`, as a WebSocket
+        receives them (the same window as `events.subscribe`: every state change, and
+        the latest progress of each download), for clients that cannot keep a WebSocket
+        open. Call it again with `since` set to the answer's `next`: notifications are
+        never skipped or repeated. Without `since` it returns none, and `next` is where
+        the stream stands now: start there after listing the downloads. When the window
+        no longer reaches back to `since`, or `streamId` is not the running daemon's (it
+        restarted), it fails with `EventsUnavailable`, exactly as `events.subscribe`
+        does: list the downloads again, then poll without `since`.
+
+        Args:
+            since: Return the kept notifications with a higher `seq` than this. 0
+                returns the whole window. Absent: none, only where the stream stands.
+            stream_id: The stream `since` counts in. When given and not the running
+                daemon's, the call fails with `EventsUnavailable`; always give it with
+                `since`.
+            limit: The most notifications to return. Default 1000.
+            gids: Only notifications about these downloads. Absent: every download.
+            kinds: Only these notifications. Absent: all of them.
+
+        Returns:
+            The notifications, and where to continue.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.EVENTS_UNAVAILABLE`: `events.subscribe` cannot replay from
+                  `since`: the window no longer reaches back that far, or `streamId` is
+                  not the running daemon's because it restarted. Nothing changed;
+                  resynchronise from `download.list`, then subscribe from `seq` without
+                  `since`.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = EventsPollParams(
+            since=since,
+            stream_id=stream_id,
+            limit=limit,
+            gids=gids,
+            kinds=kinds,
+        )
+        return self._call("events.poll", params.to_wire(), EventPoll.from_wire)
 
     def rpc_discover(self) -> OpenrpcDocument:
         """Get this document (`rpc.discover`).

@@ -381,3 +381,56 @@ NOTIFICATIONS: dict[str, Callable[[Any], Notification]] = {
     DownloadRemovedEvent.METHOD: DownloadRemovedEvent.from_wire,
 }
 """How each notification's params decode, by method name."""
+
+
+@dataclass(frozen=True)
+class EventPoll:
+    """What `events.poll` found: the notifications after `since`, in order, and where to
+    go on from.
+    """
+
+    stream_id: StreamId
+    """The running daemon's stream."""
+
+    seq: int
+    """The `seq` of the latest notification sent so far (0 before the first)."""
+
+    oldest_seq: int
+    """The lowest `since` that can still be polled without a gap."""
+
+    notifications: list[Notification]
+    """The kept notifications with a `seq` above `since` that pass the filters, oldest
+    first, at most `limit`: every state change, and the latest progress of each
+    download. Each is what a WebSocket receives (but for its `jsonrpc` member), with
+    its real `seq`.
+    """
+
+    next: int
+    """The `since` of the next poll: no notification at or below it is left to fetch (it
+    is `seq` unless `limit` cut the answer short).
+    """
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> EventPoll:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            stream_id=wire["streamId"],
+            seq=wire["seq"],
+            oldest_seq=wire["oldestSeq"],
+            notifications=(
+                [NOTIFICATIONS[x0["method"]](x0["params"]) for x0 in wire["notifications"] if x0.get("method") in NOTIFICATIONS]
+            ),
+            next=wire["next"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "streamId": self.stream_id,
+            "seq": self.seq,
+            "oldestSeq": self.oldest_seq,
+            "notifications": (
+                [{"method": x0.METHOD, "params": x0.to_wire()} for x0 in self.notifications]
+            ),
+            "next": self.next,
+        }

@@ -302,12 +302,19 @@ class DownloadList:
     total: int
     """How many downloads match the filter in all."""
 
+    cursor: Optional[str]
+    """Where the next page starts: pass it as `cursor` to get the downloads after this
+    page (created later), whatever was added or removed meanwhile. Null when this
+    page is the last.
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> DownloadList:
         """Reads the wire form; keys this client does not know are ignored."""
         return cls(
             downloads=[DownloadStatus.from_wire(x0) for x0 in wire["downloads"]],
             total=wire["total"],
+            cursor=wire["cursor"],
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -315,6 +322,7 @@ class DownloadList:
         return {
             "downloads": [x0.to_wire() for x0 in self.downloads],
             "total": self.total,
+            "cursor": self.cursor,
         }
 
 

@@ -207,6 +207,13 @@ class DownloadListParams:
     limit: Optional[int] = None
     """The most downloads to return. Default 100, at most 1000."""
 
+    cursor: Optional[str] = None
+    """Continue after the page that returned this `cursor` (use it instead of `offset`,
+    which counts over a list that may change between pages). The downloads are in
+    creation order, so a page never repeats or skips one that was there on both
+    calls.
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> DownloadListParams:
         """Reads the wire form; keys this client does not know are ignored."""
@@ -216,6 +223,7 @@ class DownloadListParams:
             ),
             offset=wire.get("offset"),
             limit=wire.get("limit"),
+            cursor=wire.get("cursor"),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -227,6 +235,8 @@ class DownloadListParams:
             wire["offset"] = self.offset
         if self.limit is not None:
             wire["limit"] = self.limit
+        if self.cursor is not None:
+            wire["cursor"] = self.cursor
         return wire
 
 
@@ -338,4 +348,58 @@ class EventsSubscribeParams:
             wire["kinds"] = [enum_value(x0) for x0 in self.kinds]
         if self.progress_interval is not None:
             wire["progressInterval"] = self.progress_interval
+        return wire
+
+
+@dataclass(frozen=True)
+class EventsPollParams:
+    """The params of `events.poll`: fetch the notifications since a point, over any
+    transport.
+    """
+
+    since: Optional[int] = None
+    """Return the kept notifications with a higher `seq` than this. 0 returns the whole
+    window. Absent: none, only where the stream stands.
+    """
+
+    stream_id: Optional[StreamId] = None
+    """The stream `since` counts in. When given and not the running daemon's, the call
+    fails with `EventsUnavailable`; always give it with `since`.
+    """
+
+    limit: Optional[int] = None
+    """The most notifications to return. Default 1000."""
+
+    gids: Optional[list[Gid]] = None
+    """Only notifications about these downloads. Absent: every download."""
+
+    kinds: Optional[list[NotificationKind]] = None
+    """Only these notifications. Absent: all of them."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> EventsPollParams:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            since=wire.get("since"),
+            stream_id=wire.get("streamId"),
+            limit=wire.get("limit"),
+            gids=wire.get("gids"),
+            kinds=(
+                None if wire.get("kinds") is None else [NotificationKind(x0) for x0 in wire["kinds"]]
+            ),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        wire: dict[str, Any] = {}
+        if self.since is not None:
+            wire["since"] = self.since
+        if self.stream_id is not None:
+            wire["streamId"] = self.stream_id
+        if self.limit is not None:
+            wire["limit"] = self.limit
+        if self.gids is not None:
+            wire["gids"] = self.gids
+        if self.kinds is not None:
+            wire["kinds"] = [enum_value(x0) for x0 in self.kinds]
         return wire

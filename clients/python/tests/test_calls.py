@@ -18,6 +18,7 @@ from haul_client import (
     Options,
     OverwritePolicy,
     Stats,
+    StoreHealth,
     __version__,
 )
 
@@ -106,7 +107,13 @@ def test_system_methods_report_version_stats_and_options(client: Client) -> None
     version = client.system_get_version()
     assert version.version and all(isinstance(f, str) for f in version.features)
     assert client.system_get_stats() == Stats(
-        active=0, queued=0, paused=0, complete=0, error=0, download_speed=0
+        active=0,
+        queued=0,
+        paused=0,
+        complete=0,
+        error=0,
+        download_speed=0,
+        store=StoreHealth(healthy=True, error=None),
     )
     before = client.system_get_options()
     # Only the option given changes: the absent one is not sent (as null or otherwise).

@@ -14,7 +14,6 @@ import pytest
 from support import Daemon, FileServer, Proxy
 
 from haul_client import (
-    POLLING_STREAM,
     AsyncClient,
     DownloadCompleteEvent,
     DownloadProgressEvent,
@@ -156,15 +155,40 @@ async def test_a_proxy_that_refuses_upgrades_falls_back_to_polling_with_the_same
             first = await next_event(events)
             assert isinstance(first, Resync) and first.reason is ResyncReason.POLLING
             gid = await add(client, url, "p.bin")
+            stream = await client.events_poll()
+            last_seq = 0
             while methods[-1:] != ["download.complete"]:
                 event = await next_event(events)
                 assert not isinstance(event, Resync), "one resync only"
-                assert event.stream_id == POLLING_STREAM == "0000000000000000"
+                # The daemon's own notifications: its stream, its seq.
+                assert event.stream_id == stream.stream_id
+                assert event.seq > last_seq, (event.seq, last_seq)
+                last_seq = event.seq
                 assert event.gid == gid
                 if methods[-1:] != [event.METHOD]:
                     methods.append(event.METHOD)
 
     assert methods == ["download.started", "download.progress", "download.complete"]
+
+
+async def test_polling_sees_a_download_that_starts_and_finishes_between_two_polls(
+    daemon: Daemon, files: FileServer, proxy: Proxy
+) -> None:
+    url = files.add("/quick.bin", os.urandom(64 * 1024))
+    proxy.refuse_upgrades(True)
+    async with AsyncClient(proxy.url, token=daemon.token) as client:
+        async with client.events(polling=2.0) as events:
+            first = await next_event(events)
+            assert isinstance(first, Resync)
+            gid = await add(client, url, "quick.bin")
+            methods: list[str] = []
+            while methods[-1:] != ["download.complete"]:
+                event = await next_event(events)
+                assert not isinstance(event, Resync), "one resync only"
+                assert event.gid == gid
+                methods.append(event.METHOD)
+    # All in one poll, all of them: diffing two lists saw `complete` alone.
+    assert methods[0] == "download.started", methods
 
 
 async def test_the_stream_recovers_when_its_own_connection_breaks(

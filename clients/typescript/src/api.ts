@@ -196,6 +196,10 @@ export interface DownloadList {
    * Constraints: minimum 0.
    */
   total: number;
+  /**
+   * Where the next page starts: pass it as `cursor` to get the downloads after this page (created later), whatever was added or removed meanwhile. Null when this page is the last.
+   */
+  cursor: string | null;
 }
 
 /**
@@ -312,6 +316,38 @@ export interface EventStream {
    * Constraints: minimum 0.
    */
   oldestSeq: number;
+}
+
+/**
+ * What `events.poll` found: the notifications after `since`, in order, and where to go on from.
+ */
+export interface EventPoll {
+  /**
+   * The running daemon's stream.
+   */
+  streamId: StreamId;
+  /**
+   * The `seq` of the latest notification sent so far (0 before the first).
+   *
+   * Constraints: minimum 0.
+   */
+  seq: number;
+  /**
+   * The lowest `since` that can still be polled without a gap.
+   *
+   * Constraints: minimum 0.
+   */
+  oldestSeq: number;
+  /**
+   * The kept notifications with a `seq` above `since` that pass the filters, oldest first, at most `limit`: every state change, and the latest progress of each download. Each is what a WebSocket receives (but for its `jsonrpc` member), with its real `seq`.
+   */
+  notifications: Notification[];
+  /**
+   * The `since` of the next poll: no notification at or below it is left to fetch (it is `seq` unless `limit` cut the answer short).
+   *
+   * Constraints: minimum 0.
+   */
+  next: number;
 }
 
 /**
@@ -616,6 +652,12 @@ export interface DownloadListParams {
    * @default 100
    */
   limit?: number;
+  /**
+   * Continue after the page that returned this `cursor` (use it instead of `offset`, which counts over a list that may change between pages). The downloads are in creation order, so a page never repeats or skips one that was there on both calls.
+   *
+   * Constraints: minLength 1, maxLength 32.
+   */
+  cursor?: string;
 }
 
 /**
@@ -676,6 +718,38 @@ export interface EventsSubscribeParams {
    * Constraints: minimum 100, maximum 3600000.
    */
   progressInterval?: number;
+}
+
+/**
+ * Params of `events.poll`.
+ */
+export interface EventsPollParams {
+  /**
+   * Return the kept notifications with a higher `seq` than this. 0 returns the whole window. Absent: none, only where the stream stands.
+   *
+   * Constraints: minimum 0.
+   */
+  since?: number;
+  /**
+   * The stream `since` counts in. When given and not the running daemon's, the call fails with `EventsUnavailable`; always give it with `since`.
+   */
+  streamId?: StreamId;
+  /**
+   * The most notifications to return. Default 1000.
+   *
+   * Constraints: minimum 1, maximum 10000.
+   *
+   * @default 1000
+   */
+  limit?: number;
+  /**
+   * Only notifications about these downloads. Absent: every download.
+   */
+  gids?: Gid[];
+  /**
+   * Only these notifications. Absent: all of them.
+   */
+  kinds?: NotificationKind[];
 }
 
 /**
@@ -903,6 +977,7 @@ export interface Methods {
   "system.setOptions": { params: SystemSetOptionsParams; result: Options };
   "events.subscribe": { params: EventsSubscribeParams; result: EventStream };
   "events.unsubscribe": { params: undefined; result: EventStream };
+  "events.poll": { params: EventsPollParams; result: EventPoll };
   "rpc.discover": { params: undefined; result: OpenrpcDocument };
 }
 
@@ -1130,7 +1205,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * List downloads (`download.list`).
    *
-   * Returns one page of downloads in the order they were added, optionally only those in the given states, with the total number that match.
+   * Returns one page of downloads in the order they were added, optionally only those in the given states, with the total number that match. For every download, page with `cursor` rather than `offset`: `offset` counts positions in a list that changes when downloads are added or removed between two calls.
    */
   downloadList(params: DownloadListParams = {}): Promise<DownloadList> {
     return this.call("download.list", params);
@@ -1191,7 +1266,7 @@ export class Client extends RpcClient<Methods, Notifications> {
    *
    * The daemon keeps a window of recent notifications (`--event-window`, default 10000): every state change, and the latest progress of each download. With `since` (the last `seq` the client processed, of the stream `streamId`), the answer to this call is followed by every kept notification with a higher `seq`, in order, then by live ones: no gap, no duplicate. When the window no longer reaches back to `since`, or `streamId` is not the running daemon's (it restarted), the call fails with `EventsUnavailable` and changes nothing: resynchronise from `download.list`, then subscribe without `since`.
    *
-   * Only over WebSocket, as a single call (not in a batch); elsewhere it fails with `WebSocketRequired`. Calling it again replaces the previous settings.
+   * Only over WebSocket, as a single call (not in a batch); elsewhere it fails with `WebSocketRequired` (over HTTP, `events.poll` gets the same notifications). Calling it again replaces the previous settings.
    *
    * @throws {HaulError} `EventsUnavailable` (-32012): Events no longer available
    * @throws {HaulError} `WebSocketRequired` (-32013): Needs a WebSocket connection
@@ -1209,6 +1284,17 @@ export class Client extends RpcClient<Methods, Notifications> {
    */
   eventsUnsubscribe(): Promise<EventStream> {
     return this.call("events.unsubscribe", undefined);
+  }
+
+  /**
+   * Fetch the notifications since a point, over any transport (`events.poll`).
+   *
+   * Returns the kept notifications with a `seq` above `since`, as a WebSocket receives them (the same window as `events.subscribe`: every state change, and the latest progress of each download), for clients that cannot keep a WebSocket open. Call it again with `since` set to the answer's `next`: notifications are never skipped or repeated. Without `since` it returns none, and `next` is where the stream stands now: start there after listing the downloads. When the window no longer reaches back to `since`, or `streamId` is not the running daemon's (it restarted), it fails with `EventsUnavailable`, exactly as `events.subscribe` does: list the downloads again, then poll without `since`.
+   *
+   * @throws {HaulError} `EventsUnavailable` (-32012): Events no longer available
+   */
+  eventsPoll(params: EventsPollParams = {}): Promise<EventPoll> {
+    return this.call("events.poll", params);
   }
 
   /**

@@ -7,15 +7,17 @@
 // exponential backoff and jitter. When the daemon cannot replay (it restarted, or the client was
 // away longer than its window) the stream yields a `Resync` with every download's current state,
 // then goes on. When no WebSocket can be opened at all while the daemon answers over HTTP (a
-// proxy refusing upgrades) and `pollingIntervalMs` is set, it polls `download.list` instead and
-// synthesises the same notifications.
+// proxy refusing upgrades) and `pollingIntervalMs` is set, it polls `events.poll` over HTTP
+// instead, which answers from the same window: the same notifications, a poll interval later.
 
 import type {
   DownloadList,
   DownloadListParams,
   DownloadStatus,
   ErrorCode,
+  EventPoll,
   EventStream,
+  EventsPollParams,
   EventsSubscribeParams,
   EventsUnavailableErrorData,
   Gid,
@@ -37,7 +39,7 @@ export interface EventsOptions {
   /** The longest wait between two reconnection attempts, in milliseconds. Default 10000. */
   maxBackoffMs?: number;
   /**
-   * Poll `download.list` at this interval, in milliseconds, when the WebSocket upgrade is refused
+   * Poll `events.poll` at this interval, in milliseconds, when the WebSocket upgrade is refused
    * (a proxy that does not pass WebSockets) but the daemon answers over HTTP. Default: never poll.
    */
   pollingIntervalMs?: number;
@@ -71,8 +73,8 @@ export interface Resync {
 /** One item of an event stream: a daemon notification or a `Resync`. */
 export type StreamEvent = Notification | Resync;
 
-/** The `streamId` of notifications synthesised by polling; their `seq` counts from 1. */
-export const POLLING_STREAM = "0000000000000000";
+/** Notifications asked for per poll; a full answer is followed at once by the next poll. */
+const POLL_LIMIT = 1000;
 
 // Checked against the generated `ErrorCode` at compile time.
 const EVENTS_UNAVAILABLE: (typeof ErrorCode)["EventsUnavailable"] = -32012;
@@ -288,43 +290,67 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
     }
   }
 
-  /** Polls `download.list` until closed: the first answer becomes a `Resync`, later ones what changed. */
+  /**
+   * Polls `events.poll` until closed: where the stream stands and every download first (a
+   * `Resync`), then the notifications after it, as a WebSocket would have had them.
+   */
   async #poll(): Promise<void> {
     this.#mode = "polling";
-    let before: Map<Gid, DownloadStatus> | undefined;
-    let seq = 0;
-    const kinds = this.#options.kinds;
+    const post = (method: string, params: unknown) => this.#link.post(method, params);
+    const { gids, kinds } = this.#options;
+    let reason: ResyncReason = "polling";
     while (!this.#closed) {
-      let now: DownloadStatus[];
+      let wait = this.#options.pollingIntervalMs ?? 1000;
       try {
-        now = await this.#listAll((params) => this.#link.post("download.list", params));
+        if (this.#position === undefined) {
+          const { streamId, next } = (await post("events.poll", {})) as EventPoll;
+          const downloads = await this.#listAll((params) => post("download.list", params));
+          this.#tellFirst();
+          this.#push({ method: "resync", reason, downloads });
+          this.#position = { streamId, seq: next };
+          wait = 0;
+        } else {
+          const params: EventsPollParams = {
+            since: this.#position.seq,
+            streamId: this.#position.streamId,
+            limit: POLL_LIMIT,
+          };
+          if (gids) params.gids = gids;
+          if (kinds) params.kinds = kinds;
+          const poll = (await post("events.poll", params)) as EventPoll;
+          for (const notification of poll.notifications) {
+            if (this.#known.includes(notification.method)) this.#push(notification);
+          }
+          this.#position = { streamId: poll.streamId, seq: poll.next };
+          if (poll.notifications.length >= POLL_LIMIT) wait = 0;
+        }
       } catch (error) {
         if (error instanceof HaulError && error.code === UNAUTHORIZED) return this.#fail(error);
-        this.#tellFirst(error); // The daemon is away: poll again later.
-        await this.#sleep(this.#options.pollingIntervalMs ?? 1000);
-        continue;
-      }
-      if (before === undefined) {
-        this.#tellFirst();
-        this.#push({ method: "resync", reason: "polling", downloads: now });
-      } else {
-        for (const notification of changes(before, now, () => ++seq)) {
-          if (!kinds || kinds.includes(notification.method)) this.#push(notification);
+        if (error instanceof HaulError && error.code === EVENTS_UNAVAILABLE) {
+          const data = error.data as EventsUnavailableErrorData | null | undefined;
+          reason = data && data.streamId === this.#position?.streamId ? "windowExceeded" : "restarted";
+          this.#position = undefined;
+          continue;
         }
+        this.#tellFirst(error); // The daemon is away: poll again later.
       }
-      before = new Map(now.map((d) => [d.gid, d]));
-      await this.#sleep(this.#options.pollingIntervalMs ?? 1000);
+      await this.#sleep(wait);
     }
   }
 
-  /** Every download the daemon keeps (only `gids`' when given), page by page. */
+  /**
+   * Every download the daemon keeps (only `gids`' when given), page by page along the list's
+   * cursor, so downloads added or removed between two pages never make one skip or repeat another.
+   */
   async #listAll(call: (params: DownloadListParams) => Promise<unknown>): Promise<DownloadStatus[]> {
     const all: DownloadStatus[] = [];
-    for (;;) {
-      const page = (await call({ offset: all.length, limit: 1000 })) as DownloadList;
+    let cursor: string | null = null;
+    do {
+      const params: DownloadListParams = cursor === null ? { limit: 1000 } : { limit: 1000, cursor };
+      const page = (await call(params)) as DownloadList;
       all.push(...page.downloads);
-      if (page.downloads.length === 0 || all.length >= page.total) break;
-    }
+      cursor = page.cursor;
+    } while (cursor !== null);
     const gids = this.#options.gids;
     return gids ? all.filter((d) => gids.includes(d.gid)) : all;
   }
@@ -379,28 +405,62 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
 }
 
 /**
- * The events a reader has not taken yet, in order. A download's progress replaces its progress
- * still unread (moving to the end, so `seq` keeps increasing): a reader that falls behind never
- * works through stale progress, and state changes are always kept.
+ * The events a reader has not taken yet, in order, by the rule openrpc.json states on
+ * `download.progress` (the daemon's own queues follow it too): a download's unread progress is
+ * superseded by its newer progress, which keeps its own place (so `seq` keeps increasing); state
+ * changes are never dropped. A superseded entry is left in place as a hole that `shift` skips,
+ * so pushing and shifting cost O(1); the array is compacted once holes outnumber live entries.
  */
 export class Unread {
-  readonly #events: StreamEvent[] = [];
+  #slots: (StreamEvent | undefined)[] = [];
+  #head = 0;
+  #live = 0;
+  /** Where each download's unread progress is, as an index into `#slots`. */
+  readonly #progress = new Map<Gid, number>();
 
   push(event: StreamEvent): void {
     if (event.method === "download.progress") {
       const gid = event.params.gid;
-      const stale = this.#events.findIndex((e) => e.method === "download.progress" && e.params.gid === gid);
-      if (stale >= 0) this.#events.splice(stale, 1);
+      const stale = this.#progress.get(gid);
+      if (stale !== undefined) {
+        this.#slots[stale] = undefined;
+        this.#live--;
+      }
+      this.#progress.set(gid, this.#slots.length);
     }
-    this.#events.push(event);
+    this.#slots.push(event);
+    this.#live++;
+    if (this.#slots.length - this.#head > 2 * this.#live + 16) this.#compact();
   }
 
   shift(): StreamEvent | undefined {
-    return this.#events.shift();
+    while (this.#head < this.#slots.length) {
+      const index = this.#head++;
+      const event = this.#slots[index];
+      if (event === undefined) continue;
+      this.#slots[index] = undefined;
+      this.#live--;
+      if (event.method === "download.progress" && this.#progress.get(event.params.gid) === index) {
+        this.#progress.delete(event.params.gid);
+      }
+      if (this.#head === this.#slots.length) this.clear();
+      return event;
+    }
+    return undefined;
   }
 
   clear(): void {
-    this.#events.length = 0;
+    this.#slots = [];
+    this.#head = 0;
+    this.#live = 0;
+    this.#progress.clear();
+  }
+
+  /** Drops the holes (and what was shifted), renumbering the progress positions. */
+  #compact(): void {
+    const kept = this.#slots.slice(this.#head).filter((e): e is StreamEvent => e !== undefined);
+    this.clear();
+    for (const event of kept) this.push(event);
   }
 }
 
@@ -420,45 +480,4 @@ function classify(error: unknown): "fatal" | "retry" | "refused" {
 function stamped(params: unknown): boolean {
   const p = params as { streamId?: unknown; seq?: unknown } | null;
   return typeof p === "object" && p !== null && typeof p.streamId === "string" && typeof p.seq === "number";
-}
-
-/**
- * The notifications that take the downloads from `before` to `now`, in list order, removals last.
- * What polling cannot see it cannot report: a download that starts and finishes between two
- * polls shows up as `download.complete` alone.
- */
-export function changes(
-  before: ReadonlyMap<Gid, DownloadStatus>,
-  now: readonly DownloadStatus[],
-  nextSeq: () => number,
-): Notification[] {
-  const out: Notification[] = [];
-  const stamp = () => ({ seq: nextSeq(), streamId: POLLING_STREAM });
-  for (const d of now) {
-    const old = before.get(d.gid);
-    const moved = old?.state !== d.state;
-    const gid = d.gid;
-    if (d.state === "active" && moved) {
-      const resumed = old !== undefined || d.completedLength > 0;
-      const params = { ...stamp(), gid, fileName: d.fileName ?? "", totalLength: d.totalLength, resumed };
-      out.push({ method: "download.started", params });
-    } else if (d.state === "active" && old !== undefined && old.completedLength !== d.completedLength) {
-      const { completedLength, totalLength, downloadSpeed, eta, connections } = d;
-      const params = { ...stamp(), gid, completedLength, totalLength, downloadSpeed, eta, connections };
-      out.push({ method: "download.progress", params });
-    } else if (d.state === "paused" && moved) {
-      out.push({ method: "download.paused", params: { ...stamp(), gid, completedLength: d.completedLength } });
-    } else if (d.state === "complete" && moved) {
-      const params = { ...stamp(), gid, path: d.path ?? "", totalLength: d.totalLength ?? d.completedLength };
-      out.push({ method: "download.complete", params });
-    } else if (d.state === "error" && moved && d.error) {
-      const { code, message } = d.error;
-      out.push({ method: "download.error", params: { ...stamp(), gid, code, message, completedLength: d.completedLength } });
-    }
-  }
-  const present = new Set(now.map((d) => d.gid));
-  for (const gid of [...before.keys()].filter((g) => !present.has(g)).sort()) {
-    out.push({ method: "download.removed", params: { ...stamp(), gid } });
-  }
-  return out;
 }

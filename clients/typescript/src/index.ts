@@ -3,7 +3,6 @@
 export * from "./api.js";
 export {
   Events,
-  POLLING_STREAM,
   type EventsMode,
   type EventsOptions,
   type Resync,

@@ -8,8 +8,8 @@ use super::text::{
     doc, docstring, error_member, event_class, ident, method_name, paragraphs, params_class,
     py_str, wrap,
 };
-use super::types::{field_type, from_wire, is_plain, py_type};
-use super::{import_line, module, Imports, EVENT_STREAM_NAMES, RESERVED_METHODS, WIDTH};
+use super::types::{field_type, from_wire, in_events_module, is_plain, py_type};
+use super::{import_line, module, Imports, Module, EVENT_STREAM_NAMES, RESERVED_METHODS, WIDTH};
 use crate::model::{ErrorDef, Field, Method, Type, TypeKind};
 use crate::Api;
 
@@ -52,7 +52,7 @@ pub(super) fn client(api: &Api, is_async: bool) -> String {
         "`{class}`: the daemon's API {}, generated from the document.",
         if is_async { "for asyncio" } else { "over HTTP" }
     );
-    module(&about, &im, false, &body)
+    module(&about, &im, Module::Other, &body)
 }
 
 /// The `events.subscribe` params the stream sets itself (where it left off);
@@ -74,7 +74,7 @@ const STREAM_SETTINGS: &[(&str, &str, &str)] = &[
     (
         "polling",
         "Optional[float] = None",
-        "When the WebSocket upgrade is answered with an HTTP error other than 401 (something in between does not pass WebSockets) before the stream ever subscribed, poll `download.list` over HTTP every this many seconds instead, and synthesise the notifications its changes imply (`streamId` `POLLING_STREAM`, `mode` `EventsMode.POLLING`); what happens between two polls is not seen. None never polls.",
+        "When the WebSocket upgrade is answered with an HTTP error other than 401 (something in between does not pass WebSockets) before the stream ever subscribed, poll `events.poll` over HTTP every this many seconds instead (`mode` `EventsMode.POLLING`): the same notifications, from the daemon's window, a poll interval later. None never polls.",
     ),
 ];
 
@@ -301,11 +301,14 @@ pub(super) fn package_init(api: &Api) -> String {
     groups.push((".errors", error_names));
     let mut event_names = vec!["Notification".to_owned()];
     event_names.extend(api.notifications.iter().map(event_class));
+    let (in_events, in_models): (Vec<_>, Vec<_>) = api
+        .types
+        .iter()
+        .map(|t| t.name.clone())
+        .partition(|n| in_events_module(api, n));
+    event_names.extend(in_events.into_iter().filter(|n| n != "Notification"));
     groups.push((".events", event_names));
-    groups.push((
-        ".models",
-        api.types.iter().map(|t| t.name.clone()).collect(),
-    ));
+    groups.push((".models", in_models));
     groups.push((
         ".params",
         api.methods

@@ -56,21 +56,20 @@ const RESERVED_TYPES: &[&str] = &[
 ];
 
 /// What the hand-written event stream exports, by module.
-const EVENT_STREAM_NAMES: &[(&str, &[&str])] = &[
-    (
-        "._events",
-        &["Event", "Events", "EventsMode", "Resync", "ResyncReason"],
-    ),
-    ("._poll", &["POLLING_STREAM"]),
-];
+const EVENT_STREAM_NAMES: &[(&str, &[&str])] = &[(
+    "._events",
+    &["Event", "Events", "EventsMode", "Resync", "ResyncReason"],
+)];
 
 /// The generated files, by path relative to the repository root.
 pub fn generate(api: &Api) -> Vec<Output> {
     if let Some(taken) = api.types.iter().find(|t| {
-        RESERVED_TYPES
-            .iter()
-            .chain(EVENT_STREAM_NAMES.iter().flat_map(|(_, names)| *names))
-            .any(|&n| n == t.name)
+        // The union of the notifications is that name (see `events.py`).
+        !matches!(t.kind, crate::model::TypeKind::Notifications)
+            && RESERVED_TYPES
+                .iter()
+                .chain(EVENT_STREAM_NAMES.iter().flat_map(|(_, names)| *names))
+                .any(|&n| n == t.name)
     }) {
         panic!(
             "/components/schemas/{}: the Python package defines this name itself",
@@ -108,6 +107,10 @@ struct Imports {
     wire: BTreeSet<&'static str>,
     /// Named types from `models.py` (which does not import itself).
     models: BTreeSet<String>,
+    /// Named types from `events.py`: the `Notification` union and the
+    /// dataclasses holding it (`events.py` imports `models.py`, so they
+    /// cannot live there).
+    events: BTreeSet<String>,
 }
 
 impl Imports {
@@ -123,8 +126,18 @@ impl Imports {
         self.local.insert(line);
     }
 
+    /// The named type `n`, from the module that defines it.
+    fn named(&mut self, api: &Api, n: &str) {
+        if types::in_events_module(api, n) {
+            self.events.insert(n.to_owned());
+        } else {
+            self.models.insert(n.to_owned());
+        }
+    }
+
     /// isort's order: `__future__`, the standard library, this package.
-    fn render(&self, module_is_models: bool) -> String {
+    /// `this` is the module's own name (which imports nothing from itself).
+    fn render(&self, this: Module) -> String {
         let mut stdlib = self.stdlib.clone();
         if !self.typing.is_empty() {
             stdlib.insert(import_line("typing", self.typing.iter().copied()));
@@ -133,10 +146,16 @@ impl Imports {
         if !self.wire.is_empty() {
             local.insert(import_line("._wire", self.wire.iter().copied()));
         }
-        if !module_is_models && !self.models.is_empty() {
+        if this != Module::Models && !self.models.is_empty() {
             local.insert(import_line(
                 ".models",
                 self.models.iter().map(String::as_str),
+            ));
+        }
+        if this != Module::Events && !self.events.is_empty() {
+            local.insert(import_line(
+                ".events",
+                self.events.iter().map(String::as_str),
             ));
         }
         let mut text = "from __future__ import annotations\n".to_owned();
@@ -167,12 +186,20 @@ fn import_line<'a>(module: &str, names: impl Iterator<Item = &'a str>) -> String
     text
 }
 
+/// The generated modules whose names the others import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Module {
+    Models,
+    Events,
+    Other,
+}
+
 /// A module: its docstring, imports and body.
-fn module(about: &str, imports: &Imports, is_models: bool, body: &str) -> String {
+fn module(about: &str, imports: &Imports, this: Module, body: &str) -> String {
     format!(
         "{}\n{}\n\n{}\n",
         doc("", about),
-        imports.render(is_models),
+        imports.render(this),
         body.trim_end()
     )
 }

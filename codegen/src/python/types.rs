@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::text::{
     doc, enum_member, error_member, event_class, ident, lower_first, params_class, py_str, wrap,
 };
-use super::{module, Imports, WIDTH};
+use super::{module, Imports, Module, WIDTH};
 use crate::model::{Field, NamedType, Type, TypeKind};
 use crate::Api;
 
@@ -24,7 +24,7 @@ pub(super) fn models(api: &Api) -> String {
     for t in &early {
         body.push_str(&alias(api, t, &mut im));
     }
-    for t in &api.types {
+    for t in api.types.iter().filter(|t| !in_events_module(api, &t.name)) {
         if let TypeKind::Struct(fields) = &t.kind {
             body.push_str(&dataclass(
                 api,
@@ -40,7 +40,7 @@ pub(super) fn models(api: &Api) -> String {
     for t in &late {
         body.push_str(&alias(api, t, &mut im));
     }
-    module(MODELS_DOC, &im, true, &body)
+    module(MODELS_DOC, &im, Module::Models, &body)
 }
 
 const MODELS_DOC: &str = "The API's named types (`components/schemas`): aliases, `str` enums and frozen dataclasses. Each dataclass converts explicitly: `from_wire` reads the wire form (camelCase keys, unknown keys ignored), `to_wire` writes it (optional fields that are `None` left out).";
@@ -85,6 +85,20 @@ fn alias_order(api: &Api) -> (Vec<&NamedType>, Vec<&NamedType>) {
         TypeKind::Alias(ty) => !late(api, ty),
         _ => true,
     })
+}
+
+/// Whether the named type belongs in `events.py`: the `Notification` union,
+/// and the dataclasses with a field of it.
+pub(super) fn in_events_module(api: &Api, name: &str) -> bool {
+    match api.named(name).map(|t| &t.kind) {
+        Some(TypeKind::Notifications) => true,
+        Some(TypeKind::Struct(fields)) => fields.iter().any(|f| {
+            named_refs(&f.ty)
+                .iter()
+                .any(|n| matches!(api.named(n).map(|t| &t.kind), Some(TypeKind::Notifications)))
+        }),
+        _ => false,
+    }
 }
 
 fn named_refs(ty: &Type) -> Vec<String> {
@@ -246,7 +260,7 @@ pub(super) fn py_type(api: &Api, ty: &Type, strict: bool, im: &mut Imports) -> S
             "dict[str, Any]".into()
         }
         Type::Named(n) => {
-            im.models.insert(n.clone());
+            im.named(api, n);
             match api.named(n).map(|t| &t.kind) {
                 Some(TypeKind::Enum(_)) if !strict => {
                     im.typing("Union");
@@ -309,10 +323,18 @@ pub(super) fn from_wire(
     match ty {
         Type::Array(t) => {
             let x = format!("x{depth}");
-            format!(
-                "[{} for {x} in {expr}]",
-                from_wire(api, t, &x, depth + 1, strict, im)
-            )
+            let item = from_wire(api, t, &x, depth + 1, strict, im);
+            // A newer daemon's notifications this client does not know are
+            // left out, as the event stream leaves them out.
+            let known = match &**t {
+                Type::Named(n)
+                    if matches!(api.named(n).map(|t| &t.kind), Some(TypeKind::Notifications)) =>
+                {
+                    format!(" if {x}.get(\"method\") in NOTIFICATIONS")
+                }
+                _ => String::new(),
+            };
+            format!("[{item} for {x} in {expr}{known}]")
         }
         Type::Map(t) => {
             let (k, v) = (format!("k{depth}"), format!("v{depth}"));
@@ -330,6 +352,10 @@ pub(super) fn from_wire(
             format!("json_object({expr})")
         }
         Type::Named(n) => match api.named(n).map(|t| &t.kind) {
+            Some(TypeKind::Notifications) => {
+                im.events.insert("NOTIFICATIONS".to_owned());
+                format!("NOTIFICATIONS[{expr}[\"method\"]]({expr}[\"params\"])")
+            }
             Some(TypeKind::Enum(_)) if strict => {
                 im.models.insert(n.clone());
                 format!("{n}({expr})")
@@ -341,7 +367,7 @@ pub(super) fn from_wire(
             }
             Some(TypeKind::Alias(t)) => from_wire(api, t, expr, depth, strict, im),
             _ => {
-                im.models.insert(n.clone());
+                im.named(api, n);
                 format!("{n}.from_wire({expr})")
             }
         },
@@ -376,6 +402,9 @@ fn to_wire(api: &Api, ty: &Type, expr: &str, depth: usize, im: &mut Imports) -> 
                 format!("enum_value({expr})")
             }
             Some(TypeKind::Alias(t)) => to_wire(api, t, expr, depth, im),
+            Some(TypeKind::Notifications) => {
+                format!("{{\"method\": {expr}.METHOD, \"params\": {expr}.to_wire()}}")
+            }
             _ => format!("{expr}.to_wire()"),
         },
         _ => expr.to_owned(),
@@ -446,7 +475,7 @@ pub(super) fn errors(api: &Api) -> String {
     module(
         "The API's errors: `ErrorCode`, the dataclasses of their data, and how an error object becomes a `HaulError`.",
         &im,
-        false,
+        Module::Other,
         &body,
     )
 }
@@ -469,7 +498,7 @@ pub(super) fn params(api: &Api) -> String {
     module(
         "The params of each method, as the dataclasses the clients send: `None` means absent.",
         &im,
-        false,
+        Module::Other,
         &body,
     )
 }
@@ -514,10 +543,25 @@ pub(super) fn events(api: &Api) -> String {
         let _ = writeln!(body, "    {class}.METHOD: {class}.from_wire,");
     }
     body.push_str("}\n\"\"\"How each notification's params decode, by method name.\"\"\"\n");
+    // The dataclasses that hold notifications come after the union.
+    for t in api.types.iter().filter(|t| in_events_module(api, &t.name)) {
+        if let TypeKind::Struct(fields) = &t.kind {
+            body.push_str("\n\n");
+            body.push_str(&dataclass(
+                api,
+                &t.name,
+                &t.description,
+                fields,
+                false,
+                None,
+                &mut im,
+            ));
+        }
+    }
     module(
         "The notifications the daemon pushes to every WebSocket, as dataclasses, and the `Notification` union of them.",
         &im,
-        false,
+        Module::Events,
         &body,
     )
 }
