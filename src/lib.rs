@@ -14,7 +14,9 @@
 //!   events → notifications, the one mapping), the push hub, and the
 //!   `DaemonApi` implementation over the engine.
 //! - `cli` (binary, `src/cli/`): the `haul` command line — the daemon, the
-//!   client commands over the SDK, and `haul get`, the engine in-process.
+//!   client commands over the SDK, and `haul get`, the engine in-process;
+//!   `haul get` and `haul watch` draw progress on one board, from
+//!   notifications.
 //!
 //! # The SDK
 //!

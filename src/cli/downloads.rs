@@ -90,12 +90,9 @@ pub async fn add(remote: &RemoteArgs, args: AddArgs) -> Result<()> {
     })?;
     match events {
         Some(events) => {
-            watch::wait_for(
-                remote,
-                events,
-                &added.into_iter().map(|a| a.gid).collect::<Vec<_>>(),
-            )
-            .await
+            let added: Vec<(String, String)> =
+                added.into_iter().map(|a| a.gid).zip(args.urls).collect();
+            watch::wait_for(remote, events, &added).await
         }
         None => Ok(()),
     }
