@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use haul::engine::{AddRequest, Checksum, Engine, EngineConfig, DEFAULT_CONNECTIONS};
+use haul::engine::{
+    AddRequest, Checksum, Engine, EngineConfig, DEFAULT_CONNECTIONS, MAX_CONNECTIONS,
+};
 use haul::rpc::pump;
 
 use super::board::{Board, Lines};
@@ -26,9 +28,9 @@ pub struct GetArgs {
     /// Save into this directory [default: the current directory].
     #[arg(short, long, value_name = "DIR")]
     dir: Option<PathBuf>,
-    /// Connections per download (1-64).
     #[arg(short = 'x', long, value_name = "N", default_value_t = DEFAULT_CONNECTIONS,
-          value_parser = clap::value_parser!(u16).range(1..=64))]
+          help = format!("Connections per download (1-{MAX_CONNECTIONS})"),
+          value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_CONNECTIONS)))]
     connections: u16,
     /// An extra request header, e.g. "Authorization: Bearer …" (repeatable).
     #[arg(long = "header", value_name = "NAME: VALUE")]
