@@ -10,10 +10,13 @@
 //!   reconnects, replays and resynchronises by itself.
 //! - [`engine`] (feature `server`): the transport-neutral download engine —
 //!   queue, per-download tasks, segments, the SQLite store and engine events.
-//! - `rpc` (feature `server`): the daemon — transport, auth, push hub, and the
+//! - `rpc` (feature `server`): the daemon — transport, auth, the pump (engine
+//!   events → notifications, the one mapping), the push hub, and the
 //!   `DaemonApi` implementation over the engine.
 //! - `cli` (binary, `src/cli/`): the `haul` command line — the daemon, the
-//!   client commands over the SDK, and `haul get`, the engine in-process.
+//!   client commands over the SDK, and `haul get`, the engine in-process;
+//!   `haul get` and `haul watch` draw progress on one board, from
+//!   notifications.
 //!
 //! # The SDK
 //!

@@ -160,7 +160,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         window: args.event_window as usize,
         ..PushConfig::default()
     });
-    let pump = tokio::spawn(haul::rpc::events::pump(engine.subscribe(), push.clone()));
+    let pump = tokio::spawn(haul::rpc::pump::run(engine.subscribe(), push.clone()));
     let methods = Handlers::new(engine.clone(), push.clone())
         .into_rpc()
         .into();

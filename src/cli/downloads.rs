@@ -8,6 +8,7 @@ use haul::api::{
     DownloadAddParams, DownloadListParams, DownloadPauseParams, DownloadRemoveParams,
     DownloadResumeParams, DownloadState, DownloadStatus, DownloadStatusParams, OverwritePolicy,
 };
+use haul::engine::MAX_CONNECTIONS;
 
 use super::remote::RemoteArgs;
 use super::values::{bytes, duration, parse_headers};
@@ -24,8 +25,8 @@ pub struct AddArgs {
     /// A directory inside the daemon's download root.
     #[arg(short, long)]
     dir: Option<String>,
-    /// Connections per download (1 to 64).
-    #[arg(short = 'x', long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(short = 'x', long, help = format!("Connections per download (1 to {MAX_CONNECTIONS})"),
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CONNECTIONS)))]
     connections: Option<u32>,
     /// An extra request header, `Name: value`; repeatable.
     #[arg(long = "header", value_name = "NAME: VALUE")]
@@ -90,12 +91,9 @@ pub async fn add(remote: &RemoteArgs, args: AddArgs) -> Result<()> {
     })?;
     match events {
         Some(events) => {
-            watch::wait_for(
-                remote,
-                events,
-                &added.into_iter().map(|a| a.gid).collect::<Vec<_>>(),
-            )
-            .await
+            let added: Vec<(String, String)> =
+                added.into_iter().map(|a| a.gid).zip(args.urls).collect();
+            watch::wait_for(remote, events, &added).await
         }
         None => Ok(()),
     }

@@ -3,10 +3,13 @@
 //! - `daemon`: the daemon itself; `paths`: where it keeps things.
 //! - `remote`: how client commands find the daemon, its token, and print.
 //! - `downloads`: add, ls, status, pause, resume, rm, version.
-//! - `watch`: live progress (`haul watch`, `haul add --wait`).
+//! - `watch`: live progress from the daemon (`haul watch`, `haul add --wait`).
 //! - `get`: `haul get`, the engine in this process, no daemon.
+//! - `board`: the progress display all three draw with, fed notifications
+//!   (`get` maps its engine's events with the daemon's own mapping).
 //! - `values`: parsing and formatting rates, headers, sizes, durations.
 
+mod board;
 mod daemon;
 mod downloads;
 mod get;

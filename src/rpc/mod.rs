@@ -8,13 +8,14 @@
 //! - `params`: every call's params checked against `openrpc.json`.
 //! - `push`: notifications to every authenticated WebSocket, per-connection
 //!   filters and replay; `window`: the recent notifications kept for replay.
-//! - `handlers`: the `DaemonApi` methods over the engine; `events`: engine
-//!   events as notifications.
+//! - `handlers`: the `DaemonApi` methods over the engine; `pump`: engine
+//!   events stamped and published as notifications, through the one
+//!   event → notification mapping (which `haul get` renders through too).
 
 pub mod auth;
-pub mod events;
 pub mod handlers;
 pub mod params;
+pub mod pump;
 pub mod push;
 pub mod server;
 pub mod socket;

@@ -1,5 +1,9 @@
-//! Engine events become notifications: one task reads the engine's event
-//! stream and publishes each event, stamped with `seq` and `streamId`.
+//! The pump: one task reads the engine's event stream and publishes each
+//! event to the push hub as a notification, stamped with `seq` and
+//! `streamId`. [`notification`] is the one mapping from an engine event to
+//! the API's notification: the daemon publishes through it, and `haul get`,
+//! which runs the engine in its own process, renders through it, so both
+//! commands draw the same thing from the same event.
 
 use crate::api;
 use crate::api::{
@@ -12,13 +16,15 @@ use super::handlers::api_failure_code;
 use super::push::Push;
 
 /// Publishes every engine event until the engine shuts down.
-pub async fn pump(mut events: Subscription, push: Push) {
+pub async fn run(mut events: Subscription, push: Push) {
     while let Some(event) = events.recv().await {
         push.publish(|seq, stream_id| notification(event, seq, stream_id));
     }
 }
 
-fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Notification {
+/// The notification an engine event becomes, numbered `seq` in the stream
+/// `stream_id`.
+pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Notification {
     match event {
         EngineEvent::Started {
             gid,
