@@ -3,8 +3,9 @@
 //! Module map (one file or folder per concern):
 //!
 //! - [`api`] (feature `client`): everything generated from `openrpc.json` by
-//!   `build.rs` — the wire types, the `DaemonApi` jsonrpsee trait, the
-//!   `Notification` enum, the `ErrorCode` enum and the method-name constants.
+//!   `build.rs` — the wire types, the `DaemonApiServer` trait, the
+//!   `Notification` enum, the `ErrorCode` enum, the method-name constants and
+//!   each method's params schema.
 //! - [`client`] (feature `client`): the typed Rust SDK, [`Client`], over HTTP or
 //!   WebSocket, and [`Events`], its stream of typed notifications that
 //!   reconnects, replays and resynchronises by itself.
@@ -12,7 +13,7 @@
 //!   queue, per-download tasks, segments, the SQLite store and engine events.
 //! - `rpc` (feature `server`): the daemon — transport, auth, the pump (engine
 //!   events → notifications, the one mapping), the push hub, and the
-//!   `DaemonApi` implementation over the engine.
+//!   `DaemonApiServer` implementation over the engine.
 //! - `cli` (binary, `src/cli/`): the `haul` command line — the daemon, the
 //!   client commands over the SDK, and `haul get`, the engine in-process;
 //!   `haul get` and `haul watch` draw progress on one board, from

@@ -4,12 +4,36 @@
 use haul::api::{
     errors, method, notification, DownloadAddParams, DownloadListParams, DownloadProgressEvent,
     DownloadState, DownloadStatus, ErrorCode, FailureCode, Notification, OverwritePolicy,
-    OPENRPC_JSON,
+    METHOD_PARAMS, OPENRPC_JSON,
 };
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 fn document() -> Value {
     serde_json::from_str(OPENRPC_JSON).unwrap()
+}
+
+/// The methods a client calls, as the document lists them.
+fn documented_methods() -> Vec<Value> {
+    let doc = document();
+    let methods = doc["methods"].as_array().unwrap().iter();
+    methods
+        .filter(|m| m.get("x-notification") != Some(&json!(true)))
+        .cloned()
+        .collect()
+}
+
+/// Each example's params as the object sent on the wire.
+fn example_params(method: &Value) -> Vec<Value> {
+    let examples = method["examples"].as_array().unwrap().iter();
+    examples
+        .map(|example| {
+            let params = example["params"].as_array().unwrap().iter();
+            let params: Map<String, Value> = params
+                .map(|p| (p["name"].as_str().unwrap().to_owned(), p["value"].clone()))
+                .collect();
+            Value::Object(params)
+        })
+        .collect()
 }
 
 #[test]
@@ -65,6 +89,109 @@ fn params_with_unknown_fields_are_rejected() {
         error.to_string().starts_with("unknown field `file_name`"),
         "{error}"
     );
+}
+
+#[test]
+fn method_params_list_each_methods_params_as_the_document_does() {
+    let methods = documented_methods();
+    let names: Vec<&str> = METHOD_PARAMS.iter().map(|m| m.name).collect();
+    assert_eq!(names, method::ALL);
+    for (entry, m) in METHOD_PARAMS.iter().zip(&methods) {
+        let params = m["params"].as_array().unwrap();
+        let named = |required: bool| -> Vec<&str> {
+            let params = params.iter();
+            params
+                .filter(|p| (p["required"] == json!(true)) == required)
+                .map(|p| p["name"].as_str().unwrap())
+                .collect()
+        };
+        assert_eq!(entry.required, named(true), "{}", entry.name);
+        assert_eq!(entry.optional, named(false), "{}", entry.name);
+        assert_eq!(entry.takes_params(), !params.is_empty(), "{}", entry.name);
+        let schema: Value = serde_json::from_str(entry.schema).unwrap();
+        let properties: Map<String, Value> = params
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap().to_owned(), p["schema"].clone()))
+            .collect();
+        assert_eq!(
+            schema["properties"],
+            Value::Object(properties),
+            "{}",
+            entry.name
+        );
+        assert_eq!(schema["required"], json!(named(true)), "{}", entry.name);
+        assert_eq!(
+            schema["additionalProperties"],
+            json!(false),
+            "{}",
+            entry.name
+        );
+    }
+}
+
+#[test]
+fn every_params_schema_resolves_its_references_and_holds_the_examples() {
+    let doc = document();
+    for (entry, m) in METHOD_PARAMS.iter().zip(documented_methods()) {
+        let schema: Value = serde_json::from_str(entry.schema).unwrap();
+        for (name, component) in schema["components"]["schemas"].as_object().unwrap() {
+            assert_eq!(component, &doc["components"]["schemas"][name], "{name}");
+        }
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.name));
+        for params in example_params(&m) {
+            let errors: Vec<String> = validator
+                .iter_errors(&params)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{} {params}: {errors:?}", entry.name);
+        }
+        let mut unknown = example_params(&m).remove(0);
+        unknown["bogus"] = json!(1);
+        assert!(!validator.is_valid(&unknown), "{}", entry.name);
+    }
+}
+
+#[test]
+fn every_method_example_decodes_into_its_params_struct_and_back() {
+    /// `params` decoded as `T`, then encoded again.
+    fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(params: &Value) -> Value {
+        let typed: T =
+            serde_json::from_value(params.clone()).unwrap_or_else(|e| panic!("{params}: {e}"));
+        serde_json::to_value(typed).unwrap()
+    }
+    let mut covered = Vec::new();
+    for m in documented_methods() {
+        let name = m["name"].as_str().unwrap();
+        let via: fn(&Value) -> Value = match name {
+            method::DOWNLOAD_ADD => round_trip::<DownloadAddParams>,
+            method::DOWNLOAD_PAUSE => round_trip::<haul::api::DownloadPauseParams>,
+            method::DOWNLOAD_RESUME => round_trip::<haul::api::DownloadResumeParams>,
+            method::DOWNLOAD_REMOVE => round_trip::<haul::api::DownloadRemoveParams>,
+            method::DOWNLOAD_STATUS => round_trip::<haul::api::DownloadStatusParams>,
+            method::DOWNLOAD_LIST => round_trip::<DownloadListParams>,
+            method::DOWNLOAD_SET_SPEED_LIMIT => {
+                round_trip::<haul::api::DownloadSetSpeedLimitParams>
+            }
+            method::SYSTEM_SET_OPTIONS => round_trip::<haul::api::SystemSetOptionsParams>,
+            method::EVENTS_SUBSCRIBE => round_trip::<haul::api::EventsSubscribeParams>,
+            method::EVENTS_POLL => round_trip::<haul::api::EventsPollParams>,
+            // Methods without params have no params struct.
+            _ => continue,
+        };
+        for params in example_params(&m) {
+            assert_eq!(via(&params), params, "{name}");
+        }
+        covered.push(name.to_owned());
+    }
+    let with_params: Vec<String> = METHOD_PARAMS
+        .iter()
+        .filter(|m| m.takes_params())
+        .map(|m| m.name.to_owned())
+        .collect();
+    assert_eq!(covered, with_params);
 }
 
 #[test]

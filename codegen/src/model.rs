@@ -205,6 +205,52 @@ impl Api {
         })
     }
 
+    /// The JSON Schema (draft-07) of `m`'s params object, as the server
+    /// checks a call against it: the params by name, the required ones
+    /// required, no others. The `components/schemas` its `$ref`s reach
+    /// (directly or through one another) come along under the same pointer,
+    /// so `#/components/schemas/<name>` resolves inside it.
+    pub fn params_schema(&self, m: &Method) -> Value {
+        let properties: Map<String, Value> = m
+            .params
+            .iter()
+            .map(|p| (p.name.clone(), p.schema.clone()))
+            .collect();
+        let required: Vec<&str> = m
+            .params
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| p.name.as_str())
+            .collect();
+        let mut reached = Vec::new();
+        let mut pending: Vec<&Value> = m.params.iter().map(|p| &p.schema).collect();
+        while let Some(schema) = pending.pop() {
+            for name in references(schema) {
+                if !reached.contains(&name) {
+                    match self.named(&name) {
+                        Some(t) => pending.push(&t.schema),
+                        None => panic!("method {}: check_references missed `{name}`", m.name),
+                    }
+                    reached.push(name);
+                }
+            }
+        }
+        // In document order, whatever order they were reached in.
+        let schemas: Map<String, Value> = self
+            .types
+            .iter()
+            .filter(|t| reached.contains(&t.name))
+            .map(|t| (t.name.clone(), t.schema.clone()))
+            .collect();
+        serde_json::json!({
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+            "components": { "schemas": schemas },
+        })
+    }
+
     /// Every `Named` type must resolve to a schema the model knows.
     fn check_references(&self) -> Result<(), Error> {
         fn walk(api: &Api, ty: &Type, ptr: &str) -> Result<(), Error> {
@@ -231,6 +277,25 @@ impl Api {
             }
         }
         Ok(())
+    }
+}
+
+/// The names of the `components/schemas` that `schema` references, anywhere in it.
+fn references(schema: &Value) -> Vec<String> {
+    match schema {
+        Value::Object(o) => o
+            .iter()
+            .flat_map(|(k, v)| match (k.as_str(), v.as_str()) {
+                ("$ref", Some(target)) => target
+                    .strip_prefix(SCHEMA_PREFIX)
+                    .map(str::to_owned)
+                    .into_iter()
+                    .collect(),
+                _ => references(v),
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(references).collect(),
+        _ => Vec::new(),
     }
 }
 

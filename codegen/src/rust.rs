@@ -1,6 +1,7 @@
-//! The Rust emitter: serde types, the jsonrpsee `DaemonApi` trait, the typed
-//! `Client` methods, the `Notification` enum, the `ErrorCode` enum with its
-//! constructors, method-name constants and the document itself.
+//! The Rust emitter: serde types, the `DaemonApiServer` trait with its
+//! jsonrpsee registration, the typed `Client` methods, the `Notification`
+//! enum, the `ErrorCode` enum with its constructors, method-name constants,
+//! each method's params schema and the document itself.
 //!
 //! The output is `include!`d into `haul::api`, so it names the crate's own
 //! runtime (`crate::client::Client`) and must not contain inner attributes.
@@ -41,6 +42,7 @@ fn tokens(api: &Api) -> TokenStream {
         .iter()
         .map(|m| params_struct(api, m, Role::Event));
     let names = method_names(api);
+    let method_params = method_params(api);
     let errors = error_code(api);
     let trait_ = daemon_trait(api);
     let client = client_methods(api);
@@ -55,6 +57,7 @@ fn tokens(api: &Api) -> TokenStream {
         pub const OPENRPC_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/openrpc.json"));
 
         #names
+        #method_params
         #(#types)*
         #(#error_data)*
         #(#params)*
@@ -388,34 +391,125 @@ fn error_constructor(e: &ErrorDef) -> Option<TokenStream> {
     })
 }
 
-fn daemon_trait(api: &Api) -> TokenStream {
-    let methods = api.methods.iter().map(|m| {
-        let fn_name = format_ident!("{}", m.name.to_snake_case());
-        let wire = &m.name;
-        let doc = doc(&method_doc(api, m));
-        let args = m.params.iter().map(|p| {
-            let id = field_ident(&p.name);
-            let ty = field_type(p);
-            let wire = &p.name;
-            let rename = (id != p.name).then(|| quote!(#[argument(rename = #wire)]));
-            quote!(#rename #id: #ty)
-        });
-        let result = rust_type(&m.result.as_ref().expect("methods have results").ty);
+/// What the server checks a call's params against, per method: the
+/// document read once, here, rather than again at run time.
+fn method_params(api: &Api) -> TokenStream {
+    let entries = api.methods.iter().map(|m| {
+        let constant = format_ident!("{}", m.name.to_shouty_snake_case());
+        let schema = api.params_schema(m).to_string();
+        let schema = raw_str(&schema);
+        let (required, optional): (Vec<&Field>, Vec<&Field>) =
+            m.params.iter().partition(|p| p.required);
+        let (required, optional) = (
+            required.iter().map(|p| &p.name),
+            optional.iter().map(|p| &p.name),
+        );
         quote! {
-            #doc
-            #[method(name = #wire, param_kind = map)]
-            async fn #fn_name(&self, #(#args),*) -> jsonrpsee::core::RpcResult<#result>;
+            MethodParams {
+                name: method::#constant,
+                schema: #schema,
+                required: &[#(#required),*],
+                optional: &[#(#optional),*],
+            },
         }
     });
     quote! {
-        /// The daemon's API as a jsonrpsee trait. With feature `server` it yields
-        /// `DaemonApiServer` (implement it, then `into_rpc()`); always it yields
-        /// `DaemonApiClient`, an extension trait on jsonrpsee's HTTP and WebSocket
-        /// clients taking the params one by one. [`crate::Client`] wraps the
-        /// same calls with the params structs.
-        #[cfg_attr(feature = "server", jsonrpsee::proc_macros::rpc(server, client))]
-        #[cfg_attr(not(feature = "server"), jsonrpsee::proc_macros::rpc(client))]
-        pub trait DaemonApi { #(#methods)* }
+        /// A method's params as the server checks them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct MethodParams {
+            /// The method's wire name.
+            pub name: &'static str,
+            /// The params object's JSON Schema (draft-07), with the
+            /// `components/schemas` it references, so that its
+            /// `#/components/schemas/…` references resolve inside it.
+            pub schema: &'static str,
+            /// The params a call must give, in document order.
+            pub required: &'static [&'static str],
+            /// The params a call may leave out, in document order.
+            pub optional: &'static [&'static str],
+        }
+
+        impl MethodParams {
+            /// Whether the method takes any params at all.
+            pub const fn takes_params(&self) -> bool {
+                !self.required.is_empty() || !self.optional.is_empty()
+            }
+        }
+
+        /// The params of every method a client can call, in document order.
+        pub const METHOD_PARAMS: &[MethodParams] = &[#(#entries)*];
+    }
+}
+
+/// The server side: one trait method per API method, taking the method's
+/// params struct (the same one [`client_methods`] sends), and `into_rpc`,
+/// which registers each under its wire name. Written out rather than left
+/// to jsonrpsee's `#[rpc]` macro, which only takes params one by one.
+fn daemon_trait(api: &Api) -> TokenStream {
+    let methods = api.methods.iter().map(|m| {
+        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let doc = doc(&method_doc(api, m));
+        let result = rust_type(&m.result.as_ref().expect("methods have results").ty);
+        let params = (!m.params.is_empty()).then(|| {
+            let params = format_ident!("{}Params", pascal(&m.name));
+            quote!(params: #params)
+        });
+        quote! {
+            #doc
+            fn #fn_name(&self, #params) -> impl std::future::Future<Output = jsonrpsee::core::RpcResult<#result>> + Send;
+        }
+    });
+    let registrations = api.methods.iter().map(|m| {
+        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let constant = format_ident!("{}", m.name.to_shouty_snake_case());
+        let (params, call) = if m.params.is_empty() {
+            (quote!(_), quote!(server.#fn_name().await))
+        } else {
+            (
+                quote!(params),
+                quote!(server.#fn_name(decode_params(&params)?).await),
+            )
+        };
+        quote! {
+            module
+                .register_async_method(method::#constant, |#params, server, _| async move { #call })
+                .unwrap_or_else(|e| panic!("{}: {e}", method::#constant));
+        }
+    });
+    quote! {
+        /// The daemon's side of the API: implement each method as an `async fn`
+        /// (whose future is `Send`), then `into_rpc()`. A method takes its
+        /// params struct, decoded from a params object that the daemon's
+        /// params check has already held to the document.
+        #[cfg(feature = "server")]
+        pub trait DaemonApiServer: Sized + Send + Sync + 'static {
+            #(#methods)*
+
+            /// Every method, registered under its wire name.
+            fn into_rpc(self) -> jsonrpsee::RpcModule<Self> {
+                let mut module = jsonrpsee::RpcModule::new(self);
+                #(#registrations)*
+                module
+            }
+        }
+
+        /// A method's params struct from its params, where no params and `[]`
+        /// mean none (the params check has refused other positional params).
+        #[cfg(feature = "server")]
+        fn decode_params<P: serde::de::DeserializeOwned>(
+            params: &jsonrpsee::types::Params<'_>,
+        ) -> Result<P, jsonrpsee::types::ErrorObjectOwned> {
+            let none = params.as_str().is_none_or(|p| {
+                p.strip_prefix('[')
+                    .and_then(|p| p.strip_suffix(']'))
+                    .is_some_and(|p| p.trim().is_empty())
+            });
+            if none {
+                jsonrpsee::types::Params::new(Some("{}")).parse()
+            } else {
+                params.parse()
+            }
+        }
     }
 }
 
@@ -540,6 +634,18 @@ fn doc(text: &str) -> TokenStream {
         }
     });
     quote!(#(#[doc = #lines])*)
+}
+
+/// A raw string literal (`r#"…"#`), with as many `#`s as `text` needs.
+fn raw_str(text: &str) -> proc_macro2::Literal {
+    let mut hashes = "#".to_owned();
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    match format!("r{hashes}\"{text}\"{hashes}").parse() {
+        Ok(literal) => literal,
+        Err(e) => panic!("haul-codegen emitted an invalid string literal: {e}"),
+    }
 }
 
 /// An unsuffixed integer literal (`5`, not `5usize`).

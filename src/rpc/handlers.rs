@@ -1,10 +1,10 @@
-//! The `DaemonApi` methods over the engine: each one engine call plus the
-//! mapping of its values and errors to the contract's types and codes.
+//! The `DaemonApiServer` methods over the engine: each one engine call plus
+//! the mapping of its values and errors to the contract's types and codes.
 
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use jsonrpsee::core::{async_trait, RpcResult};
+use jsonrpsee::core::RpcResult;
 use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::value::RawValue;
 
@@ -26,20 +26,19 @@ impl Handlers {
     }
 }
 
-#[async_trait]
 impl DaemonApiServer for Handlers {
-    async fn download_add(
-        &self,
-        url: String,
-        file_name: Option<String>,
-        dir: Option<String>,
-        connections: Option<u32>,
-        headers: Option<api::Headers>,
-        checksum: Option<String>,
-        speed_limit: Option<u64>,
-        paused: Option<bool>,
-        overwrite: Option<api::OverwritePolicy>,
-    ) -> RpcResult<api::AddResult> {
+    async fn download_add(&self, params: api::DownloadAddParams) -> RpcResult<api::AddResult> {
+        let api::DownloadAddParams {
+            url,
+            file_name,
+            dir,
+            connections,
+            headers,
+            checksum,
+            speed_limit,
+            paused,
+            overwrite,
+        } = params;
         let checksum = match checksum {
             Some(text) => Some(
                 engine::Checksum::from_str(&text)
@@ -69,8 +68,11 @@ impl DaemonApiServer for Handlers {
         })
     }
 
-    async fn download_pause(&self, gid: String) -> RpcResult<api::DownloadStatus> {
-        let gid = parse_gid(&gid)?;
+    async fn download_pause(
+        &self,
+        params: api::DownloadPauseParams,
+    ) -> RpcResult<api::DownloadStatus> {
+        let gid = parse_gid(&params.gid)?;
         self.engine
             .pause(gid)
             .await
@@ -78,8 +80,11 @@ impl DaemonApiServer for Handlers {
             .map_err(api_error)
     }
 
-    async fn download_resume(&self, gid: String) -> RpcResult<api::DownloadStatus> {
-        let gid = parse_gid(&gid)?;
+    async fn download_resume(
+        &self,
+        params: api::DownloadResumeParams,
+    ) -> RpcResult<api::DownloadStatus> {
+        let gid = parse_gid(&params.gid)?;
         self.engine
             .resume(gid)
             .await
@@ -89,28 +94,30 @@ impl DaemonApiServer for Handlers {
 
     async fn download_remove(
         &self,
-        gid: String,
-        delete_files: Option<bool>,
+        params: api::DownloadRemoveParams,
     ) -> RpcResult<api::RemoveResult> {
-        let parsed = parse_gid(&gid)?;
+        let parsed = parse_gid(&params.gid)?;
         self.engine
-            .remove(parsed, delete_files.unwrap_or(false))
+            .remove(parsed, params.delete_files.unwrap_or(false))
             .await
             .map_err(api_error)?;
-        Ok(api::RemoveResult { gid })
+        Ok(api::RemoveResult { gid: params.gid })
     }
 
-    async fn download_status(&self, gid: String) -> RpcResult<api::DownloadStatus> {
-        self.status_of(parse_gid(&gid)?)
-    }
-
-    async fn download_list(
+    async fn download_status(
         &self,
-        states: Option<Vec<api::DownloadState>>,
-        offset: Option<u64>,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> RpcResult<api::DownloadList> {
+        params: api::DownloadStatusParams,
+    ) -> RpcResult<api::DownloadStatus> {
+        self.status_of(parse_gid(&params.gid)?)
+    }
+
+    async fn download_list(&self, params: api::DownloadListParams) -> RpcResult<api::DownloadList> {
+        let api::DownloadListParams {
+            states,
+            offset,
+            limit,
+            cursor,
+        } = params;
         let states: Vec<State> = states
             .unwrap_or_default()
             .into_iter()
@@ -137,12 +144,11 @@ impl DaemonApiServer for Handlers {
 
     async fn download_set_speed_limit(
         &self,
-        gid: String,
-        speed_limit: u64,
+        params: api::DownloadSetSpeedLimitParams,
     ) -> RpcResult<api::DownloadStatus> {
-        let gid = parse_gid(&gid)?;
+        let gid = parse_gid(&params.gid)?;
         self.engine
-            .set_speed_limit(gid, speed_limit)
+            .set_speed_limit(gid, params.speed_limit)
             .await
             .map(api_status)
             .map_err(api_error)
@@ -185,13 +191,12 @@ impl DaemonApiServer for Handlers {
 
     async fn system_set_options(
         &self,
-        max_concurrent: Option<u32>,
-        speed_limit: Option<u64>,
+        params: api::SystemSetOptionsParams,
     ) -> RpcResult<api::Options> {
-        if let Some(n) = max_concurrent {
+        if let Some(n) = params.max_concurrent {
             self.engine.set_max_concurrent(n as usize);
         }
-        if let Some(limit) = speed_limit {
+        if let Some(limit) = params.speed_limit {
             self.engine.set_global_speed_limit(limit);
         }
         Ok(api_options(self.engine.options()))
@@ -202,11 +207,7 @@ impl DaemonApiServer for Handlers {
     // are the same calls over HTTP, or inside a batch.
     async fn events_subscribe(
         &self,
-        _since: Option<u64>,
-        _stream_id: Option<api::StreamId>,
-        _gids: Option<Vec<api::Gid>>,
-        _kinds: Option<Vec<api::NotificationKind>>,
-        _progress_interval: Option<u32>,
+        _params: api::EventsSubscribeParams,
     ) -> RpcResult<api::EventStream> {
         Err(ErrorCode::WebSocketRequired.into_error_object())
     }
@@ -215,14 +216,14 @@ impl DaemonApiServer for Handlers {
         Err(ErrorCode::WebSocketRequired.into_error_object())
     }
 
-    async fn events_poll(
-        &self,
-        since: Option<u64>,
-        stream_id: Option<api::StreamId>,
-        limit: Option<u32>,
-        gids: Option<Vec<api::Gid>>,
-        kinds: Option<Vec<api::NotificationKind>>,
-    ) -> RpcResult<api::EventPoll> {
+    async fn events_poll(&self, params: api::EventsPollParams) -> RpcResult<api::EventPoll> {
+        let api::EventsPollParams {
+            since,
+            stream_id,
+            limit,
+            gids,
+            kinds,
+        } = params;
         let poll = Poll {
             since,
             stream_id,

@@ -1,14 +1,14 @@
 //! The daemon's RPC side: transport, auth, params checks, notifications, and
-//! the `DaemonApi` handlers over the engine.
+//! the `DaemonApiServer` handlers over the engine.
 //!
 //! - `server`: the one port — routing, Host/Origin guards, auth, jsonrpsee;
 //!   `socket`: the TCP stream it can cut under a client that stopped reading;
 //!   `threads`: the single-threaded runtimes connections are served on.
 //! - `auth`: the token, its file, constant-time checks, failure backoff.
-//! - `params`: every call's params checked against `openrpc.json`.
+//! - `params`: every call's params checked against their schemas in `openrpc.json`.
 //! - `push`: notifications to every authenticated WebSocket, per-connection
 //!   filters and replay; `window`: the recent notifications kept for replay.
-//! - `handlers`: the `DaemonApi` methods over the engine; `pump`: engine
+//! - `handlers`: the `DaemonApiServer` methods over the engine; `pump`: engine
 //!   events stamped and published as notifications, through the one
 //!   event → notification mapping (which `haul get` renders through too).
 

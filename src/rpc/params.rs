@@ -1,12 +1,13 @@
 //! Params validation against the document itself.
 //!
-//! jsonrpsee's generated server is lenient: it accepts positional arrays,
-//! snake_case aliases and unknown fields, and knows nothing of ranges or
-//! patterns. This middleware holds every call to the contract before it
-//! reaches a handler: params by name only, no unknown fields, and every
-//! value valid against its schema in `openrpc.json` — one check, generated
-//! from the same document as everything else. Methods the document does not
-//! define are "method not found", whatever else is registered internally.
+//! jsonrpsee's server is lenient: it hands a handler whatever params came,
+//! positional arrays included, and knows nothing of ranges or patterns. This
+//! middleware holds every call to the contract before it reaches a handler:
+//! params by name only, no unknown fields, and every value valid against its
+//! schema in `openrpc.json` — one check, compiled from the params schemas the
+//! generator emits ([`crate::api::METHOD_PARAMS`]) from the same model as
+//! everything else. Methods the document does not define are "method not
+//! found", whatever else is registered internally.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -16,13 +17,13 @@ use jsonrpsee::core::middleware::{Batch, BatchEntry, BatchEntryErr, Notification
 use jsonrpsee::core::server::BatchResponseBuilder;
 use jsonrpsee::types::{ErrorCode as JsonRpcCode, ErrorObjectOwned, Id, Request};
 use jsonrpsee::MethodResponse;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use crate::api::{errors, OPENRPC_JSON};
+use crate::api::{errors, METHOD_PARAMS};
 
 /// The compiled params schema of every method in the document.
 pub struct ParamsSchemas {
-    methods: HashMap<String, MethodSchema>,
+    methods: HashMap<&'static str, MethodSchema>,
     /// `--max-request-size`, for WebSocket calls (HTTP bodies are bounded
     /// before they are read).
     max_params_size: usize,
@@ -33,7 +34,7 @@ pub struct ParamsSchemas {
 struct MethodSchema {
     validator: jsonschema::Validator,
     /// Params that may be left out (and so may be given as null).
-    optional: Vec<String>,
+    optional: &'static [&'static str],
     takes_params: bool,
     /// Whether some param is required, so leaving them all out is an error.
     requires_some: bool,
@@ -42,57 +43,29 @@ struct MethodSchema {
 impl ParamsSchemas {
     /// Compiles the schemas of the shipped document.
     pub fn new(max_params_size: usize, max_response_size: usize) -> Arc<ParamsSchemas> {
-        let doc: Value = serde_json::from_str(OPENRPC_JSON).expect("the shipped document is JSON");
-        let mut methods = HashMap::new();
-        for method in doc["methods"].as_array().into_iter().flatten() {
-            if method.get("x-notification") == Some(&Value::Bool(true)) {
-                continue;
-            }
-            let name = method["name"].as_str().unwrap_or_default().to_owned();
-            let params = method["params"].as_array().cloned().unwrap_or_default();
-            let required: Vec<String> = params
-                .iter()
-                .filter(|p| p["required"] == Value::Bool(true))
-                .filter_map(|p| p["name"].as_str().map(str::to_owned))
-                .collect();
-            let properties: Map<String, Value> = params
-                .iter()
-                .filter_map(|p| Some((p["name"].as_str()?.to_owned(), p["schema"].clone())))
-                .collect();
-            // The params object's schema, placed inside a copy of the document
-            // so its `#/components/schemas/…` references resolve.
-            let mut root = doc.clone();
-            root["x-haul-params"] = json!({
-                "type": "object",
-                "properties": properties,
-                "required": required,
-                "additionalProperties": false,
-            });
-            root["$ref"] = json!("#/x-haul-params");
-            // Formats stay annotations: a bad URL is the engine's "invalid
-            // URL" error, which says what is wrong with it.
-            let validator = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
-                .should_validate_formats(false)
-                .build(&root)
-                .unwrap_or_else(|e| panic!("the params schema of {name} does not compile: {e}"));
-            let takes_params = !params.is_empty();
-            let requires_some = !required.is_empty();
-            let optional = properties
-                .keys()
-                .filter(|k| !required.contains(k))
-                .cloned()
-                .collect();
-            methods.insert(
-                name,
-                MethodSchema {
+        let methods = METHOD_PARAMS
+            .iter()
+            .map(|method| {
+                let schema: Value =
+                    serde_json::from_str(method.schema).expect("a generated schema is JSON");
+                // Formats stay annotations: a bad URL is the engine's "invalid
+                // URL" error, which says what is wrong with it.
+                let validator = jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft7)
+                    .should_validate_formats(false)
+                    .build(&schema)
+                    .unwrap_or_else(|e| {
+                        panic!("the params schema of {} does not compile: {e}", method.name)
+                    });
+                let schema = MethodSchema {
                     validator,
-                    optional,
-                    takes_params,
-                    requires_some,
-                },
-            );
-        }
+                    optional: method.optional,
+                    takes_params: method.takes_params(),
+                    requires_some: !method.required.is_empty(),
+                };
+                (method.name, schema)
+            })
+            .collect();
         Arc::new(ParamsSchemas {
             methods,
             max_params_size,
@@ -134,7 +107,7 @@ impl ParamsSchemas {
             }
             // An optional param given as null counts as left out.
             Value::Object(fields) => {
-                fields.retain(|name, v| !v.is_null() || !schema.optional.contains(name))
+                fields.retain(|name, v| !v.is_null() || !schema.optional.contains(&name.as_str()))
             }
             _ => return Err(invalid(None, "params must be an object".to_owned())),
         }
