@@ -14,6 +14,8 @@
 //! - `rpc` (feature `server`): the daemon — transport, auth, the pump (engine
 //!   events → notifications, the one mapping), the push hub, and the
 //!   `DaemonApiServer` implementation over the engine.
+//! - [`backoff`] (feature `client`): the one retry rule, exponential backoff
+//!   with jitter, for the engine's tries and the SDK's reconnections.
 //! - `cli` (binary, `src/cli/`): the `haul` command line — the daemon, the
 //!   client commands over the SDK, and `haul get`, the engine in-process;
 //!   `haul get` and `haul watch` draw progress on one board, from
@@ -59,6 +61,8 @@
 
 #[cfg(feature = "client")]
 pub mod api;
+#[cfg(feature = "client")]
+pub mod backoff;
 #[cfg(feature = "client")]
 pub mod client;
 

@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use futures::Stream;
 use jsonrpsee::client_transport::ws::{WsHandshakeError, WsTransportClientBuilder};
@@ -32,6 +32,7 @@ use crate::api::{
     method, DownloadStatus, ErrorCode, EventStream, EventsUnavailableErrorData, Gid, Notification,
     NotificationKind,
 };
+use crate::backoff::Backoff;
 
 /// What to stream, and how to keep it going.
 #[derive(Debug, Clone)]
@@ -208,7 +209,7 @@ impl Task {
     async fn run(self) {
         let mut position: Position = None;
         let mut resync: Option<ResyncReason> = None;
-        let mut backoff = self.options.initial_backoff;
+        let mut backoff = Backoff::new(self.options.initial_backoff, self.options.max_backoff);
         loop {
             let result = match open(&self.url, &self.headers).await {
                 Ok(mut conn) => {
@@ -238,8 +239,8 @@ impl Task {
                     self.tell_first(Err(&e));
                 }
             }
-            tokio::time::sleep(jitter(backoff)).await;
-            backoff = (backoff * 2).min(self.options.max_backoff);
+            let wait = backoff.next_delay().expect("an unlimited backoff");
+            tokio::time::sleep(wait).await;
         }
     }
 
@@ -250,7 +251,7 @@ impl Task {
         conn: &mut Connection<S>,
         position: &mut Position,
         resync: &mut Option<ResyncReason>,
-        backoff: &mut Duration,
+        backoff: &mut Backoff,
     ) -> Result<(), Failure> {
         let liveness = self.options.liveness;
         let subscribed = conn
@@ -290,7 +291,7 @@ impl Task {
         }
         self.set_mode(EventsMode::WebSocket);
         self.tell_first(Ok(()));
-        *backoff = self.options.initial_backoff;
+        backoff.reset();
         if let Some(reason) = *resync {
             // Notifications that arrive meanwhile wait in the backlog, after it.
             let mut pages = poll::Pages::default();
@@ -372,15 +373,6 @@ fn tracing_debug(error: &ClientError) {
     tracing::debug!(%error, "event stream: reconnecting");
     #[cfg(not(feature = "server"))]
     let _ = error;
-}
-
-/// `wait` scaled by a factor in [0.5, 1): reconnecting clients spread out.
-fn jitter(wait: Duration) -> Duration {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let factor = 0.5 + f64::from(nanos % 1000) / 2000.0;
-    wait.mul_f64(factor)
 }
 
 /// A notification's `streamId` and `seq`.

@@ -24,7 +24,7 @@ use super::request::Overwrite;
 use super::segments::{Meter, SavedSegment, SegmentTable};
 use super::status::{self, Gid};
 use super::store::DownloadRecord;
-use super::transfer::{Backoff, Body, ConnectionEnd, Identity, Transfer};
+use super::transfer::{retries, Body, ConnectionEnd, Identity, Transfer};
 use super::Shared;
 
 /// Times a download starts over from zero because the remote file changed
@@ -303,7 +303,7 @@ async fn probe_with_retries(
     host: &str,
 ) -> Result<(Probe, OwnedSemaphorePermit), Failure> {
     let config = &shared.config;
-    let mut backoff = Backoff::new(config.retry_base_delay, config.max_tries);
+    let mut backoff = retries(config.retry_base_delay, config.max_tries);
     loop {
         let permit = shared.hosts.acquire(host).await;
         let probed = probe::probe(

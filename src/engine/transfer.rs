@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
 
+use crate::backoff::Backoff;
+
 use super::error::{Failure, FailureCode};
 use super::events::RestartReason;
 use super::limiter::Limiter;
@@ -110,38 +112,10 @@ fn error_chain(err: &reqwest::Error) -> String {
     message
 }
 
-/// Exponential backoff with jitter, reset whenever a try makes progress.
-#[derive(Debug)]
-pub struct Backoff {
-    base: Duration,
-    max_tries: u32,
-    failures: u32,
-}
-
-impl Backoff {
-    pub fn new(base: Duration, max_tries: u32) -> Self {
-        Backoff {
-            base,
-            max_tries,
-            failures: 0,
-        }
-    }
-
-    /// The wait before the next try, or `None` when the tries are used up.
-    pub fn next_delay(&mut self) -> Option<Duration> {
-        self.failures += 1;
-        if self.failures >= self.max_tries {
-            return None;
-        }
-        let exp = self.base.saturating_mul(1 << (self.failures - 1).min(6));
-        let exp = exp.min(Duration::from_secs(60));
-        // Full jitter on half the delay keeps many clients from retrying in step.
-        Some(exp / 2 + exp.mul_f64(rand::random::<f64>() / 2.0))
-    }
-
-    pub fn reset(&mut self) {
-        self.failures = 0;
-    }
+/// A download's retry schedule against its server: from `--retry-wait`,
+/// doubling up to a minute, `--max-tries` failed tries in a row at most.
+pub fn retries(first: Duration, max_tries: u32) -> Backoff {
+    Backoff::new(first, Duration::from_secs(60)).giving_up_after(max_tries)
 }
 
 /// How long a connection with nothing worth doing waits before it asks again.
@@ -209,7 +183,7 @@ impl Transfer {
         meter: &Meter,
         client: &Client,
     ) -> Result<(), ConnectionEnd> {
-        let mut backoff = Backoff::new(self.retry_base_delay, self.max_tries);
+        let mut backoff = retries(self.retry_base_delay, self.max_tries);
         while segment.remaining() > 0 {
             let before = segment.pos();
             let attempt = match body.take() {
@@ -502,18 +476,6 @@ pub fn content_range(headers: &HeaderMap) -> Option<(u64, u64, Option<u64>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_and_gives_up_after_the_configured_tries() {
-        let mut backoff = Backoff::new(Duration::from_millis(100), 3);
-        let first = backoff.next_delay().unwrap();
-        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));
-        let second = backoff.next_delay().unwrap();
-        assert!(second >= Duration::from_millis(100) && second <= Duration::from_millis(200));
-        assert_eq!(backoff.next_delay(), None);
-        backoff.reset();
-        assert!(backoff.next_delay().is_some());
-    }
 
     #[test]
     fn only_timeouts_throttling_and_server_errors_are_retried() {
