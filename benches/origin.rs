@@ -8,7 +8,7 @@
 //! per second. `bench/get-vs-aria2.sh` runs it.
 
 #[allow(dead_code)] // the benchmark uses the server, not every knob of it
-#[path = "../tests/support/http_server.rs"]
+#[path = "../tests/it/support/http_server.rs"]
 mod http_server;
 
 use http_server::{Resource, TestServer};

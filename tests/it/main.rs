@@ -1,0 +1,33 @@
+//! haul's integration tests, one binary (as ripgrep does): the support code
+//! is compiled once and the haul library linked once, instead of once per
+//! file. Each module is one concern, run as `cargo test --test it <module>::`.
+//!
+//! - `support`: a local HTTP server with faults, engine helpers, a real
+//!   daemon process, the real web servers and FUSE file system.
+
+mod support;
+
+mod cli;
+mod cli_display;
+mod cli_get;
+mod contract_document;
+mod control;
+mod crash;
+mod daemon_api;
+mod daemon_auth;
+mod daemon_events;
+mod daemon_fuzz;
+mod daemon_jsonrpc;
+mod daemon_lifecycle;
+mod daemon_notifications;
+mod downloads;
+mod durability;
+mod generated_api;
+mod names;
+mod queue;
+mod sdk;
+mod sdk_events;
+mod slow_disk;
+mod stress;
+mod tail;
+mod web_servers;

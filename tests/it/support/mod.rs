@@ -1,0 +1,45 @@
+//! Code shared by the integration tests: a local HTTP server with faults,
+//! small helpers around the engine, a real daemon process to talk to, and
+//! the real web servers (Apache, lighttpd, nginx) to download from.
+
+pub mod http_server;
+
+pub use http_server::{Resource, TestServer};
+
+use sha2::{Digest, Sha256};
+
+/// Deterministic pseudo-random bytes: compressible data would hide bugs.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+pub fn sha256(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+pub fn sha256_file(path: &std::path::Path) -> String {
+    match std::fs::read(path) {
+        Ok(data) => sha256(&data),
+        Err(e) => panic!("cannot read {}: {e}", path.display()),
+    }
+}
+
+#[cfg(feature = "server")]
+pub mod daemon;
+#[cfg(feature = "server")]
+mod engine;
+pub mod proxy;
+#[cfg(feature = "server")]
+pub mod webservers;
+#[cfg(feature = "server")]
+pub use engine::*;
