@@ -23,6 +23,30 @@ build_haul() {
   haul="${CARGO_TARGET_DIR:-$PWD/target}/$profile/haul"
 }
 
+# start_nginx [WORKERS] <<CONF … CONF: an nginx whose http block holds what
+# stdin says (its server blocks), with its pid, logs and temp files in $work.
+start_nginx() {
+  mkdir -p "$work/logs"
+  {
+    cat <<CONF
+worker_processes ${1:-1};
+pid $work/nginx.pid;
+error_log $work/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/logs;
+  proxy_temp_path $work/logs;
+  fastcgi_temp_path $work/logs;
+  uwsgi_temp_path $work/logs;
+  scgi_temp_path $work/logs;
+CONF
+    cat
+    echo "}"
+  } >"$work/nginx.conf"
+  nginx -p "$work" -c "$work/nginx.conf"
+}
+
 work=$(mktemp -d "${BENCH_TMP:-/tmp}/haul-bench.XXXXXX")
 chmod 755 "$work" # nginx workers run as nobody
 pids=()

@@ -17,25 +17,12 @@ SECRET=bench-secret
 need nginx nginx
 build_haul
 
-mkdir -p "$work/www" "$work/logs"
+mkdir -p "$work/www"
 head -c $((64 * 1024 * 1024)) /dev/urandom >"$work/www/64M.bin"
 chmod 644 "$work"/www/*
-cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/logs;
-  proxy_temp_path $work/logs;
-  fastcgi_temp_path $work/logs;
-  uwsgi_temp_path $work/logs;
-  scgi_temp_path $work/logs;
+start_nginx <<CONF
   server { listen 127.0.0.1:39191; root $work/www; limit_rate 128k; }
-}
 CONF
-nginx -p "$work" -c "$work/nginx.conf"
 
 # start <name> <port> <extra flags…>: a daemon running 100 downloads, then
 # 10,000 more notifications (paused adds, then removals).

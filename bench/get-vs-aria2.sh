@@ -39,28 +39,15 @@ chmod 644 "$work"/www/*
 throttled=39181
 unthrottled=39182
 mixed=39183
-cat >"$work/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
+start_nginx 2 <<CONF
   sendfile on;
   tcp_nopush on;
   keepalive_requests 10000;
-  client_body_temp_path $work/logs;
-  proxy_temp_path $work/logs;
-  fastcgi_temp_path $work/logs;
-  uwsgi_temp_path $work/logs;
-  scgi_temp_path $work/logs;
   map \$connection \$mixed_rate { ~[02468]\$ 1m; default 8m; }
   server { listen 127.0.0.1:$throttled; root $work/www; limit_rate 5m; }
   server { listen 127.0.0.1:$unthrottled; root $work/www; }
   server { listen 127.0.0.1:$mixed; root $work/www; limit_rate \$mixed_rate; }
-}
 CONF
-nginx -p "$work" -c "$work/nginx.conf"
 
 "$origin_bin" "$work/www/100M.bin" $((1024 * 1024)),$((8 * 1024 * 1024)) >"$work/origin.url" &
 pids+=($!)

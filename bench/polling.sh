@@ -16,25 +16,12 @@ PORT=6913
 need nginx nginx
 build_haul
 
-mkdir -p "$work/www" "$work/logs"
+mkdir -p "$work/www"
 head -c $((256 * 1024 * 1024)) /dev/zero >"$work/www/big.bin"
 chmod 644 "$work"/www/*
-cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/logs;
-  proxy_temp_path $work/logs;
-  fastcgi_temp_path $work/logs;
-  uwsgi_temp_path $work/logs;
-  scgi_temp_path $work/logs;
+start_nginx <<CONF
   server { listen 127.0.0.1:39192; root $work/www; limit_rate 256k; }
-}
 CONF
-nginx -p "$work" -c "$work/nginx.conf"
 
 "$haul" daemon --listen "127.0.0.1:$PORT" --dir "$work/dl" --state-dir "$work/state" \
   --rpc-secret "$SECRET" --max-concurrent 10 --max-batch 1000 >/dev/null 2>"$work/haul.err" &

@@ -57,23 +57,13 @@ aria2_version="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.getVersion\",\"p
 h=$(rps "$HAUL" "$version" "Bearer $SECRET")
 a=$(rps "$ARIA2" "$aria2_version")
 row "getVersion req/s (16 conns, higher wins)" "$h" "$a" "$(ratio "$h" "$a")"
-mkdir -p "$work/nginx"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx;
+start_nginx auto <<CONF
   server {
     listen 127.0.0.1:6903;
     keepalive_requests 100000000;
     location / { default_type application/json; return 200 '{"jsonrpc":"2.0","id":1,"result":{"version":"0.1.0"}}'; }
   }
-}
 CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf"
 n=$(rps http://127.0.0.1:6903/jsonrpc "$version")
 row "  ceiling: nginx, fixed answer, req/s" "$n" "$a" "$(ratio "$n" "$a")"
 last=$(($(nproc) - 1))
