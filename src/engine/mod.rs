@@ -40,7 +40,6 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
 
 use tokio_util::sync::CancellationToken;
 
@@ -256,27 +255,12 @@ impl Engine {
                     break gid;
                 }
             };
-            let record = DownloadRecord {
-                gid,
-                seq: registry.next_seq(),
-                state: if request.paused {
-                    State::Paused
-                } else {
-                    State::Queued
-                },
-                file_name: request.file_name.clone(),
-                path: None,
-                total_length: None,
-                completed_length: 0,
-                etag: None,
-                last_modified: None,
-                if_range: None,
-                error: None,
-                created_at: SystemTime::now(),
-                completed_at: None,
-                segments: Vec::new(),
-                request,
+            let state = if request.paused {
+                State::Paused
+            } else {
+                State::Queued
             };
+            let record = DownloadRecord::new(gid, registry.next_seq(), state, request);
             registry.insert(record);
             let entry = registry
                 .get_mut(gid)

@@ -209,26 +209,14 @@ impl HostSlots {
 mod tests {
     use super::*;
     use crate::engine::request::AddRequest;
-    use std::time::SystemTime;
 
     fn record(seq: i64, state: State) -> DownloadRecord {
-        DownloadRecord {
-            gid: Gid::random(),
+        DownloadRecord::new(
+            Gid::random(),
             seq,
             state,
-            file_name: None,
-            path: None,
-            total_length: None,
-            completed_length: 0,
-            etag: None,
-            last_modified: None,
-            if_range: None,
-            error: None,
-            created_at: SystemTime::now(),
-            completed_at: None,
-            request: AddRequest::new("https://example.com/x"),
-            segments: Vec::new(),
-        }
+            AddRequest::new("https://example.com/x"),
+        )
     }
 
     #[test]

@@ -38,6 +38,29 @@ pub struct DownloadRecord {
     pub segments: Vec<SavedSegment>,
 }
 
+impl DownloadRecord {
+    /// A download just added: nothing known of the remote file, no bytes.
+    pub fn new(gid: Gid, seq: i64, state: State, request: AddRequest) -> DownloadRecord {
+        DownloadRecord {
+            gid,
+            seq,
+            file_name: request.file_name.clone(),
+            request,
+            state,
+            path: None,
+            total_length: None,
+            completed_length: 0,
+            etag: None,
+            last_modified: None,
+            if_range: None,
+            error: None,
+            created_at: SystemTime::now(),
+            completed_at: None,
+            segments: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(transparent)]
