@@ -17,6 +17,7 @@ use haul::rpc::handlers::Handlers;
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
 
+use super::network::NetworkArgs;
 use super::{paths, values};
 
 #[derive(Debug, Args)]
@@ -88,6 +89,8 @@ pub struct DaemonArgs {
     /// A connection that receives nothing for this long is retried.
     #[arg(long, env = "HAUL_STALL_TIMEOUT", default_value = "30s", value_parser = values::positive_duration)]
     stall_timeout: Duration,
+    #[command(flatten)]
+    network: NetworkArgs,
 }
 
 pub async fn run(args: DaemonArgs) -> Result<()> {
@@ -116,6 +119,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     config.max_downloads = args.max_downloads;
     config.retry_base_delay = args.retry_wait;
     config.stall_timeout = args.stall_timeout;
+    config.network = args.network.config()?;
     let engine = Engine::open(config).await.with_context(|| {
         format!(
             "cannot start the engine (state directory {})",

@@ -10,6 +10,7 @@ use haul::api::{
 };
 use haul::engine::MAX_CONNECTIONS;
 
+use super::network::DownloadNetworkArgs;
 use super::remote::RemoteArgs;
 use super::values::{bytes, duration, parse_headers};
 use super::{values, watch};
@@ -46,6 +47,8 @@ pub struct AddArgs {
     /// Show progress and wait until every download finishes; fail if any fails.
     #[arg(long)]
     wait: bool,
+    #[command(flatten)]
+    network: DownloadNetworkArgs,
 }
 
 pub async fn add(remote: &RemoteArgs, args: AddArgs) -> Result<()> {
@@ -73,6 +76,8 @@ pub async fn add(remote: &RemoteArgs, args: AddArgs) -> Result<()> {
             speed_limit: args.limit_rate,
             paused: args.paused.then_some(true),
             overwrite: args.overwrite,
+            proxy: args.network.proxy.clone(),
+            insecure: args.network.insecure.then_some(true),
             ..DownloadAddParams::new(url.clone())
         };
         let result = client
@@ -199,8 +204,15 @@ pub async fn status(remote: &RemoteArgs, args: StatusArgs) -> Result<()> {
                     format!("{}/s", bytes(status.speed_limit))
                 },
             ),
+            (
+                "proxy",
+                status.proxy.clone().unwrap_or_else(|| "none".into()),
+            ),
             ("added", status.created_at.clone()),
         ];
+        if status.insecure {
+            rows.push(("tls", "NOT VERIFIED (added with --insecure)".into()));
+        }
         if let Some(at) = &status.completed_at {
             rows.push(("completed", at.clone()));
         }

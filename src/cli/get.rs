@@ -11,6 +11,7 @@ use haul::engine::{
 use haul::rpc::pump;
 
 use super::board::{Board, Lines};
+use super::network::{DownloadNetworkArgs, NetworkArgs};
 use super::values;
 
 /// The stream `haul get`'s notifications are numbered in: this process.
@@ -41,12 +42,17 @@ pub struct GetArgs {
     /// Overall speed limit in bytes per second; K, M and G suffixes (1024-based).
     #[arg(long, value_name = "RATE", value_parser = values::parse_rate)]
     limit_rate: Option<u64>,
+    #[command(flatten)]
+    download_network: DownloadNetworkArgs,
+    #[command(flatten)]
+    network: NetworkArgs,
 }
 
-pub async fn run(args: GetArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: GetArgs) -> anyhow::Result<ExitCode> {
     let (root, file_name) = destination(&args)?;
     let template = request_template(&args, file_name)?;
     let mut config = EngineConfig::new(root, None);
+    config.network = std::mem::take(&mut args.network).config()?;
     config.global_speed_limit = args.limit_rate.unwrap_or(0);
     // An explicit -x beats the per-host politeness default.
     config.max_connections_per_host = config
@@ -127,6 +133,8 @@ fn request_template(args: &GetArgs, file_name: Option<String>) -> anyhow::Result
     let mut request = AddRequest {
         file_name,
         connections: Some(args.connections),
+        proxy: args.download_network.proxy.clone(),
+        insecure: args.download_network.insecure,
         ..AddRequest::default()
     };
     request.headers = values::parse_headers(&args.headers)?;

@@ -7,12 +7,14 @@
 //! - `get`: `haul get`, the engine in this process, no daemon.
 //! - `board`: the progress display all three draw with, fed notifications
 //!   (`get` maps its engine's events with the daemon's own mapping).
+//! - `network`: the proxy and TLS flags of `haul daemon` and `haul get`.
 //! - `values`: parsing and formatting rates, headers, sizes, durations.
 
 mod board;
 mod daemon;
 mod downloads;
 mod get;
+mod network;
 mod paths;
 mod remote;
 mod values;

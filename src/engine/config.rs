@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::network::NetworkConfig;
+
 /// Most connections one download may use.
 pub const MAX_CONNECTIONS: u16 = 64;
 /// Connections a download uses when its request does not say.
@@ -37,6 +39,8 @@ pub struct EngineConfig {
     pub max_downloads: u64,
     /// Sent with every request.
     pub user_agent: String,
+    /// Trusted authorities, the client certificate, the daemon's proxies.
+    pub network: NetworkConfig,
 }
 
 impl EngineConfig {
@@ -56,6 +60,7 @@ impl EngineConfig {
             progress_interval: Duration::from_millis(500),
             max_downloads: 100_000,
             user_agent: concat!("haul/", env!("CARGO_PKG_VERSION")).to_owned(),
+            network: NetworkConfig::default(),
         }
     }
 }

@@ -8,17 +8,16 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::Client;
+use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::config::{EngineConfig, MAX_CONNECTIONS};
 use super::error::{Failure, FailureCode};
 use super::events::{EngineEvent, RestartReason};
 use super::limiter::Limiter;
 use super::naming;
+use super::network::{ProxyChoice, Route};
 use super::probe::{self, Probe};
 use super::request::Overwrite;
 use super::segments::{Meter, SavedSegment, SegmentTable};
@@ -48,38 +47,6 @@ pub(crate) enum Outcome {
     Failed(Failure),
     /// Cancelled (pause, remove, shutdown) after a last checkpoint.
     Stopped,
-}
-
-/// One client for the whole engine. HTTP/1.1 only: N connections of a
-/// download are then N TCP connections, never streams of one.
-pub(crate) fn http_client(config: &EngineConfig) -> Result<Client, reqwest::Error> {
-    client_builder(config)
-        .pool_max_idle_per_host(usize::from(MAX_CONNECTIONS))
-        .build()
-}
-
-/// A connection's own client: its pool holds one connection, so every range
-/// it fetches goes over the same TCP connection (while it lives), and what
-/// the segment table measures of it is that connection's speed. (A shared
-/// pool would hand a fast connection's next request to a slow one.)
-pub(crate) fn connection_client(config: &EngineConfig) -> Result<Client, reqwest::Error> {
-    client_builder(config).pool_max_idle_per_host(1).build()
-}
-
-fn client_builder(config: &EngineConfig) -> reqwest::ClientBuilder {
-    let mut headers = HeaderMap::new();
-    // Byte ranges are only meaningful over the identity encoding.
-    headers.insert(
-        header::ACCEPT_ENCODING,
-        HeaderValue::from_static("identity"),
-    );
-    Client::builder()
-        .http1_only()
-        .default_headers(headers)
-        .user_agent(&config.user_agent)
-        .redirect(reqwest::redirect::Policy::limited(10))
-        .connect_timeout(config.stall_timeout)
-        .tcp_nodelay(true)
 }
 
 pub(crate) async fn run(
@@ -153,6 +120,8 @@ struct Job {
     first: Option<(Body, OwnedSemaphorePermit)>,
     host: String,
     workers: usize,
+    /// How its connections reach the server.
+    route: Route,
 }
 
 /// Probes, picks the name, (re)opens the `.part` and plans the ranges.
@@ -178,8 +147,18 @@ async fn prepare(
         record.path.is_some() && (record.completed_length > 0 || !record.segments.is_empty());
     let validator = record.if_range.clone().filter(|_| resuming);
 
-    let (probe, permit) =
-        probe_with_retries(shared, gid, &url, &headers, validator.as_deref(), &host).await?;
+    let proxy = ProxyChoice::of(&record.request).map_err(invalid)?;
+    let route = Route::new(shared.network.clone(), proxy, record.request.insecure);
+    let (probe, permit) = probe_with_retries(
+        shared,
+        gid,
+        &route,
+        &url,
+        &headers,
+        validator.as_deref(),
+        &host,
+    )
+    .await?;
 
     let kept = Identity {
         total: record.total_length,
@@ -289,6 +268,7 @@ async fn prepare(
         first: Some((probe.body, permit)),
         host,
         workers,
+        route,
     })
 }
 
@@ -297,17 +277,19 @@ async fn prepare(
 async fn probe_with_retries(
     shared: &Shared,
     gid: Gid,
+    route: &Route,
     url: &url::Url,
     headers: &HeaderMap,
     validator: Option<&str>,
     host: &str,
 ) -> Result<(Probe, OwnedSemaphorePermit), Failure> {
     let config = &shared.config;
+    let client = route.client().map_err(cannot_connect)?;
     let mut backoff = retries(config.retry_base_delay, config.max_tries);
     loop {
         let permit = shared.hosts.acquire(host).await;
         let probed = probe::probe(
-            &shared.client,
+            &client,
             url,
             headers,
             validator,
@@ -325,6 +307,11 @@ async fn probe_with_retries(
             Err(err) => return Err(err.failure),
         }
     }
+}
+
+/// reqwest refusing to build a client: a local fault, not the server's.
+fn cannot_connect(e: reqwest::Error) -> Failure {
+    Failure::new(FailureCode::Io, format!("cannot set up a connection: {e}"))
 }
 
 /// The name: the user's, else Content-Disposition's, else the last segment
@@ -426,12 +413,9 @@ impl Job {
             (claimed, meter, permit)
         });
         for _ in 0..self.workers {
-            let client = match connection_client(&shared.config) {
+            let client = match self.route.client() {
                 Ok(client) => client,
-                Err(e) => {
-                    let message = format!("cannot set up a connection: {e}");
-                    return JobEnd::Done(Outcome::Failed(Failure::new(FailureCode::Io, message)));
-                }
+                Err(e) => return JobEnd::Done(Outcome::Failed(cannot_connect(e))),
             };
             let (transfer, shared, host) =
                 (self.transfer.clone(), shared.clone(), self.host.clone());

@@ -67,10 +67,15 @@ pub enum FailureCode {
     Io,
     /// A fault in haul itself (a panicking task); the log has the details.
     Internal,
+    /// The server's certificate failed verification (unknown authority,
+    /// wrong host, expired), or the TLS handshake did.
+    Tls,
+    /// The proxy refused the download: its credentials, or the tunnel.
+    Proxy,
 }
 
 impl FailureCode {
-    pub const ALL: [FailureCode; 8] = [
+    pub const ALL: [FailureCode; 10] = [
         FailureCode::Network,
         FailureCode::HttpStatus,
         FailureCode::InvalidResponse,
@@ -79,6 +84,8 @@ impl FailureCode {
         FailureCode::DiskFull,
         FailureCode::Io,
         FailureCode::Internal,
+        FailureCode::Tls,
+        FailureCode::Proxy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +98,8 @@ impl FailureCode {
             FailureCode::DiskFull => "disk-full",
             FailureCode::Io => "io",
             FailureCode::Internal => "internal",
+            FailureCode::Tls => "tls",
+            FailureCode::Proxy => "proxy",
         }
     }
 

@@ -12,6 +12,8 @@
 //! - `segments`: range splitting, work stealing and end-game racing.
 //! - `limiter`: token-bucket speed limits; `queue`: registry and host slots.
 //! - `naming`: every file name and directory, kept inside the root.
+//! - `network`: TLS trust, client certificates and proxies: every HTTP
+//!   client a download uses is built there.
 //! - `store`: persistence trait and its SQLite implementation; `writer`:
 //!   its one writer thread (group commit, tickets a caller awaits before it
 //!   answers, health).
@@ -26,6 +28,7 @@ mod error;
 mod events;
 mod limiter;
 mod naming;
+mod network;
 mod probe;
 mod queue;
 mod request;
@@ -46,6 +49,7 @@ use tokio_util::sync::CancellationToken;
 pub use config::{EngineConfig, DEFAULT_CONNECTIONS, MAX_CONNECTIONS};
 pub use error::{EngineError, Failure, FailureCode};
 pub use events::{EngineEvent, RestartReason, Subscription};
+pub use network::{NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;
 pub use status::{Gid, Options, ParseGidError, State, Stats, Status};
@@ -75,8 +79,8 @@ pub enum OpenError {
     Locked { path: PathBuf },
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
-    #[error("cannot set up the http client: {0}")]
-    Client(#[from] reqwest::Error),
+    #[error("cannot set up the network: {0}")]
+    Network(#[from] NetworkError),
 }
 
 /// A page of [`Engine::list`].
@@ -126,7 +130,7 @@ pub(crate) struct Shared {
     config: EngineConfig,
     /// The canonical download root.
     root: PathBuf,
-    client: reqwest::Client,
+    network: Arc<network::Network>,
     store: Writer,
     registry: Mutex<Registry>,
     /// Held while a final name is chosen (off the registry lock: choosing
@@ -189,7 +193,11 @@ impl Engine {
             registry.insert(record);
         }
         let shared = Arc::new(Shared {
-            client: download::http_client(&config)?,
+            network: Arc::new(network::Network::new(
+                &config.network,
+                &config.user_agent,
+                config.stall_timeout,
+            )?),
             root,
             store: Writer::spawn(store),
             registry: Mutex::new(registry),
@@ -374,10 +382,11 @@ impl Engine {
     }
 
     pub fn status(&self, gid: Gid) -> Result<Status, EngineError> {
+        let proxies = self.shared.network.proxies();
         let registry = self.shared.registry();
         registry
             .get(gid)
-            .map(status_of)
+            .map(|e| status_of(e, &proxies))
             .ok_or(EngineError::NotFound { gid })
     }
 
@@ -391,6 +400,7 @@ impl Engine {
         limit: usize,
         after: Option<Cursor>,
     ) -> Page {
+        let proxies = self.shared.network.proxies();
         let mut registry = self.shared.registry();
         let total = if states.is_empty() {
             registry.len()
@@ -411,7 +421,7 @@ impl Engine {
             .take(limit)
             .map(|e| {
                 last = Some(e.record.seq);
-                status_of(e)
+                status_of(e, &proxies)
             })
             .collect();
         let more = entries.next().is_some();
@@ -490,7 +500,15 @@ impl Engine {
         Options {
             max_concurrent: self.shared.max_concurrent.load(Ordering::SeqCst),
             global_speed_limit: self.shared.global_limiter.rate(),
+            proxies: self.shared.network.proxies(),
         }
+    }
+
+    /// Changes the daemon's proxies (in one step, whatever else changes
+    /// them meanwhile) and returns them: downloads that take them use the
+    /// new ones from their next connection.
+    pub fn update_proxies(&self, change: impl FnOnce(&mut Proxies)) -> Proxies {
+        self.shared.network.update_proxies(change)
     }
 
     /// Stops every transfer after a last checkpoint; active downloads stay
@@ -530,7 +548,8 @@ impl Engine {
     }
 }
 
-fn status_of(entry: &Entry) -> Status {
+/// `entry`'s status, with `proxies` the daemon's.
+fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
     let r = &entry.record;
     let (speed, connections) = entry
         .running
@@ -548,6 +567,8 @@ fn status_of(entry: &Entry) -> Status {
         eta: status::eta(r.total_length, r.completed_length, speed),
         connections,
         speed_limit: r.request.speed_limit.unwrap_or(0),
+        proxy: proxies.shown_for(&r.request),
+        insecure: r.request.insecure,
         error: r.error.clone(),
         created_at: r.created_at,
         completed_at: r.completed_at,

@@ -10,6 +10,7 @@ use sha2::Digest;
 
 use super::config::{DEFAULT_CONNECTIONS, MAX_CONNECTIONS};
 use super::error::EngineError;
+use super::network::ProxyChoice;
 
 /// A download to add. Stored as JSON so a restart can replay it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,14 @@ pub struct AddRequest {
     pub paused: bool,
     #[serde(default)]
     pub overwrite: Overwrite,
+    /// This download's proxy: a proxy URL, or `none` to go direct; `None`
+    /// takes the daemon's. Kept as given (credentials included) so that a
+    /// resume reaches the same proxy; shown only without credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// Skip TLS certificate verification for this download.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure: bool,
 }
 
 impl AddRequest {
@@ -49,6 +58,7 @@ impl AddRequest {
     /// or the disk, and returns the headers ready to send.
     pub(crate) fn validate(&self) -> Result<(url::Url, HeaderMap), EngineError> {
         let url = parse_url(&self.url)?;
+        ProxyChoice::of(self)?;
         if let Some(n) = self.connections {
             if !(1..=MAX_CONNECTIONS).contains(&n) {
                 return Err(EngineError::InvalidParam {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 use super::error::Failure;
+use super::network::Proxies;
 
 /// A download's id: 64 random bits, written as 16 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,17 +105,23 @@ pub struct Status {
     pub connections: u32,
     /// Bytes per second; 0 means none.
     pub speed_limit: u64,
+    /// The proxy its requests take now, without credentials.
+    pub proxy: Option<String>,
+    /// Whether it skips certificate verification.
+    pub insecure: bool,
     pub error: Option<Failure>,
     pub created_at: SystemTime,
     pub completed_at: Option<SystemTime>,
 }
 
 /// The options that can change while the engine runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     pub max_concurrent: usize,
     /// Bytes per second over all downloads; 0 means none.
     pub global_speed_limit: u64,
+    /// The daemon's proxies.
+    pub proxies: Proxies,
 }
 
 /// Seconds left, when both the size and a speed are known.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
 
+use super::network::{proxy_failure, tls_failure};
 use crate::backoff::Backoff;
 
 use super::error::{Failure, FailureCode};
@@ -63,6 +64,15 @@ impl AttemptError {
     /// Error statuses: 408, 429 and 5xx may pass; the rest will not. The
     /// message names the URL that answered (after redirects).
     pub fn status(status: StatusCode, url: &reqwest::Url) -> Self {
+        if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+            return AttemptError::permanent(Failure::new(
+                FailureCode::Proxy,
+                format!(
+                    "the proxy answered {status} for {url}: give the right user and password \
+                     in the proxy URL (scheme://user:password@host:port)"
+                ),
+            ));
+        }
         let failure = Failure::new(
             FailureCode::HttpStatus,
             format!("the server answered {status} for {url}"),
@@ -78,6 +88,11 @@ impl AttemptError {
     }
 
     pub fn request(err: reqwest::Error) -> Self {
+        // The same certificate or the same credentials again meet the same
+        // refusal: these end the download with the fix in the message.
+        if let Some(failure) = tls_failure(&err).or_else(|| proxy_failure(&err)) {
+            return AttemptError::permanent(failure);
+        }
         if err.is_redirect() {
             return AttemptError::permanent(Failure::new(
                 FailureCode::InvalidResponse,

@@ -9,7 +9,7 @@ use jsonrpsee::types::ErrorObjectOwned;
 use serde_json::value::RawValue;
 
 use crate::api::{self, errors, DaemonApiServer, ErrorCode};
-use crate::engine::{self, AddRequest, Engine, EngineError, Gid, Overwrite, State};
+use crate::engine::{self, AddRequest, Engine, EngineError, Gid, Overwrite, ProxyUrl, State};
 
 use super::push::{Poll, Push};
 
@@ -38,6 +38,8 @@ impl DaemonApiServer for Handlers {
             speed_limit,
             paused,
             overwrite,
+            proxy,
+            insecure,
         } = params;
         let checksum = match checksum {
             Some(text) => Some(
@@ -61,6 +63,8 @@ impl DaemonApiServer for Handlers {
                 api::OverwritePolicy::Overwrite => Overwrite::Overwrite,
                 api::OverwritePolicy::Fail => Overwrite::Fail,
             },
+            proxy,
+            insecure: insecure.unwrap_or(false),
         };
         let gid = self.engine.add(request).await.map_err(api_error)?;
         Ok(api::AddResult {
@@ -193,11 +197,42 @@ impl DaemonApiServer for Handlers {
         &self,
         params: api::SystemSetOptionsParams,
     ) -> RpcResult<api::Options> {
+        // Every proxy is checked before anything changes: a refused call
+        // changes nothing.
+        let proxy = |name: &str, value: Option<String>| {
+            value
+                .map(|text| match text.as_str() {
+                    "" => Ok(None),
+                    text => ProxyUrl::parse(text)
+                        .map(Some)
+                        .map_err(|reason| errors::invalid_params(Some(name.into()), reason)),
+                })
+                .transpose()
+        };
+        let all = proxy("allProxy", params.all_proxy)?;
+        let http = proxy("httpProxy", params.http_proxy)?;
+        let https = proxy("httpsProxy", params.https_proxy)?;
         if let Some(n) = params.max_concurrent {
             self.engine.set_max_concurrent(n as usize);
         }
         if let Some(limit) = params.speed_limit {
             self.engine.set_global_speed_limit(limit);
+        }
+        if all.is_some() || http.is_some() || https.is_some() || params.no_proxy.is_some() {
+            self.engine.update_proxies(|proxies| {
+                if let Some(all) = all {
+                    proxies.all = all;
+                }
+                if let Some(http) = http {
+                    proxies.http = http;
+                }
+                if let Some(https) = https {
+                    proxies.https = https;
+                }
+                if let Some(list) = params.no_proxy {
+                    proxies.no_proxy = Some(list).filter(|l| !l.trim().is_empty());
+                }
+            });
         }
         Ok(api_options(self.engine.options()))
     }
@@ -298,6 +333,8 @@ pub fn api_status(s: engine::Status) -> api::DownloadStatus {
         eta: s.eta,
         connections: s.connections,
         speed_limit: s.speed_limit,
+        proxy: s.proxy,
+        insecure: s.insecure,
         error: s.error.map(|f| api::Failure {
             code: api_failure_code(f.code),
             message: f.message,
@@ -311,6 +348,10 @@ fn api_options(o: engine::Options) -> api::Options {
     api::Options {
         max_concurrent: u32::try_from(o.max_concurrent).unwrap_or(u32::MAX),
         speed_limit: o.global_speed_limit,
+        all_proxy: o.proxies.all.map(|p| p.shown()),
+        http_proxy: o.proxies.http.map(|p| p.shown()),
+        https_proxy: o.proxies.https.map(|p| p.shown()),
+        no_proxy: o.proxies.no_proxy,
     }
 }
 
@@ -349,5 +390,7 @@ pub fn api_failure_code(c: engine::FailureCode) -> api::FailureCode {
         F::DiskFull => api::FailureCode::DiskFull,
         F::Io => api::FailureCode::Io,
         F::Internal => api::FailureCode::Internal,
+        F::Tls => api::FailureCode::Tls,
+        F::Proxy => api::FailureCode::Proxy,
     }
 }

@@ -325,18 +325,28 @@ async fn speed_limits_and_options_change_at_run_time() {
         .await;
     assert_eq!(status["speedLimit"], 5000);
 
+    let no_proxies =
+        json!({"allProxy": null, "httpProxy": null, "httpsProxy": null, "noProxy": null});
+    let options = |max: u32, limit: u64| {
+        let mut options = json!({"maxConcurrent": max, "speedLimit": limit});
+        options
+            .as_object_mut()
+            .unwrap()
+            .extend(no_proxies.as_object().unwrap().clone());
+        options
+    };
     assert_eq!(
         daemon.result("system.getOptions", json!({})).await,
-        json!({"maxConcurrent": 5, "speedLimit": 0})
+        options(5, 0)
     );
     let changed = daemon
         .result("system.setOptions", json!({"speedLimit": 1048576}))
         .await;
-    assert_eq!(changed, json!({"maxConcurrent": 5, "speedLimit": 1048576}));
+    assert_eq!(changed, options(5, 1048576));
     let changed = daemon
         .result("system.setOptions", json!({"maxConcurrent": 2}))
         .await;
-    assert_eq!(changed, json!({"maxConcurrent": 2, "speedLimit": 1048576}));
+    assert_eq!(changed, options(2, 1048576));
     assert_eq!(daemon.result("system.getOptions", json!({})).await, changed);
 }
 

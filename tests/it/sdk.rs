@@ -39,7 +39,7 @@ async fn every_typed_call_works_over_http_and_websocket() {
         let options = client
             .system_set_options(&SystemSetOptionsParams {
                 max_concurrent: Some(3),
-                speed_limit: None,
+                ..SystemSetOptionsParams::new()
             })
             .await;
         assert_eq!(options.unwrap().max_concurrent, 3);

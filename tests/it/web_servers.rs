@@ -34,7 +34,7 @@ fn throttled(kind: Kind) -> Settings {
     Settings {
         len: 4 * 1024 * 1024 + 4321,
         kib_per_second: Some(kib_per_second),
-        etags: true,
+        ..Settings::default()
     }
 }
 const CONNECTIONS: u64 = 4;

@@ -25,6 +25,7 @@ from .models import (
     OpenrpcDocument,
     Options,
     OverwritePolicy,
+    ProxyUrl,
     RemoveResult,
     SpeedLimit,
     Stats,
@@ -70,6 +71,8 @@ class AsyncClient(AsyncClientBase):
         speed_limit: Optional[SpeedLimit] = None,
         paused: Optional[bool] = None,
         overwrite: Optional[OverwritePolicy] = None,
+        proxy: Optional[ProxyUrl] = None,
+        insecure: Optional[bool] = None,
     ) -> AddResult:
         """Add a download (`download.add`).
 
@@ -100,6 +103,15 @@ class AsyncClient(AsyncClientBase):
                 Default false.
             overwrite: What to do when the destination file already exists. Default
                 `rename`.
+            proxy: This download's proxy, over the daemon's: a proxy URL (`http://`,
+                `https://`, `socks5://`, `socks5h://`, with `user:password@` if needed),
+                or `none` to go direct whatever the daemon's proxies. Default: the
+                daemon's (`system.setOptions`, its flags, else the standard environment
+                variables), chosen per request by the URL's scheme and `noProxy`.
+            insecure: Skip TLS certificate verification for this download only.
+                Dangerous: anyone on the path can then serve another file. Prefer
+                trusting the server's authority (`--ca-certificate` or the system's
+                store). Shown in the download's status. Default false.
 
         Returns:
             The new download's gid.
@@ -132,6 +144,8 @@ class AsyncClient(AsyncClientBase):
             speed_limit=speed_limit,
             paused=paused,
             overwrite=overwrite,
+            proxy=proxy,
+            insecure=insecure,
         )
         return await self._call("download.add", params.to_wire(), AddResult.from_wire)
 
@@ -394,6 +408,10 @@ class AsyncClient(AsyncClientBase):
         *,
         max_concurrent: Optional[int] = None,
         speed_limit: Optional[SpeedLimit] = None,
+        all_proxy: Optional[str] = None,
+        http_proxy: Optional[str] = None,
+        https_proxy: Optional[str] = None,
+        no_proxy: Optional[str] = None,
     ) -> Options:
         """Change the daemon's runtime options (`system.setOptions`).
 
@@ -404,6 +422,12 @@ class AsyncClient(AsyncClientBase):
             max_concurrent: How many downloads may be active at once (1 to 1000).
             speed_limit: The global speed limit over all downloads in bytes per second;
                 0 means none.
+            all_proxy: The proxy for URLs without a proxy of their scheme; an empty
+                string removes it.
+            http_proxy: The proxy for `http://` URLs; an empty string removes it.
+            https_proxy: The proxy for `https://` URLs; an empty string removes it.
+            no_proxy: The hosts reached directly (curl's `NO_PROXY` syntax); an empty
+                string removes the list.
 
         Returns:
             The options after the change.
@@ -415,6 +439,10 @@ class AsyncClient(AsyncClientBase):
         params = SystemSetOptionsParams(
             max_concurrent=max_concurrent,
             speed_limit=speed_limit,
+            all_proxy=all_proxy,
+            http_proxy=http_proxy,
+            https_proxy=https_proxy,
+            no_proxy=no_proxy,
         )
         return await self._call(
             "system.setOptions", params.to_wire(), Options.from_wire

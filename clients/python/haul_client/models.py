@@ -68,7 +68,10 @@ class FailureCode(str, Enum):
     differs from the one given), `destination-exists` (the destination appeared and
     the policy is `fail`), `disk-full` (no space left), `io` (another local file
     error), `internal` (a fault in haul itself, whose details are in the daemon's
-    log; resuming tries again).
+    log; resuming tries again), `tls` (the server's certificate failed verification —
+    an unknown authority, another host's, expired — or the handshake did; the message
+    names the cause and the fix), `proxy` (the proxy refused the download: its
+    credentials, or a tunnel to the server).
 
     A value the daemon sends that this client does not know (a newer daemon's) is
     kept as a plain `str`: fields of this type are typed `Union[FailureCode, str]`.
@@ -82,6 +85,8 @@ class FailureCode(str, Enum):
     DISK_FULL = "disk-full"
     IO = "io"
     INTERNAL = "internal"
+    TLS = "tls"
+    PROXY = "proxy"
 
 
 class RestartReason(str, Enum):
@@ -131,6 +136,14 @@ Headers = dict[str, str]
 
 OpenrpcDocument = dict[str, Any]
 """An OpenRPC 1.3.2 document (this one)."""
+
+
+ProxyUrl = str
+"""A proxy: `http://`, `https://` (TLS to the proxy), `socks5://` (host names resolved
+by the daemon) or `socks5h://` (resolved by the proxy, so no DNS query leaves the
+daemon's machine), with `user:password@` when the proxy wants credentials.
+Credentials are kept to connect, never shown.
+"""
 
 
 @dataclass(frozen=True)
@@ -201,6 +214,16 @@ class DownloadStatus:
     speed_limit: SpeedLimit
     """This download's speed limit in bytes per second; 0 means none."""
 
+    proxy: Optional[str]
+    """The proxy this download's requests take now (its own `proxy`, else the daemon's
+    for its URL), without credentials; null when it goes direct.
+    """
+
+    insecure: bool
+    """Whether this download skips TLS certificate verification (added with `insecure:
+    true`).
+    """
+
     error: Optional[Failure]
     """Why the download failed, or null unless the state is `error`."""
 
@@ -225,6 +248,8 @@ class DownloadStatus:
             eta=wire["eta"],
             connections=wire["connections"],
             speed_limit=wire["speedLimit"],
+            proxy=wire["proxy"],
+            insecure=wire["insecure"],
             error=None if wire["error"] is None else Failure.from_wire(wire["error"]),
             created_at=wire["createdAt"],
             completed_at=wire["completedAt"],
@@ -244,6 +269,8 @@ class DownloadStatus:
             "eta": self.eta,
             "connections": self.connections,
             "speedLimit": self.speed_limit,
+            "proxy": self.proxy,
+            "insecure": self.insecure,
             "error": None if self.error is None else self.error.to_wire(),
             "createdAt": self.created_at,
             "completedAt": self.completed_at,
@@ -446,12 +473,36 @@ class Options:
     speed_limit: SpeedLimit
     """The global speed limit in bytes per second; 0 means none."""
 
+    all_proxy: Optional[str]
+    """The proxy for URLs without a proxy of their scheme, without credentials; null for
+    none. From `--all-proxy`, else `ALL_PROXY`.
+    """
+
+    http_proxy: Optional[str]
+    """The proxy for `http://` URLs, without credentials; null for none. From
+    `--http-proxy`, else `HTTP_PROXY`.
+    """
+
+    https_proxy: Optional[str]
+    """The proxy for `https://` URLs, without credentials; null for none. From
+    `--https-proxy`, else `HTTPS_PROXY`.
+    """
+
+    no_proxy: Optional[str]
+    """The hosts reached directly, as curl reads `NO_PROXY`: comma-separated names (each
+    covering its subdomains), IP addresses, CIDR blocks, or `*`; null for none.
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> Options:
         """Reads the wire form; keys this client does not know are ignored."""
         return cls(
             max_concurrent=wire["maxConcurrent"],
             speed_limit=wire["speedLimit"],
+            all_proxy=wire["allProxy"],
+            http_proxy=wire["httpProxy"],
+            https_proxy=wire["httpsProxy"],
+            no_proxy=wire["noProxy"],
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -459,6 +510,10 @@ class Options:
         return {
             "maxConcurrent": self.max_concurrent,
             "speedLimit": self.speed_limit,
+            "allProxy": self.all_proxy,
+            "httpProxy": self.http_proxy,
+            "httpsProxy": self.https_proxy,
+            "noProxy": self.no_proxy,
         }
 
 

@@ -16,6 +16,7 @@ from .models import (
     Headers,
     NotificationKind,
     OverwritePolicy,
+    ProxyUrl,
     SpeedLimit,
     StreamId,
 )
@@ -62,6 +63,21 @@ class DownloadAddParams:
     overwrite: Optional[OverwritePolicy] = None
     """What to do when the destination file already exists. Default `rename`."""
 
+    proxy: Optional[ProxyUrl] = None
+    """This download's proxy, over the daemon's: a proxy URL (`http://`, `https://`,
+    `socks5://`, `socks5h://`, with `user:password@` if needed), or `none` to go
+    direct whatever the daemon's proxies. Default: the daemon's (`system.setOptions`,
+    its flags, else the standard environment variables), chosen per request by the
+    URL's scheme and `noProxy`.
+    """
+
+    insecure: Optional[bool] = None
+    """Skip TLS certificate verification for this download only. Dangerous: anyone on
+    the path can then serve another file. Prefer trusting the server's authority
+    (`--ca-certificate` or the system's store). Shown in the download's status.
+    Default false.
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> DownloadAddParams:
         """Reads the wire form; keys this client does not know are ignored."""
@@ -77,6 +93,8 @@ class DownloadAddParams:
             overwrite=(
                 None if wire.get("overwrite") is None else OverwritePolicy(wire["overwrite"])
             ),
+            proxy=wire.get("proxy"),
+            insecure=wire.get("insecure"),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -100,6 +118,10 @@ class DownloadAddParams:
             wire["paused"] = self.paused
         if self.overwrite is not None:
             wire["overwrite"] = enum_value(self.overwrite)
+        if self.proxy is not None:
+            wire["proxy"] = self.proxy
+        if self.insecure is not None:
+            wire["insecure"] = self.insecure
         return wire
 
 
@@ -276,12 +298,31 @@ class SystemSetOptionsParams:
     speed_limit: Optional[SpeedLimit] = None
     """The global speed limit over all downloads in bytes per second; 0 means none."""
 
+    all_proxy: Optional[str] = None
+    """The proxy for URLs without a proxy of their scheme; an empty string removes it.
+    """
+
+    http_proxy: Optional[str] = None
+    """The proxy for `http://` URLs; an empty string removes it."""
+
+    https_proxy: Optional[str] = None
+    """The proxy for `https://` URLs; an empty string removes it."""
+
+    no_proxy: Optional[str] = None
+    """The hosts reached directly (curl's `NO_PROXY` syntax); an empty string removes
+    the list.
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> SystemSetOptionsParams:
         """Reads the wire form; keys this client does not know are ignored."""
         return cls(
             max_concurrent=wire.get("maxConcurrent"),
             speed_limit=wire.get("speedLimit"),
+            all_proxy=wire.get("allProxy"),
+            http_proxy=wire.get("httpProxy"),
+            https_proxy=wire.get("httpsProxy"),
+            no_proxy=wire.get("noProxy"),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -291,6 +332,14 @@ class SystemSetOptionsParams:
             wire["maxConcurrent"] = self.max_concurrent
         if self.speed_limit is not None:
             wire["speedLimit"] = self.speed_limit
+        if self.all_proxy is not None:
+            wire["allProxy"] = self.all_proxy
+        if self.http_proxy is not None:
+            wire["httpProxy"] = self.http_proxy
+        if self.https_proxy is not None:
+            wire["httpsProxy"] = self.https_proxy
+        if self.no_proxy is not None:
+            wire["noProxy"] = self.no_proxy
         return wire
 
 

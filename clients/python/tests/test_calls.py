@@ -4,6 +4,7 @@ client and through the asyncio client (over HTTP and over a WebSocket)."""
 import asyncio
 import os
 import re
+from dataclasses import replace
 
 from support import Daemon, FileServer, document
 
@@ -118,11 +119,15 @@ def test_system_methods_report_version_stats_and_options(client: Client) -> None
     before = client.system_get_options()
     # Only the option given changes: the absent one is not sent (as null or otherwise).
     changed = client.system_set_options(speed_limit=1000)
-    assert changed == Options(max_concurrent=before.max_concurrent, speed_limit=1000)
-    assert client.system_set_options(max_concurrent=2) == Options(
-        max_concurrent=2, speed_limit=1000
+    assert changed == replace(before, speed_limit=1000)
+    assert client.system_set_options(max_concurrent=2) == replace(
+        before, max_concurrent=2, speed_limit=1000
     )
-    assert client.system_get_options() == Options(max_concurrent=2, speed_limit=1000)
+    assert client.system_get_options() == replace(before, max_concurrent=2, speed_limit=1000)
+    # A proxy set is shown without its credentials, and "" removes it.
+    proxied = client.system_set_options(all_proxy="socks5h://ada:secret@127.0.0.1:1080")
+    assert proxied.all_proxy == "socks5h://127.0.0.1:1080"
+    assert client.system_set_options(all_proxy="").all_proxy is None
 
 
 async def test_system_methods_report_version_stats_and_options_asynchronously(
@@ -132,7 +137,7 @@ async def test_system_methods_report_version_stats_and_options_asynchronously(
     assert (await async_client.system_get_stats()).active == 0
     before = await async_client.system_get_options()
     changed = await async_client.system_set_options(speed_limit=1000)
-    assert changed == Options(max_concurrent=before.max_concurrent, speed_limit=1000)
+    assert changed == replace(before, speed_limit=1000)
     assert await async_client.system_get_options() == changed
 
 

@@ -33,6 +33,8 @@ STATUS: dict[str, Any] = {
     "eta": None,
     "connections": 0,
     "speedLimit": 0,
+    "proxy": "socks5h://proxy.example:1080",
+    "insecure": False,
     "error": {"code": "http-status", "message": "HTTP 404 from https://example.com/"},
     "createdAt": "2026-11-22T09:15:02Z",
     "completedAt": None,

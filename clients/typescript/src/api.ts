@@ -63,9 +63,9 @@ export type DownloadState = "queued" | "active" | "paused" | "complete" | "error
 export type OverwritePolicy = "rename" | "overwrite" | "fail";
 
 /**
- * Why a download failed: `network` (connection failures, resets, timeouts or stalls outlasted the retries), `http-status` (the server answered an error status), `invalid-response` (the server's answer broke its own promises: wrong length, ignored ranges, too many redirects), `checksum-mismatch` (the file's digest differs from the one given), `destination-exists` (the destination appeared and the policy is `fail`), `disk-full` (no space left), `io` (another local file error), `internal` (a fault in haul itself, whose details are in the daemon's log; resuming tries again).
+ * Why a download failed: `network` (connection failures, resets, timeouts or stalls outlasted the retries), `http-status` (the server answered an error status), `invalid-response` (the server's answer broke its own promises: wrong length, ignored ranges, too many redirects), `checksum-mismatch` (the file's digest differs from the one given), `destination-exists` (the destination appeared and the policy is `fail`), `disk-full` (no space left), `io` (another local file error), `internal` (a fault in haul itself, whose details are in the daemon's log; resuming tries again), `tls` (the server's certificate failed verification — an unknown authority, another host's, expired — or the handshake did; the message names the cause and the fix), `proxy` (the proxy refused the download: its credentials, or a tunnel to the server).
  */
-export type FailureCode = "network" | "http-status" | "invalid-response" | "checksum-mismatch" | "destination-exists" | "disk-full" | "io" | "internal";
+export type FailureCode = "network" | "http-status" | "invalid-response" | "checksum-mismatch" | "destination-exists" | "disk-full" | "io" | "internal" | "tls" | "proxy";
 
 /**
  * Why a download that had bytes started again from zero: `remote-changed` (the remote file is another version now: its validators, length or range answers say so, so its old bytes must not be mixed with the new), `not-resumable` (the server no longer serves ranges, or the `.part` file is gone).
@@ -144,6 +144,14 @@ export interface DownloadStatus {
    * This download's speed limit in bytes per second; 0 means none.
    */
   speedLimit: SpeedLimit;
+  /**
+   * The proxy this download's requests take now (its own `proxy`, else the daemon's for its URL), without credentials; null when it goes direct.
+   */
+  proxy: string | null;
+  /**
+   * Whether this download skips TLS certificate verification (added with `insecure: true`).
+   */
+  insecure: boolean;
   /**
    * Why the download failed, or null unless the state is `error`.
    */
@@ -294,6 +302,22 @@ export interface Options {
    * The global speed limit in bytes per second; 0 means none.
    */
   speedLimit: SpeedLimit;
+  /**
+   * The proxy for URLs without a proxy of their scheme, without credentials; null for none. From `--all-proxy`, else `ALL_PROXY`.
+   */
+  allProxy: string | null;
+  /**
+   * The proxy for `http://` URLs, without credentials; null for none. From `--http-proxy`, else `HTTP_PROXY`.
+   */
+  httpProxy: string | null;
+  /**
+   * The proxy for `https://` URLs, without credentials; null for none. From `--https-proxy`, else `HTTPS_PROXY`.
+   */
+  httpsProxy: string | null;
+  /**
+   * The hosts reached directly, as curl reads `NO_PROXY`: comma-separated names (each covering its subdomains), IP addresses, CIDR blocks, or `*`; null for none.
+   */
+  noProxy: string | null;
 }
 
 /**
@@ -354,6 +378,11 @@ export interface EventPoll {
  * An OpenRPC 1.3.2 document (this one).
  */
 export type OpenrpcDocument = Record<string, unknown>;
+
+/**
+ * A proxy: `http://`, `https://` (TLS to the proxy), `socks5://` (host names resolved by the daemon) or `socks5h://` (resolved by the proxy, so no DNS query leaves the daemon's machine), with `user:password@` when the proxy wants credentials. Credentials are kept to connect, never shown.
+ */
+export type ProxyUrl = string;
 
 /**
  * ParseError carries no `data`.
@@ -580,6 +609,14 @@ export interface DownloadAddParams {
    * What to do when the destination file already exists. Default `rename`.
    */
   overwrite?: OverwritePolicy;
+  /**
+   * This download's proxy, over the daemon's: a proxy URL (`http://`, `https://`, `socks5://`, `socks5h://`, with `user:password@` if needed), or `none` to go direct whatever the daemon's proxies. Default: the daemon's (`system.setOptions`, its flags, else the standard environment variables), chosen per request by the URL's scheme and `noProxy`.
+   */
+  proxy?: ProxyUrl;
+  /**
+   * Skip TLS certificate verification for this download only. Dangerous: anyone on the path can then serve another file. Prefer trusting the server's authority (`--ca-certificate` or the system's store). Shown in the download's status. Default false.
+   */
+  insecure?: boolean;
 }
 
 /**
@@ -688,6 +725,30 @@ export interface SystemSetOptionsParams {
    * The global speed limit over all downloads in bytes per second; 0 means none.
    */
   speedLimit?: SpeedLimit;
+  /**
+   * The proxy for URLs without a proxy of their scheme; an empty string removes it.
+   *
+   * Constraints: maxLength 2048.
+   */
+  allProxy?: string;
+  /**
+   * The proxy for `http://` URLs; an empty string removes it.
+   *
+   * Constraints: maxLength 2048.
+   */
+  httpProxy?: string;
+  /**
+   * The proxy for `https://` URLs; an empty string removes it.
+   *
+   * Constraints: maxLength 2048.
+   */
+  httpsProxy?: string;
+  /**
+   * The hosts reached directly (curl's `NO_PROXY` syntax); an empty string removes the list.
+   *
+   * Constraints: maxLength 8192.
+   */
+  noProxy?: string;
 }
 
 /**

@@ -38,7 +38,9 @@ pub fn sha256_file(path: &std::path::Path) -> String {
 pub mod daemon;
 #[cfg(feature = "server")]
 mod engine;
+pub mod proxies;
 pub mod proxy;
+pub mod tls;
 #[cfg(feature = "server")]
 pub mod webservers;
 #[cfg(feature = "server")]

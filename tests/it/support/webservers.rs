@@ -82,7 +82,7 @@ impl Age {
 }
 
 /// How a server is set up beyond serving the files.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// Length of the served files.
     pub len: usize,
@@ -91,6 +91,18 @@ pub struct Settings {
     /// False for servers set up without ETags (Apache's `FileETag None`,
     /// common behind load balancers): Last-Modified is then all there is.
     pub etags: bool,
+    /// Serve HTTPS with this certificate (nginx only); URLs then name
+    /// `localhost`.
+    pub tls: Option<ServerTls>,
+}
+
+/// An HTTPS server's certificate, and the authority whose client
+/// certificates it demands, if any.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -99,6 +111,7 @@ impl Default for Settings {
             len: FILE_LEN,
             kib_per_second: None,
             etags: true,
+            tls: None,
         }
     }
 }
@@ -125,6 +138,7 @@ pub struct Logged {
 pub struct WebServer {
     kind: Kind,
     len: usize,
+    tls: bool,
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
@@ -158,9 +172,14 @@ impl WebServer {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
             .expect("the temporary directory opens to all");
         std::fs::create_dir(dir.path().join("www")).expect("the document root");
+        assert!(
+            settings.tls.is_none() || kind == Kind::Nginx,
+            "only the nginx tests serve HTTPS"
+        );
         let mut server = WebServer {
             kind,
             len: settings.len,
+            tls: settings.tls.is_some(),
             child: None,
             port: 0,
             dir,
@@ -170,7 +189,7 @@ impl WebServer {
         // server: another process may take it meanwhile, so try a few.
         for _ in 0..5 {
             server.port = free_port();
-            server.write_config(settings);
+            server.write_config(&settings);
             if server.spawn(&binary).await {
                 return Some(server);
             }
@@ -183,7 +202,10 @@ impl WebServer {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        match self.tls {
+            true => format!("https://localhost:{}{path}", self.port),
+            false => format!("http://127.0.0.1:{}{path}", self.port),
+        }
     }
 
     /// The file of that age: a fresh or recent one is written now (so call
@@ -259,7 +281,7 @@ impl WebServer {
         data
     }
 
-    fn write_config(&self, settings: Settings) {
+    fn write_config(&self, settings: &Settings) {
         let (dir, port) = (self.dir.path(), self.port);
         let text = match self.kind {
             Kind::Apache => apache_config(dir, port, settings),
@@ -418,7 +440,7 @@ fn parse_log_line(line: &str) -> Option<Logged> {
 /// Only the modules a static file needs, from Debian's module directory.
 /// Apache has no per-connection rate setting in its core, but Debian ships
 /// mod_ratelimit, whose RATE_LIMIT filter throttles each response.
-fn apache_config(dir: &Path, port: u16, settings: Settings) -> String {
+fn apache_config(dir: &Path, port: u16, settings: &Settings) -> String {
     let dir = dir.display();
     let modules = "/usr/lib/apache2/modules";
     // Apache refuses to serve as root: as root it must switch to another user.
@@ -462,7 +484,7 @@ fn apache_config(dir: &Path, port: u16, settings: Settings) -> String {
 /// lighttpd sends no ETag or Last-Modified with its implicit default type
 /// (it fears caches keeping misconfigured answers), so the type is assigned
 /// as Debian's configuration does from /etc/mime.types.
-fn lighttpd_config(dir: &Path, port: u16, settings: Settings) -> String {
+fn lighttpd_config(dir: &Path, port: u16, settings: &Settings) -> String {
     let dir = dir.display();
     let etags = if settings.etags {
         ""
@@ -487,8 +509,25 @@ fn lighttpd_config(dir: &Path, port: u16, settings: Settings) -> String {
     )
 }
 
-fn nginx_config(dir: &Path, port: u16, settings: Settings) -> String {
+fn nginx_config(dir: &Path, port: u16, settings: &Settings) -> String {
     let dir = dir.display();
+    let (ssl, certificates) = match &settings.tls {
+        None => ("", String::new()),
+        Some(tls) => {
+            let mut lines = format!(
+                "    ssl_certificate {};\n    ssl_certificate_key {};\n",
+                tls.cert.display(),
+                tls.key.display()
+            );
+            if let Some(ca) = &tls.client_ca {
+                lines += &format!(
+                    "    ssl_client_certificate {};\n    ssl_verify_client on;\n",
+                    ca.display()
+                );
+            }
+            (" ssl", lines)
+        }
+    };
     let etags = if settings.etags { "" } else { "  etag off;\n" };
     let throttle = settings
         .kib_per_second
@@ -510,8 +549,9 @@ fn nginx_config(dir: &Path, port: u16, settings: Settings) -> String {
          {temp}\
          {etags}\
          \x20 server {{\n\
-         \x20   listen 127.0.0.1:{port};\n\
+         \x20   listen 127.0.0.1:{port}{ssl};\n\
          \x20   root {dir}/www;\n\
+         {certificates}\
          {throttle}\
          \x20 }}\n\
          }}\n"

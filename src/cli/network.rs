@@ -1,0 +1,106 @@
+//! The network flags `haul daemon` and `haul get` share: trusted
+//! authorities, the client certificate and the proxies, made into the
+//! engine's [`NetworkConfig`] (with the standard proxy variables under the
+//! flags), plus the per-download `--proxy` and `--insecure` of `haul get`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::Args;
+
+use haul::engine::{NetworkConfig, Proxies, ProxyUrl};
+
+#[derive(Debug, Default, Args)]
+pub struct NetworkArgs {
+    /// Proxy for every URL without a proxy of its scheme: http://, https://, socks5:// or
+    /// socks5h:// (names resolved by the proxy), with user:password@ if needed. [default:
+    /// ALL_PROXY]
+    #[arg(long, env = "HAUL_ALL_PROXY", value_name = "URL", value_parser = proxy_url, hide_env_values = true)]
+    all_proxy: Option<ProxyUrl>,
+    /// Proxy for http:// URLs. [default: HTTP_PROXY]
+    #[arg(long, env = "HAUL_HTTP_PROXY", value_name = "URL", value_parser = proxy_url, hide_env_values = true)]
+    http_proxy: Option<ProxyUrl>,
+    /// Proxy for https:// URLs. [default: HTTPS_PROXY]
+    #[arg(long, env = "HAUL_HTTPS_PROXY", value_name = "URL", value_parser = proxy_url, hide_env_values = true)]
+    https_proxy: Option<ProxyUrl>,
+    /// Hosts reached without a proxy, as curl reads NO_PROXY: names (with their subdomains),
+    /// addresses, CIDR blocks, or * for all. [default: NO_PROXY]
+    #[arg(long, env = "HAUL_NO_PROXY", value_name = "LIST")]
+    no_proxy: Option<String>,
+    /// A PEM bundle of certificate authorities to trust besides the system's store (which
+    /// SSL_CERT_FILE and SSL_CERT_DIR replace, as for OpenSSL); repeatable.
+    #[arg(
+        long = "ca-certificate",
+        env = "HAUL_CA_CERTIFICATE",
+        value_name = "FILE",
+        value_delimiter = ':'
+    )]
+    ca_certificates: Vec<PathBuf>,
+    /// A PEM client certificate (chain) for servers that ask for one; needs --client-key.
+    #[arg(
+        long,
+        env = "HAUL_CLIENT_CERT",
+        value_name = "FILE",
+        requires = "client_key"
+    )]
+    client_cert: Option<PathBuf>,
+    /// The PEM private key of --client-cert.
+    #[arg(
+        long,
+        env = "HAUL_CLIENT_KEY",
+        value_name = "FILE",
+        requires = "client_cert"
+    )]
+    client_key: Option<PathBuf>,
+}
+
+impl NetworkArgs {
+    /// The engine's network: these flags, then the standard variables.
+    pub fn config(self) -> Result<NetworkConfig> {
+        for path in self
+            .ca_certificates
+            .iter()
+            .chain(&self.client_cert)
+            .chain(&self.client_key)
+        {
+            if !path.is_file() {
+                bail!("cannot read {}: no such file", path.display());
+            }
+        }
+        let flags = Proxies {
+            all: self.all_proxy,
+            http: self.http_proxy,
+            https: self.https_proxy,
+            no_proxy: self.no_proxy,
+        };
+        Ok(NetworkConfig {
+            ca_certificates: self.ca_certificates,
+            client_certificate: self.client_cert.zip(self.client_key),
+            proxies: flags.or(Proxies::from_env()),
+        })
+    }
+}
+
+/// One download's own network choices (`haul get`; `haul add` sends the
+/// same to the daemon).
+#[derive(Debug, Args)]
+pub struct DownloadNetworkArgs {
+    /// This download's proxy URL, over the daemon's, or `none` to go direct.
+    #[arg(long, value_name = "URL|none", value_parser = proxy_choice)]
+    pub proxy: Option<String>,
+    /// Skip TLS certificate verification for these downloads. Dangerous: prefer
+    /// --ca-certificate.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+fn proxy_url(text: &str) -> Result<ProxyUrl, String> {
+    ProxyUrl::parse(text)
+}
+
+fn proxy_choice(text: &str) -> Result<String, String> {
+    if text != "none" {
+        ProxyUrl::parse(text)?;
+    }
+    Ok(text.to_owned())
+}
