@@ -80,9 +80,13 @@ pub struct DaemonArgs {
     /// The most downloads kept, finished ones included; remove some to add more.
     #[arg(long, env = "HAUL_MAX_DOWNLOADS", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_downloads: u64,
-    /// Tries per range before transient failures fail a download.
-    #[arg(long, env = "HAUL_MAX_TRIES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    /// Failed tries in a row (of a range, or of the first request) before transient failures
+    /// fail a download; 0 retries for ever.
+    #[arg(long, env = "HAUL_MAX_TRIES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
     max_tries: u32,
+    /// The longest wait a server's Retry-After (on 429 and 503) is granted.
+    #[arg(long, env = "HAUL_MAX_RETRY_WAIT", default_value = "5m", value_parser = humantime::parse_duration)]
+    max_retry_wait: Duration,
     /// Wait before the first retry; it doubles, with jitter, for each further one.
     #[arg(long, env = "HAUL_RETRY_WAIT", default_value = "500ms", value_parser = humantime::parse_duration)]
     retry_wait: Duration,
@@ -118,6 +122,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     config.max_tries = args.max_tries;
     config.max_downloads = args.max_downloads;
     config.retry_base_delay = args.retry_wait;
+    config.max_retry_wait = args.max_retry_wait;
     config.stall_timeout = args.stall_timeout;
     config.network = args.network.config()?;
     let engine = Engine::open(config).await.with_context(|| {

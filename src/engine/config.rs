@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::network::NetworkConfig;
+use super::transfer::RetryPolicy;
 
 /// Most connections one download may use.
 pub const MAX_CONNECTIONS: u16 = 64;
@@ -27,10 +28,13 @@ pub struct EngineConfig {
     pub min_split: u64,
     /// A connection that delivers no byte for this long is dropped and retried.
     pub stall_timeout: Duration,
-    /// Attempts per range before a transient failure fails the download.
+    /// Failed tries in a row (of the probe or of one range) before a
+    /// transient failure fails the download; 0 retries for ever.
     pub max_tries: u32,
     /// First retry delay; doubles per try, with jitter.
     pub retry_base_delay: Duration,
+    /// The longest wait a server's `Retry-After` gets.
+    pub max_retry_wait: Duration,
     /// How often progress is synced to disk and recorded in the store.
     pub checkpoint_interval: Duration,
     /// How often progress events are emitted per download.
@@ -44,6 +48,14 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
+    pub(crate) fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            first: self.retry_base_delay,
+            max_tries: self.max_tries,
+            max_wait: self.max_retry_wait,
+        }
+    }
+
     /// Defaults for everything but the two directories.
     pub fn new(download_root: impl Into<PathBuf>, state_dir: Option<PathBuf>) -> Self {
         EngineConfig {
@@ -56,6 +68,7 @@ impl EngineConfig {
             stall_timeout: Duration::from_secs(30),
             max_tries: 5,
             retry_base_delay: Duration::from_millis(500),
+            max_retry_wait: Duration::from_secs(300),
             checkpoint_interval: Duration::from_secs(1),
             progress_interval: Duration::from_millis(500),
             max_downloads: 100_000,

@@ -23,7 +23,7 @@ use super::request::Overwrite;
 use super::segments::{Meter, SavedSegment, SegmentTable};
 use super::status::{self, Gid};
 use super::store::DownloadRecord;
-use super::transfer::{retries, Body, ConnectionEnd, Identity, Transfer};
+use super::transfer::{Body, ConnectionEnd, Identity, Transfer};
 use super::Shared;
 
 /// Times a download starts over from zero because the remote file changed
@@ -255,8 +255,7 @@ async fn prepare(
         table: Arc::new(table),
         limiters: [limiter, shared.global_limiter.clone()],
         stall_timeout: config.stall_timeout,
-        max_tries: config.max_tries,
-        retry_base_delay: config.retry_base_delay,
+        retries: config.retry_policy(),
         received: AtomicU64::new(0),
         connections: AtomicU32::new(0),
     };
@@ -285,7 +284,7 @@ async fn probe_with_retries(
 ) -> Result<(Probe, OwnedSemaphorePermit), Failure> {
     let config = &shared.config;
     let client = route.client().map_err(cannot_connect)?;
-    let mut backoff = retries(config.retry_base_delay, config.max_tries);
+    let mut retries = config.retry_policy().start();
     loop {
         let permit = shared.hosts.acquire(host).await;
         let probed = probe::probe(
@@ -300,7 +299,7 @@ async fn probe_with_retries(
             Ok(probe) => return Ok((probe, permit)),
             Err(err) if err.transient => {
                 drop(permit);
-                let delay = backoff.next_delay().ok_or_else(|| err.failure.clone())?;
+                let delay = retries.after(&err).ok_or_else(|| err.failure.clone())?;
                 tracing::debug!(%gid, error = %err.failure, ?delay, "retrying the probe");
                 tokio::time::sleep(delay).await;
             }

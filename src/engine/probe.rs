@@ -84,7 +84,11 @@ pub async fn probe(
         .map_err(AttemptError::request)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(AttemptError::status(status, response.url()));
+        return Err(AttemptError::status(
+            status,
+            response.url(),
+            response.headers(),
+        ));
     }
     let h = response.headers();
     let text = |name| {

@@ -26,6 +26,9 @@ pub struct AttemptError {
     /// The answer came from another version of the remote file: no retry of
     /// this range can help, the download must start over.
     pub changed: Option<RestartReason>,
+    /// How long the server asked to wait first (`Retry-After` on a 429 or
+    /// 503).
+    pub retry_after: Option<Duration>,
 }
 
 /// Why a connection gave up.
@@ -42,6 +45,7 @@ impl AttemptError {
             failure: Failure::new(code, message),
             transient: true,
             changed: None,
+            retry_after: None,
         }
     }
 
@@ -50,6 +54,7 @@ impl AttemptError {
             failure,
             transient: false,
             changed: None,
+            retry_after: None,
         }
     }
 
@@ -58,12 +63,15 @@ impl AttemptError {
             failure: Failure::new(FailureCode::InvalidResponse, message),
             transient: false,
             changed: Some(reason),
+            retry_after: None,
         }
     }
 
-    /// Error statuses: 408, 429 and 5xx may pass; the rest will not. The
-    /// message names the URL that answered (after redirects).
-    pub fn status(status: StatusCode, url: &reqwest::Url) -> Self {
+    /// Error statuses: timeouts, throttling and a server's (or its CDN's)
+    /// temporary trouble may pass (408, 425, 429, 500, 502, 503, 504 and
+    /// Cloudflare's 520 to 524); the rest will not. The message names the
+    /// URL that answered (after redirects).
+    pub fn status(status: StatusCode, url: &reqwest::Url, headers: &HeaderMap) -> Self {
         if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
             return AttemptError::permanent(Failure::new(
                 FailureCode::Proxy,
@@ -77,13 +85,16 @@ impl AttemptError {
             FailureCode::HttpStatus,
             format!("the server answered {status} for {url}"),
         );
-        let transient = status == StatusCode::REQUEST_TIMEOUT
-            || status == StatusCode::TOO_MANY_REQUESTS
-            || status.is_server_error();
+        let transient = matches!(
+            status.as_u16(),
+            408 | 425 | 429 | 500 | 502 | 503 | 504 | 520..=524
+        );
+        let asks_to_wait = matches!(status.as_u16(), 429 | 503);
         AttemptError {
             failure,
             transient,
             changed: None,
+            retry_after: asks_to_wait.then(|| retry_after(headers)).flatten(),
         }
     }
 
@@ -127,10 +138,70 @@ fn error_chain(err: &reqwest::Error) -> String {
     message
 }
 
-/// A download's retry schedule against its server: from `--retry-wait`,
-/// doubling up to a minute, `--max-tries` failed tries in a row at most.
-pub fn retries(first: Duration, max_tries: u32) -> Backoff {
-    Backoff::new(first, Duration::from_secs(60)).giving_up_after(max_tries)
+/// How a download retries against its server, the same for its probe and
+/// every connection.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// `--retry-wait`: the first wait, doubling up to a minute.
+    pub first: Duration,
+    /// `--max-tries` failed tries in a row at most; 0 for no limit.
+    pub max_tries: u32,
+    /// `--max-retry-wait`: the longest `Retry-After` honoured.
+    pub max_wait: Duration,
+}
+
+impl RetryPolicy {
+    pub fn start(self) -> Retries {
+        let backoff = Backoff::new(self.first, Duration::from_secs(60));
+        Retries {
+            backoff: match self.max_tries {
+                0 => backoff,
+                tries => backoff.giving_up_after(tries),
+            },
+            max_wait: self.max_wait,
+        }
+    }
+}
+
+/// One retry loop's state.
+#[derive(Debug)]
+pub struct Retries {
+    backoff: Backoff,
+    max_wait: Duration,
+}
+
+impl Retries {
+    /// The wait before trying again after `err`, or `None` when the tries
+    /// are used up: the backoff's, or what the server asked for when that is
+    /// longer (capped at `max_wait`, so a server cannot park a download for
+    /// a day).
+    pub fn after(&mut self, err: &AttemptError) -> Option<Duration> {
+        let delay = self.backoff.next_delay()?;
+        Some(match err.retry_after {
+            Some(asked) => asked.min(self.max_wait).max(delay),
+            None => delay,
+        })
+    }
+
+    /// A try made progress: the next failure waits the first wait again.
+    pub fn reset(&mut self) {
+        self.backoff.reset();
+    }
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3): seconds, or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    match value.parse::<u64>() {
+        Ok(seconds) => Some(Duration::from_secs(seconds)),
+        Err(_) => {
+            let at = httpdate::parse_http_date(value).ok()?;
+            Some(
+                at.duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default(),
+            )
+        }
+    }
 }
 
 /// How long a connection with nothing worth doing waits before it asks again.
@@ -150,8 +221,7 @@ pub struct Transfer {
     pub table: Arc<SegmentTable>,
     pub limiters: [Arc<Limiter>; 2],
     pub stall_timeout: Duration,
-    pub max_tries: u32,
-    pub retry_base_delay: Duration,
+    pub retries: RetryPolicy,
     /// Bytes received since the start, for the speed.
     pub received: AtomicU64,
     pub connections: AtomicU32,
@@ -198,7 +268,7 @@ impl Transfer {
         meter: &Meter,
         client: &Client,
     ) -> Result<(), ConnectionEnd> {
-        let mut backoff = retries(self.retry_base_delay, self.max_tries);
+        let mut retries = self.retries.start();
         while segment.remaining() > 0 {
             let before = segment.pos();
             let attempt = match body.take() {
@@ -213,9 +283,9 @@ impl Transfer {
                 return Err(ConnectionEnd::Failed(err.failure));
             }
             if segment.pos() > before {
-                backoff.reset();
+                retries.reset();
             }
-            let Some(delay) = backoff.next_delay() else {
+            let Some(delay) = retries.after(&err) else {
                 return Err(ConnectionEnd::Failed(err.failure));
             };
             tracing::debug!(url = %self.url, error = %err.failure, ?delay, "retrying range");
@@ -252,7 +322,11 @@ impl Transfer {
         meter.record_overhead(asked.elapsed());
         let status = response.status();
         if !status.is_success() {
-            return Err(AttemptError::status(status, response.url()));
+            return Err(AttemptError::status(
+                status,
+                response.url(),
+                response.headers(),
+            ));
         }
         let body_end = if ranged {
             check_range(&response, pos, end, &self.identity, self.if_range.is_some())?;
@@ -330,9 +404,8 @@ impl Transfer {
                     let failure = Failure::io("write", &e);
                     match failure.code {
                         FailureCode::DiskFull => AttemptError {
-                            failure,
                             transient: true,
-                            changed: None,
+                            ..AttemptError::permanent(failure)
                         },
                         _ => AttemptError::permanent(failure),
                     }
@@ -496,19 +569,76 @@ mod tests {
     fn only_timeouts_throttling_and_server_errors_are_retried() {
         for (code, transient) in [
             (408, true),
+            (425, true),
             (429, true),
+            (500, true),
+            (502, true),
             (503, true),
+            (504, true),
+            (520, true),
+            (524, true),
+            (501, false),
+            (505, false),
             (404, false),
             (410, false),
             (403, false),
         ] {
             let status = StatusCode::from_u16(code).unwrap();
+            let url = "http://example.com/".parse().unwrap();
             assert_eq!(
-                AttemptError::status(status, &"http://example.com/".parse().unwrap()).transient,
+                AttemptError::status(status, &url, &HeaderMap::new()).transient,
                 transient,
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_a_date_and_only_on_429_and_503() {
+        let url: reqwest::Url = "http://example.com/".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        let asked = |code, headers: &HeaderMap| {
+            AttemptError::status(StatusCode::from_u16(code).unwrap(), &url, headers).retry_after
+        };
+        assert_eq!(asked(429, &headers), Some(Duration::from_secs(30)));
+        assert_eq!(asked(503, &headers), Some(Duration::from_secs(30)));
+        assert_eq!(asked(500, &headers), None);
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        let date = httpdate::fmt_http_date(later);
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
+        let wait = asked(503, &headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(100) && wait <= Duration::from_secs(120),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn a_retry_waits_what_the_server_asked_within_the_cap_and_no_limit_is_zero_tries() {
+        let policy = RetryPolicy {
+            first: Duration::from_millis(10),
+            max_tries: 3,
+            max_wait: Duration::from_secs(60),
+        };
+        let mut asked = AttemptError::transient(FailureCode::HttpStatus, "503");
+        asked.retry_after = Some(Duration::from_secs(30));
+        let mut retries = policy.start();
+        assert_eq!(retries.after(&asked), Some(Duration::from_secs(30)));
+        asked.retry_after = Some(Duration::from_secs(3600));
+        assert_eq!(retries.after(&asked), Some(Duration::from_secs(60)));
+        assert_eq!(
+            retries.after(&asked),
+            None,
+            "the third failed try is the last"
+        );
+        let mut forever = RetryPolicy {
+            max_tries: 0,
+            ..policy
+        }
+        .start();
+        let plain = AttemptError::transient(FailureCode::Network, "reset");
+        assert!((0..1000).all(|_| forever.after(&plain).is_some()));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::support;
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use haul::engine::{AddRequest, FailureCode, State};
 use support::*;
@@ -112,6 +112,64 @@ async fn service_unavailable_for_the_first_requests_is_retried() {
     let t = TestEngine::start().await;
     let status = t.download(request(server.url("/a.bin"))).await;
     assert_eq!(sha256_file(&assert_complete(&status)), sha256(&data));
+}
+
+#[tokio::test]
+async fn retry_after_on_503_and_429_is_waited_in_seconds_or_until_a_date() {
+    let data = random_bytes(64 * KIB, 5);
+    for (status, as_date) in [(503, false), (429, true)] {
+        // A date names whole seconds: of two ahead, at least one is left.
+        let asked = match as_date {
+            false => "1".to_owned(),
+            true => httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2)),
+        };
+        let at_least = Duration::from_millis(950);
+        let resource = Resource::file("/a.bin", data.clone())
+            .fail_first(status, 1)
+            .retry_after(&asked);
+        let server = TestServer::start([resource]).await;
+        // Without Retry-After the retry would follow in about 10 ms.
+        let t = TestEngine::start().await;
+        let done = t.download(request(server.url("/a.bin"))).await;
+        assert_eq!(sha256_file(&assert_complete(&done)), sha256(&data));
+        let arrivals = server.arrivals("/a.bin");
+        let waited = arrivals[1] - arrivals[0];
+        assert!(
+            waited >= at_least,
+            "{status} Retry-After {asked}: retried after {waited:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_cap_waits_only_the_cap() {
+    let data = random_bytes(64 * KIB, 5);
+    let server = TestServer::start([Resource::file("/a.bin", data.clone())
+        .fail_first(503, 1)
+        .retry_after("86400")])
+    .await;
+    let t = TestEngine::start_with(|c| c.max_retry_wait = Duration::from_millis(300)).await;
+    let done = t.download(request(server.url("/a.bin"))).await;
+    assert_eq!(sha256_file(&assert_complete(&done)), sha256(&data));
+    let arrivals = server.arrivals("/a.bin");
+    let waited = arrivals[1] - arrivals[0];
+    assert!(waited >= Duration::from_millis(290), "{waited:?}");
+}
+
+#[tokio::test]
+async fn cloudflares_origin_errors_are_transient_and_max_tries_zero_retries_for_ever() {
+    let data = random_bytes(64 * KIB, 5);
+    // More failures than the default five tries: only "for ever" gets past.
+    let server =
+        TestServer::start([Resource::file("/a.bin", data.clone()).fail_first(522, 8)]).await;
+    let t = TestEngine::start_with(|c| {
+        c.max_tries = 0;
+        c.retry_base_delay = Duration::from_millis(1);
+    })
+    .await;
+    let done = t.download(request(server.url("/a.bin"))).await;
+    assert_eq!(sha256_file(&assert_complete(&done)), sha256(&data));
+    assert_eq!(server.requests("/a.bin"), 9);
 }
 
 #[tokio::test]

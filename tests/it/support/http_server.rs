@@ -38,6 +38,8 @@ pub struct Resource {
     /// Bytes per second by connection number (cycled); empty = unthrottled.
     rates: Vec<u64>,
     faults: Vec<(Fault, usize)>,
+    /// Sent as `Retry-After` with injected error statuses.
+    retry_after: Option<String>,
 }
 
 /// A misbehaviour applied to the first `n` responses of a resource.
@@ -65,6 +67,7 @@ impl Resource {
             etag_per_request: false,
             rates: Vec::new(),
             faults: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -127,6 +130,12 @@ impl Resource {
         self
     }
 
+    /// Injected error statuses (`fail_first`) say `Retry-After: value`.
+    pub fn retry_after(mut self, value: &str) -> Self {
+        self.retry_after = Some(value.to_owned());
+        self
+    }
+
     /// The first `times` responses close the connection after `bytes` of body.
     pub fn reset_after(mut self, bytes: usize, times: usize) -> Self {
         self.faults.push((Fault::ResetAfter(bytes), times));
@@ -153,6 +162,8 @@ struct Served {
     requests: usize,
     /// Where each request's Range started (None: no Range).
     range_starts: Vec<Option<u64>>,
+    /// When each request arrived.
+    arrivals: Vec<std::time::Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -192,6 +203,7 @@ impl TestServer {
                     version: 1,
                     requests: 0,
                     range_starts: Vec::new(),
+                    arrivals: Vec::new(),
                 },
             );
         }
@@ -231,6 +243,16 @@ impl TestServer {
             .unwrap()
             .get(path)
             .map_or_else(Vec::new, |s| s.range_starts.clone())
+    }
+
+    /// When each request to `path` arrived, in order.
+    pub fn arrivals(&self, path: &str) -> Vec<std::time::Instant> {
+        self.state
+            .resources
+            .lock()
+            .unwrap()
+            .get(path)
+            .map_or_else(Vec::new, |s| s.arrivals.clone())
     }
 
     /// TCP connections accepted so far.
@@ -324,6 +346,7 @@ async fn serve(stream: TcpStream, number: usize, state: &State) -> std::io::Resu
                 served
                     .range_starts
                     .push(request.range.map(|(start, _)| start));
+                served.arrivals.push(std::time::Instant::now());
                 (served.resource.clone(), served.version, fault)
             })
         };
@@ -340,7 +363,13 @@ async fn serve(stream: TcpStream, number: usize, state: &State) -> std::io::Resu
             continue;
         }
         if let Some(Fault::Status(status)) = fault {
-            let head = format!("HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\n\r\n");
+            let retry_after = resource
+                .retry_after
+                .as_ref()
+                .map(|value| format!("Retry-After: {value}\r\n"))
+                .unwrap_or_default();
+            let head =
+                format!("HTTP/1.1 {status} Injected\r\n{retry_after}Content-Length: 0\r\n\r\n");
             stream.write_all(head.as_bytes()).await?;
             continue;
         }
