@@ -7,12 +7,15 @@
 //! - [`typescript`]: emits the generated part of `clients/typescript`.
 //! - [`python`]: emits the generated part of `clients/python`.
 //! - [`docs`]: emits `docs/api.md` and the self-contained `docs/api.html`.
+//! - [`diff`]: the contract checker: what changed between two documents,
+//!   each change breaking, compatible or docs (`haul-codegen diff OLD NEW`).
 //! - [`outputs`]: every checked-in generated file, by path; the
 //!   `haul-codegen` binary writes them and a test fails when one is stale.
 //!
 //! The emitters read only the model, never the raw document, so every output
 //! agrees on names, types and optionality.
 
+pub mod diff;
 pub mod docs;
 pub mod model;
 pub mod python;
