@@ -9,6 +9,8 @@
 //! - [`docs`]: emits `docs/api.md` and the self-contained `docs/api.html`.
 //! - [`diff`]: the contract checker: what changed between two documents,
 //!   each change breaking, compatible or docs (`haul-codegen diff OLD NEW`).
+//! - [`release`]: the released contracts (`contract/released/`) and the
+//!   rules their versions follow.
 //! - [`outputs`]: every checked-in generated file, by path; the
 //!   `haul-codegen` binary writes them and a test fails when one is stale.
 //!
@@ -19,6 +21,7 @@ pub mod diff;
 pub mod docs;
 pub mod model;
 pub mod python;
+pub mod release;
 pub mod rust;
 pub mod typescript;
 
