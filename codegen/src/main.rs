@@ -1,5 +1,6 @@
 //! `cargo run -p haul-codegen`: regenerates every checked-in generated file
-//! (`clients/`, `docs/`) from `openrpc.json`. `--check` writes nothing and
+//! (`clients/`, `docs/`) from `openrpc.json` and the released contracts
+//! (`contract/released/`, for the changes page). `--check` writes nothing and
 //! fails, naming each stale file, when the tree differs from what the
 //! generator emits now.
 //!
@@ -8,7 +9,7 @@
 
 use std::{fs, path::Path, process::ExitCode};
 
-use haul_codegen::{diff, Api};
+use haul_codegen::{diff, release, Api};
 
 const USAGE: &str = "usage: haul-codegen [--check]\n       haul-codegen diff OLD NEW";
 
@@ -76,8 +77,15 @@ fn generate(check: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let released = match release::load(&root.join(release::RELEASED_DIR)) {
+        Ok(released) => released,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut stale = 0;
-    for out in haul_codegen::outputs(&api) {
+    for out in haul_codegen::outputs(&api, &released) {
         let path = root.join(&out.path);
         if fs::read_to_string(&path).ok().as_deref() == Some(out.text.as_str()) {
             continue;
