@@ -273,16 +273,7 @@ fn constraints(schema: &Value) -> String {
 }
 
 fn md_type(ty: &Type) -> String {
-    match ty {
-        Type::String(_) => "string".into(),
-        Type::Integer { .. } => "integer".into(),
-        Type::Boolean => "boolean".into(),
-        Type::Array(t, _) => format!("array of {}", md_type(t)),
-        Type::Map(t, _) => format!("object of {}", md_type(t)),
-        Type::Named(n) => format!("[`{n}`](#{})", type_anchor(n)),
-        Type::Nullable(t) => format!("{} or null", md_type(t)),
-        Type::Json => "object".into(),
-    }
+    ty.describe(&|n| format!("[`{n}`](#{})", type_anchor(n)))
 }
 
 fn one_line(text: &str) -> String {

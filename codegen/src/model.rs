@@ -115,6 +115,23 @@ pub enum Type {
     Json,
 }
 
+impl Type {
+    /// The type in words, as the docs and the contract checker name it
+    /// (`array of DownloadState or null`), `named` spelling each reference.
+    pub fn describe(&self, named: &dyn Fn(&str) -> String) -> String {
+        match self {
+            Type::String(_) => "string".into(),
+            Type::Integer { .. } => "integer".into(),
+            Type::Boolean => "boolean".into(),
+            Type::Array(t, _) => format!("array of {}", t.describe(named)),
+            Type::Map(t, _) => format!("object of {}", t.describe(named)),
+            Type::Named(n) => named(n),
+            Type::Nullable(t) => format!("{} or null", t.describe(named)),
+            Type::Json => "object".into(),
+        }
+    }
+}
+
 /// What a string must be besides a string (`minLength`, `maxLength`,
 /// `pattern`, `format`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

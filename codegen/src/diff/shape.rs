@@ -359,14 +359,5 @@ fn kind(kind: &TypeKind) -> &'static str {
 
 /// A type as messages name it: `array of DownloadState`, `string or null`.
 fn describe(ty: &Type) -> String {
-    match ty {
-        Type::String(_) => "string".into(),
-        Type::Integer { .. } => "integer".into(),
-        Type::Boolean => "boolean".into(),
-        Type::Array(t, _) => format!("array of {}", describe(t)),
-        Type::Map(t, _) => format!("object of {}", describe(t)),
-        Type::Named(n) => n.clone(),
-        Type::Nullable(t) => format!("{} or null", describe(t)),
-        Type::Json => "object".into(),
-    }
+    ty.describe(&str::to_owned)
 }
