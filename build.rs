@@ -1,6 +1,7 @@
 //! Generates the API module from `openrpc.json` (see codegen/): spec → model →
 //! Rust tokens → prettyplease → `$OUT_DIR/api.rs`, included by `src/api.rs`,
-//! and the API reference page `$OUT_DIR/api.html`, served at `GET /docs`.
+//! and the API reference page `$OUT_DIR/api.html`, served at `GET /docs`,
+//! whose changes section compares the released contracts (`contract/released/`).
 //! Also records the git commit, when built from a checkout, for `system.getVersion`.
 
 use std::{env, fs, path::PathBuf, process::Command};
@@ -10,10 +11,14 @@ fn main() {
     println!("cargo::rerun-if-changed={SPEC}");
     let text = fs::read_to_string(SPEC).unwrap_or_else(|e| panic!("cannot read {SPEC}: {e}"));
     let api = haul_codegen::Api::parse_str(&text).unwrap_or_else(|e| panic!("{SPEC}: {e}"));
+    let released_dir = haul_codegen::release::RELEASED_DIR;
+    println!("cargo::rerun-if-changed={released_dir}");
+    let released =
+        haul_codegen::release::load(released_dir.as_ref()).unwrap_or_else(|e| panic!("{e}"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     for (name, text) in [
         ("api.rs", haul_codegen::rust::generate(&api)),
-        ("api.html", haul_codegen::docs::html_page(&api)),
+        ("api.html", haul_codegen::docs::html_page(&api, &released)),
     ] {
         let out = out_dir.join(name);
         fs::write(&out, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));

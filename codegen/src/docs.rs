@@ -5,25 +5,37 @@
 //! Every method with its params, result, errors and examples; every
 //! notification with its payload; the error table; every named type. The
 //! transports and auth are the document's own description.
+//!
+//! `docs/api-changes.md`, also the page's last section, lists what changed
+//! in each released contract against the one before, newest first, and what
+//! `openrpc.json` changes since the latest release, as [`crate::diff`]
+//! classes it.
 
 use std::fmt::Write as _;
 
 use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde_json::{json, Map, Value};
 
+use crate::diff::{self, Change};
 use crate::model::{Api, ErrorDef, Field, Method, NamedType, Type, TypeKind};
+use crate::release::{Release, RELEASED_DIR};
 use crate::{header, Output};
 
 /// The generated files, by path relative to the repository root.
-pub fn generate(api: &Api) -> Vec<Output> {
+/// `released`: the released contracts, oldest first.
+pub fn generate(api: &Api, released: &[Release]) -> Vec<Output> {
     vec![
         Output {
             path: "docs/api.md".into(),
             text: markdown(api),
         },
         Output {
+            path: "docs/api-changes.md".into(),
+            text: changes_page(api, released),
+        },
+        Output {
             path: "docs/api.html".into(),
-            text: html_page(api),
+            text: html_page(api, released),
         },
     ]
 }
@@ -261,16 +273,7 @@ fn constraints(schema: &Value) -> String {
 }
 
 fn md_type(ty: &Type) -> String {
-    match ty {
-        Type::String => "string".into(),
-        Type::Integer { .. } => "integer".into(),
-        Type::Boolean => "boolean".into(),
-        Type::Array(t) => format!("array of {}", md_type(t)),
-        Type::Map(t) => format!("object of {}", md_type(t)),
-        Type::Named(n) => format!("[`{n}`](#{})", type_anchor(n)),
-        Type::Nullable(t) => format!("{} or null", md_type(t)),
-        Type::Json => "object".into(),
-    }
+    ty.describe(&|n| format!("[`{n}`](#{})", type_anchor(n)))
 }
 
 fn one_line(text: &str) -> String {
@@ -288,11 +291,84 @@ fn slug(text: &str) -> String {
         .collect()
 }
 
+/// `docs/api-changes.md`: what changed, release by release.
+pub fn changes_page(api: &Api, released: &[Release]) -> String {
+    format!(
+        "<!-- {} -->\n\n# {} API changes\n\n{}",
+        header("").trim(),
+        api.title,
+        changes(api, released, "##")
+    )
+}
+
+/// The changes under headings of `level` (`##`): the unreleased ones, then
+/// each release against the one before it, newest first.
+fn changes(api: &Api, released: &[Release], level: &str) -> String {
+    let mut md = format!(
+        "What changed in the API contract, as `haul-codegen diff` reports it: in each released \
+         contract (`{RELEASED_DIR}/`) against the one before it, newest first, and in \
+         `openrpc.json` since the latest release. A **breaking** change stops some deployed client \
+         from working and comes with a new major version (a new minor one before 1.0); a \
+         **compatible** one does not; a **docs** one changes only the documentation (descriptions, \
+         summaries, examples, tags). Each change names its JSON pointer, into the newer document \
+         (into the older one for what it no longer has).\n\n{level} Unreleased\n\n"
+    );
+    match released.last() {
+        None => md += "No contract has been released yet.\n\n",
+        Some(latest) => {
+            let since = format!("Changes in `openrpc.json` since {}", latest.version);
+            md += &change_list(&since, &diff::diff(&latest.api, api));
+        }
+    }
+    for (i, release) in released.iter().enumerate().rev() {
+        let _ = writeln!(md, "{level} {}\n", release.version);
+        match i.checked_sub(1).map(|before| &released[before]) {
+            None => md += "The first released contract.\n\n",
+            Some(before) => {
+                let against = format!("Against {}", before.version);
+                md += &change_list(&against, &diff::diff(&before.api, &release.api));
+            }
+        }
+    }
+    md
+}
+
+/// `<intro>: none.`, or `<intro>: <summary>.` and a list item per change.
+fn change_list(intro: &str, changes: &[Change]) -> String {
+    if changes.is_empty() {
+        return format!("{intro}: none.\n\n");
+    }
+    let mut md = format!("{intro}: {}.\n\n", diff::summary(changes));
+    for c in changes {
+        let _ = writeln!(
+            md,
+            "- **{}** `{}` — {}",
+            c.class,
+            c.pointer,
+            escape_markdown(&c.message)
+        );
+    }
+    md + "\n"
+}
+
+/// Text shown as written: a message quotes patterns and names, whose `*`,
+/// `_`, `[`, `` ` `` or `<` Markdown would otherwise read as markup.
+fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*_[]<>|~&!#".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The Markdown rendered into one page. Raw HTML in the document's text is
 /// shown as text, never interpreted; headings get GitHub's anchors so the
 /// Markdown's links work in both.
-pub fn html_page(api: &Api) -> String {
-    let md = markdown(api);
+pub fn html_page(api: &Api, released: &[Release]) -> String {
+    let md = page_markdown(api, released);
     // (level, index of the opening tag's placeholder, the heading's text)
     let mut heading: Option<(HeadingLevel, usize, String)> = None;
     let mut events = Vec::new();
@@ -361,6 +437,14 @@ pub fn html_page(api: &Api) -> String {
                 .map(|t| (type_anchor(&t.name), t.name.clone()))
                 .collect(),
         ),
+        nav_list(
+            "API changes",
+            "api-changes",
+            std::iter::once("Unreleased".to_owned())
+                .chain(released.iter().rev().map(|r| r.version.to_string()))
+                .map(|heading| named(&heading))
+                .collect(),
+        ),
     ]
     .concat();
     format!(
@@ -371,6 +455,15 @@ pub fn html_page(api: &Api) -> String {
         header = header("").trim(),
         title = escape(&api.title),
         version = escape(&api.version),
+    )
+}
+
+/// What the page shows: the reference, then the changes.
+fn page_markdown(api: &Api, released: &[Release]) -> String {
+    format!(
+        "{}## API changes\n\n{}",
+        markdown(api),
+        changes(api, released, "###")
     )
 }
 
@@ -408,9 +501,25 @@ mod tests {
         Api::parse_str(include_str!("../../openrpc.json")).expect("the document parses")
     }
 
+    fn released() -> Vec<Release> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../contract/released");
+        crate::release::load(std::path::Path::new(dir)).expect("the released contracts load")
+    }
+
+    /// The document at `version`, after `edit`.
+    fn release(version: &str, edit: impl FnOnce(&mut Value)) -> Release {
+        let mut doc: Value = serde_json::from_str(include_str!("../../openrpc.json")).unwrap();
+        doc["info"]["version"] = json!(version);
+        edit(&mut doc);
+        Release {
+            version: version.parse().unwrap(),
+            api: Api::parse(&doc).expect("the edited document parses"),
+        }
+    }
+
     #[test]
     fn every_heading_has_its_own_anchor_and_every_link_finds_one() {
-        let md = markdown(&api());
+        let md = page_markdown(&api(), &released());
         let anchors: Vec<String> = md
             .lines()
             .filter_map(|l| l.strip_prefix('#'))
@@ -437,8 +546,42 @@ mod tests {
     fn html_shows_raw_html_in_the_document_as_text() {
         let mut api = api();
         api.methods[0].description = "a <script>alert(1)</script> b".into();
-        let page = html_page(&api);
+        let page = html_page(&api, &released());
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));
+    }
+
+    #[test]
+    fn the_changes_list_each_release_newest_first_after_the_unreleased_ones() {
+        let first = release("0.1.0", |_| {});
+        let second = release("0.2.0", |d| {
+            d["methods"][3]["params"][1]["required"] = json!(true)
+        });
+        let current = release("0.2.0", |d| {
+            d["methods"][3]["params"][1]["required"] = json!(true);
+            d["components"]["schemas"]["Checksum"]["pattern"] = json!("^sha-256=[0-9a-f]{64}|x*$");
+        });
+        let md = changes(&current.api, &[first, second], "##");
+        let body = &md[md.find("## Unreleased").expect("an unreleased section")..];
+        assert_eq!(
+            body,
+            "## Unreleased\n\n\
+             Changes in `openrpc.json` since 0.2.0: 1 breaking change.\n\n\
+             - **breaking** `/components/schemas/Checksum` — Checksum: pattern changed from \
+             \"^(sha-256=\\[0-9a-fA-F\\]{64}\\|sha-512=\\[0-9a-fA-F\\]{128})$\" to \"^sha-256=\\[0-9a-f\\]{64}\\|x\\*$\"\n\n\
+             ## 0.2.0\n\n\
+             Against 0.1.0: 1 breaking change.\n\n\
+             - **breaking** `/methods/3/params/1` — download.remove: param \"deleteFiles\" is now required\n\n\
+             ## 0.1.0\n\nThe first released contract.\n\n"
+        );
+        let unchanged = changes(
+            &release("0.1.0", |_| {}).api,
+            &[release("0.1.0", |_| {})],
+            "##",
+        );
+        assert!(
+            unchanged.contains("## Unreleased\n\nChanges in `openrpc.json` since 0.1.0: none.\n\n"),
+            "{unchanged}"
+        );
     }
 }

@@ -6,16 +6,23 @@
 //! - [`rust`]: emits the Rust API module that `build.rs` writes to `OUT_DIR`.
 //! - [`typescript`]: emits the generated part of `clients/typescript`.
 //! - [`python`]: emits the generated part of `clients/python`.
-//! - [`docs`]: emits `docs/api.md` and the self-contained `docs/api.html`.
+//! - [`docs`]: emits `docs/api.md`, `docs/api-changes.md` (what changed in
+//!   each release) and the self-contained `docs/api.html` (both in one).
+//! - [`diff`]: the contract checker: what changed between two documents,
+//!   each change breaking, compatible or docs (`haul-codegen diff OLD NEW`).
+//! - [`release`]: the released contracts (`contract/released/`) and the
+//!   rules their versions follow.
 //! - [`outputs`]: every checked-in generated file, by path; the
 //!   `haul-codegen` binary writes them and a test fails when one is stale.
 //!
 //! The emitters read only the model, never the raw document, so every output
 //! agrees on names, types and optionality.
 
+pub mod diff;
 pub mod docs;
 pub mod model;
 pub mod python;
+pub mod release;
 pub mod rust;
 pub mod typescript;
 
@@ -50,13 +57,15 @@ pub struct Output {
 /// The command that rewrites every file [`outputs`] lists.
 pub const REGENERATE: &str = "cargo run -p haul-codegen";
 
-/// Every generated file under `clients/` and `docs/`, in a stable order.
-/// (The Rust module is not listed: `build.rs` writes it to `OUT_DIR`.)
-pub fn outputs(api: &Api) -> Vec<Output> {
+/// Every generated file under `clients/` and `docs/`, in a stable order,
+/// from `api` (`openrpc.json`) and the released contracts, oldest first
+/// ([`release::load`] of [`release::RELEASED_DIR`]), which the changes page
+/// compares. (The Rust module is not listed: `build.rs` writes it to `OUT_DIR`.)
+pub fn outputs(api: &Api, released: &[release::Release]) -> Vec<Output> {
     let mut all = Vec::new();
     all.extend(typescript::generate(api));
     all.extend(python::generate(api));
-    all.extend(docs::generate(api));
+    all.extend(docs::generate(api, released));
     all
 }
 

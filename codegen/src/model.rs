@@ -35,6 +35,11 @@ pub struct Method {
     pub errors: Vec<String>,
     /// The `examples` array as written (validated against the schemas by tests).
     pub examples: Vec<Value>,
+    /// The names of its `tags`, in document order.
+    pub tags: Vec<String>,
+    /// Where it is in the document, e.g. `/methods/3`: methods and
+    /// notifications share one array, so the model's two lists lose the index.
+    pub pointer: String,
 }
 
 /// A named value: a param, a result, or an object property.
@@ -88,25 +93,68 @@ pub enum TypeKind {
     Notifications,
 }
 
-/// A value's type, as far as the emitters care.
+/// A value's type, as far as the emitters care, with the bounds that narrow
+/// it: emitters pick an integer's width from its bounds, and the contract
+/// checker tells a tightened bound from a loosened one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Type {
-    String,
-    /// Integers keep their bounds: emitters pick a width from them.
+    String(StringRules),
     Integer {
         minimum: Option<i64>,
         maximum: Option<i64>,
     },
     Boolean,
-    Array(Box<Type>),
+    Array(Box<Type>, ArrayRules),
     /// An object of arbitrary keys with values of one type.
-    Map(Box<Type>),
+    Map(Box<Type>, MapRules),
     /// A reference to `components/schemas/<name>`.
     Named(String),
     /// The type or `null`.
     Nullable(Box<Type>),
     /// Free-form JSON, passed through as written.
     Json,
+}
+
+impl Type {
+    /// The type in words, as the docs and the contract checker name it
+    /// (`array of DownloadState or null`), `named` spelling each reference.
+    pub fn describe(&self, named: &dyn Fn(&str) -> String) -> String {
+        match self {
+            Type::String(_) => "string".into(),
+            Type::Integer { .. } => "integer".into(),
+            Type::Boolean => "boolean".into(),
+            Type::Array(t, _) => format!("array of {}", t.describe(named)),
+            Type::Map(t, _) => format!("object of {}", t.describe(named)),
+            Type::Named(n) => named(n),
+            Type::Nullable(t) => format!("{} or null", t.describe(named)),
+            Type::Json => "object".into(),
+        }
+    }
+}
+
+/// What a string must be besides a string (`minLength`, `maxLength`,
+/// `pattern`, `format`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StringRules {
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub pattern: Option<String>,
+    pub format: Option<String>,
+}
+
+/// What an array must be besides a list of its items (`minItems`,
+/// `maxItems`, `uniqueItems`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArrayRules {
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub unique: bool,
+}
+
+/// What a map's keys must be (`propertyNames`, only as `{"pattern": …}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MapRules {
+    pub key_pattern: Option<String>,
 }
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -259,7 +307,7 @@ impl Api {
                     ptr,
                     format!("reference to unknown schema `{n}`"),
                 )),
-                Type::Array(t) | Type::Map(t) | Type::Nullable(t) => walk(api, t, ptr),
+                Type::Array(t, _) | Type::Map(t, _) | Type::Nullable(t) => walk(api, t, ptr),
                 _ => Ok(()),
             }
         }
@@ -347,6 +395,14 @@ fn method(m: &Value, ptr: &str, errors: &[ErrorDef]) -> Result<Method, Error> {
             "every method needs at least one example",
         ));
     }
+    let tags = m
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, t)| string(t, &format!("{ptr}/tags/{i}"), "/name"))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Method {
         name: string(m, ptr, "/name")?,
         summary: string(m, ptr, "/summary")?,
@@ -355,6 +411,8 @@ fn method(m: &Value, ptr: &str, errors: &[ErrorDef]) -> Result<Method, Error> {
         result,
         errors: error_names,
         examples,
+        tags,
+        pointer: ptr.to_owned(),
     })
 }
 
@@ -536,7 +594,12 @@ fn type_of(schema: &Value, ptr: &str) -> Result<Type, Error> {
             }
             check_keywords(schema, ptr, &["type"])?;
             Ok(if ty == "string" {
-                Type::String
+                Type::String(StringRules {
+                    min_length: count(schema, ptr, "minLength")?,
+                    max_length: count(schema, ptr, "maxLength")?,
+                    pattern: text(schema, ptr, "pattern")?,
+                    format: text(schema, ptr, "format")?,
+                })
             } else {
                 Type::Boolean
             })
@@ -560,10 +623,20 @@ fn type_of(schema: &Value, ptr: &str) -> Result<Type, Error> {
             let items = schema
                 .get("items")
                 .ok_or_else(|| Error::new(ptr, "arrays need `items`"))?;
-            Ok(Type::Array(Box::new(type_of(
-                items,
-                &format!("{ptr}/items"),
-            )?)))
+            let unique = match schema.get("uniqueItems") {
+                None => false,
+                Some(v) => v.as_bool().ok_or_else(|| {
+                    Error::new(&format!("{ptr}/uniqueItems"), "must be a boolean")
+                })?,
+            };
+            Ok(Type::Array(
+                Box::new(type_of(items, &format!("{ptr}/items"))?),
+                ArrayRules {
+                    min_items: count(schema, ptr, "minItems")?,
+                    max_items: count(schema, ptr, "maxItems")?,
+                    unique,
+                },
+            ))
         }
         "object" => {
             if schema.get("properties").is_some() {
@@ -572,9 +645,10 @@ fn type_of(schema: &Value, ptr: &str) -> Result<Type, Error> {
             check_keywords(schema, ptr, &["type", "additionalProperties"])?;
             match schema.get("additionalProperties") {
                 Some(Value::Bool(true)) => Ok(Type::Json),
-                Some(values @ Value::Object(_)) => {
-                    Ok(Type::Map(Box::new(type_of(values, &format!("{ptr}/additionalProperties"))?)))
-                }
+                Some(values @ Value::Object(_)) => Ok(Type::Map(
+                    Box::new(type_of(values, &format!("{ptr}/additionalProperties"))?),
+                    map_rules(schema, ptr)?,
+                )),
                 _ => Err(Error::new(
                     ptr,
                     "an anonymous object needs `additionalProperties`: a schema for a map, or true for free-form JSON",
@@ -583,6 +657,48 @@ fn type_of(schema: &Value, ptr: &str) -> Result<Type, Error> {
         }
         other => Err(Error::new(ptr, format!("unsupported type `{other}`"))),
     }
+}
+
+/// A map's key rules. Only a pattern is read, so anything else in
+/// `propertyNames` is refused rather than ignored.
+fn map_rules(schema: &Value, ptr: &str) -> Result<MapRules, Error> {
+    let Some(names) = schema.get("propertyNames") else {
+        return Ok(MapRules::default());
+    };
+    let names_ptr = format!("{ptr}/propertyNames");
+    match names.as_object() {
+        Some(o) if o.keys().all(|k| k == "pattern") => Ok(MapRules {
+            key_pattern: text(names, &names_ptr, "pattern")?,
+        }),
+        _ => Err(Error::new(
+            &names_ptr,
+            "propertyNames is only supported as {\"pattern\": \"…\"}",
+        )),
+    }
+}
+
+/// A non-negative integer keyword (`maxLength`, `minItems`…), if present.
+fn count(schema: &Value, ptr: &str, key: &str) -> Result<Option<u64>, Error> {
+    schema
+        .get(key)
+        .map(|v| {
+            v.as_u64().ok_or_else(|| {
+                Error::new(&format!("{ptr}/{key}"), "must be a non-negative integer")
+            })
+        })
+        .transpose()
+}
+
+/// A string keyword (`pattern`, `format`), if present.
+fn text(schema: &Value, ptr: &str, key: &str) -> Result<Option<String>, Error> {
+    schema
+        .get(key)
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::new(&format!("{ptr}/{key}"), "must be a string"))
+        })
+        .transpose()
 }
 
 /// Refuses keywords that would change the meaning of a schema in a way the

@@ -569,18 +569,18 @@ fn field_type(f: &Field) -> TokenStream {
 
 fn rust_type(ty: &Type) -> TokenStream {
     match ty {
-        Type::String => quote!(String),
+        Type::String(_) => quote!(String),
         Type::Boolean => quote!(bool),
         Type::Integer { minimum, maximum } => match (minimum, maximum) {
             (Some(min), Some(max)) if *min >= 0 && *max <= i64::from(u32::MAX) => quote!(u32),
             (Some(min), _) if *min >= 0 => quote!(u64),
             _ => quote!(i64),
         },
-        Type::Array(t) => {
+        Type::Array(t, _) => {
             let t = rust_type(t);
             quote!(Vec<#t>)
         }
-        Type::Map(t) => {
+        Type::Map(t, _) => {
             let t = rust_type(t);
             quote!(BTreeMap<String, #t>)
         }
@@ -600,7 +600,7 @@ fn rust_type(ty: &Type) -> TokenStream {
 fn comparable(api: &Api, ty: &Type) -> bool {
     match ty {
         Type::Json => false,
-        Type::Array(t) | Type::Map(t) | Type::Nullable(t) => comparable(api, t),
+        Type::Array(t, _) | Type::Map(t, _) | Type::Nullable(t) => comparable(api, t),
         Type::Named(n) => match api.named(n).map(|t| &t.kind) {
             Some(TypeKind::Alias(t)) => comparable(api, t),
             Some(TypeKind::Struct(fields)) => fields.iter().all(|f| comparable(api, &f.ty)),

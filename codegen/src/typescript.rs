@@ -158,14 +158,14 @@ fn result_type(m: &Method) -> String {
 
 fn ts_type(ty: &Type) -> String {
     match ty {
-        Type::String => "string".into(),
+        Type::String(_) => "string".into(),
         Type::Integer { .. } => "number".into(),
         Type::Boolean => "boolean".into(),
-        Type::Array(t) => match **t {
+        Type::Array(t, _) => match **t {
             Type::Nullable(_) => format!("Array<{}>", ts_type(t)),
             _ => format!("{}[]", ts_type(t)),
         },
-        Type::Map(t) => format!("Record<string, {}>", ts_type(t)),
+        Type::Map(t, _) => format!("Record<string, {}>", ts_type(t)),
         Type::Named(n) => n.clone(),
         Type::Nullable(t) => format!("{} | null", ts_type(t)),
         Type::Json => "Record<string, unknown>".into(),

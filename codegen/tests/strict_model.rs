@@ -113,3 +113,23 @@ fn positional_params_are_refused() {
         "/methods/2: every method must declare \"paramStructure\": \"by-name\""
     );
 }
+
+#[test]
+fn property_names_other_than_a_pattern_are_refused() {
+    let error = refusal(|d| {
+        d["components"]["schemas"]["Headers"]["propertyNames"] = json!({"maxLength": 64})
+    });
+    assert_eq!(
+        error,
+        "/components/schemas/Headers/propertyNames: propertyNames is only supported as {\"pattern\": \"…\"}"
+    );
+}
+
+#[test]
+fn a_bound_that_is_not_a_count_is_refused() {
+    let error = refusal(|d| d["components"]["schemas"]["FileName"]["maxLength"] = json!(-1));
+    assert_eq!(
+        error,
+        "/components/schemas/FileName/maxLength: must be a non-negative integer"
+    );
+}

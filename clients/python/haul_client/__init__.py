@@ -1,6 +1,6 @@
 # generated from openrpc.json by haul-codegen — do not edit; regenerate with `cargo run -p haul-codegen`
 """A typed client of haul's JSON-RPC API, generated from its OpenRPC document (version
-0.1.0).
+0.2.0).
 
 haul is a download daemon. This document is the single source of truth for its
 JSON-RPC 2.0 API: the Rust, TypeScript and Python SDKs and these docs are generated
@@ -90,7 +90,7 @@ from .params import (
     SystemSetOptionsParams,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 """The version of the API document this package was generated from."""
 
 __all__ = [

@@ -1,6 +1,6 @@
 // generated from openrpc.json by haul-codegen — do not edit; regenerate with `cargo run -p haul-codegen`
 /**
- * Types and the typed client of haul API 0.1.0.
+ * Types and the typed client of haul API 0.2.0.
  *
  * haul is a download daemon. This document is the single source of truth for its JSON-RPC 2.0 API: the Rust, TypeScript and Python SDKs and these docs are generated from it.
  *
@@ -15,7 +15,7 @@ import { Events, type EventsOptions } from "./events.js";
 import { HaulError, RpcClient } from "./runtime.js";
 
 /** The version of the API document this module was generated from. */
-export const API_VERSION = "0.1.0";
+export const API_VERSION = "0.2.0";
 
 /**
  * A download's id: 16 lowercase hexadecimal characters.

@@ -104,7 +104,7 @@ pub(super) fn in_events_module(api: &Api, name: &str) -> bool {
 fn named_refs(ty: &Type) -> Vec<String> {
     match ty {
         Type::Named(n) => vec![n.clone()],
-        Type::Array(t) | Type::Map(t) | Type::Nullable(t) => named_refs(t),
+        Type::Array(t, _) | Type::Map(t, _) | Type::Nullable(t) => named_refs(t),
         _ => Vec::new(),
     }
 }
@@ -242,13 +242,13 @@ pub(super) fn field_type(api: &Api, f: &Field, strict: bool, im: &mut Imports) -
 
 pub(super) fn py_type(api: &Api, ty: &Type, strict: bool, im: &mut Imports) -> String {
     match ty {
-        Type::String => "str".into(),
+        Type::String(_) => "str".into(),
         Type::Integer { .. } => "int".into(),
         Type::Boolean => "bool".into(),
-        Type::Array(t) => {
+        Type::Array(t, _) => {
             format!("list[{}]", py_type(api, t, strict, im))
         }
-        Type::Map(t) => {
+        Type::Map(t, _) => {
             format!("dict[str, {}]", py_type(api, t, strict, im))
         }
         Type::Nullable(t) => {
@@ -282,8 +282,8 @@ fn non_null(ty: &Type) -> &Type {
 /// Whether the wire value already is the Python value (no conversion).
 pub(super) fn is_plain(api: &Api, ty: &Type) -> bool {
     match ty {
-        Type::String | Type::Integer { .. } | Type::Boolean => true,
-        Type::Array(t) | Type::Map(t) | Type::Nullable(t) => is_plain(api, t),
+        Type::String(_) | Type::Integer { .. } | Type::Boolean => true,
+        Type::Array(t, _) | Type::Map(t, _) | Type::Nullable(t) => is_plain(api, t),
         Type::Json => false,
         Type::Named(n) => match api.named(n).map(|t| &t.kind) {
             Some(TypeKind::Alias(t)) => is_plain(api, t),
@@ -321,7 +321,7 @@ pub(super) fn from_wire(
         return expr.to_owned();
     }
     match ty {
-        Type::Array(t) => {
+        Type::Array(t, _) => {
             let x = format!("x{depth}");
             let item = from_wire(api, t, &x, depth + 1, strict, im);
             // A newer daemon's notifications this client does not know are
@@ -336,7 +336,7 @@ pub(super) fn from_wire(
             };
             format!("[{item} for {x} in {expr}{known}]")
         }
-        Type::Map(t) => {
+        Type::Map(t, _) => {
             let (k, v) = (format!("k{depth}"), format!("v{depth}"));
             let value = from_wire(api, t, &v, depth + 1, strict, im);
             format!("{{{k}: {value} for {k}, {v} in {expr}.items()}}")
@@ -381,11 +381,11 @@ fn to_wire(api: &Api, ty: &Type, expr: &str, depth: usize, im: &mut Imports) -> 
         return expr.to_owned();
     }
     match ty {
-        Type::Array(t) => {
+        Type::Array(t, _) => {
             let x = format!("x{depth}");
             format!("[{} for {x} in {expr}]", to_wire(api, t, &x, depth + 1, im))
         }
-        Type::Map(t) => {
+        Type::Map(t, _) => {
             let (k, v) = (format!("k{depth}"), format!("v{depth}"));
             let value = to_wire(api, t, &v, depth + 1, im);
             format!("{{{k}: {value} for {k}, {v} in {expr}.items()}}")
