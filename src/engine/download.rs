@@ -17,7 +17,7 @@ use super::error::{Failure, FailureCode};
 use super::events::{EngineEvent, RestartReason};
 use super::limiter::Limiter;
 use super::naming;
-use super::network::{ProxyChoice, Route};
+use super::network::{self, ProxyChoice, Route};
 use super::probe::{self, Probe};
 use super::request::Overwrite;
 use super::segments::{Meter, SavedSegment, SegmentTable};
@@ -184,7 +184,8 @@ async fn prepare(
     };
     let resume = resuming && restart.is_none();
     if let Some(reason) = restart {
-        tracing::warn!(%gid, url = %record.request.url, reason = reason.as_str(), "restarting from zero");
+        let url = network::shown_url(&record.request.url);
+        tracing::warn!(%gid, %url, reason = reason.as_str(), "restarting from zero");
     }
     let restarted = if resume { None } else { restart.or(restarted) };
     let path = match &record.path {
@@ -243,8 +244,9 @@ async fn prepare(
     // Nobody waits on this write: a crash before it commits only means
     // probing again.
     let _ = saved.map_err(invalid)?;
+    let (target, headers) = network::redirected(&url, headers, &probe.url);
     let transfer = Transfer {
-        url: probe.url.clone(),
+        url: target,
         headers,
         if_range: probe
             .if_range

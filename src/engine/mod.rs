@@ -557,7 +557,7 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
         .map_or((0, 0), |run| (run.speed, run.connections));
     Status {
         gid: r.gid,
-        url: r.request.url.clone(),
+        url: network::shown_url(&r.request.url),
         state: r.state,
         file_name: r.file_name.clone(),
         path: r.path.clone(),

@@ -192,6 +192,44 @@ fn redact(text: &str) -> String {
     }
 }
 
+/// `url` as a status, an event or a log shows it: without the password of
+/// its `user:password@` (which the requests carry as Basic auth).
+pub fn shown_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(None);
+            parsed.into()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The URL and headers of the requests after the probe, which go straight
+/// to `to`, where the redirects from `from` led. The same origin keeps the
+/// URL's `user:password` (which reqwest sends as Basic auth, and drops from
+/// the URL a response names); another one gets none of what only `from`'s
+/// host may see (credentials, cookies), as curl does since 7.58, and as
+/// reqwest does within one request's redirects.
+pub(crate) fn redirected(from: &Url, headers: HeaderMap, to: &Url) -> (Url, HeaderMap) {
+    let same = from.scheme() == to.scheme()
+        && from.host_str() == to.host_str()
+        && from.port_or_known_default() == to.port_or_known_default();
+    let (mut to, mut headers) = (to.clone(), headers);
+    if same {
+        let _ = to.set_username(from.username());
+        let _ = to.set_password(from.password());
+    } else {
+        for name in [
+            header::AUTHORIZATION,
+            header::COOKIE,
+            header::PROXY_AUTHORIZATION,
+        ] {
+            headers.remove(name);
+        }
+    }
+    (to, headers)
+}
+
 /// A download's own proxy: the daemon's, none, or its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProxyChoice {
@@ -629,6 +667,31 @@ mod tests {
             Some("socks5h://127.0.0.1:1080")
         );
         assert_eq!(shown("https://direct.example/f"), None);
+    }
+
+    #[test]
+    fn a_url_is_shown_without_its_password_and_secrets_stay_with_their_origin_after_redirects() {
+        assert_eq!(
+            shown_url("https://ada:s3cret@host/f?x=1"),
+            "https://ada@host/f?x=1"
+        );
+        assert_eq!(shown_url("https://host/f"), "https://host/f");
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("s=1"));
+        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        let from = url("https://ada:pw@a.example/f");
+        let (same, kept) = redirected(&from, headers.clone(), &url("https://a.example:443/g"));
+        assert_eq!(
+            (same.as_str(), kept.len()),
+            ("https://ada:pw@a.example/g", 3)
+        );
+        let (other, left) = redirected(&from, headers.clone(), &url("https://b.example/f"));
+        assert_eq!(other.as_str(), "https://b.example/f");
+        assert_eq!(left.len(), 1);
+        assert!(left.contains_key(header::ACCEPT));
+        let (_, downgraded) = redirected(&from, headers, &url("http://a.example/f"));
+        assert_eq!(downgraded.len(), 1);
     }
 
     #[test]

@@ -184,6 +184,24 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
+/// Creates `path` readable by its owner only, or makes it so: the store
+/// keeps what downloads need to resume (request headers, cookies, URL and
+/// proxy credentials), and SQLite gives its `-wal` and `-shm` files the
+/// database's mode.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)?;
+    if file.metadata()?.permissions().mode() & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating and migrating as needed) `haul.db` in `dir`, or an
     /// in-memory database when `dir` is `None`.
@@ -194,7 +212,12 @@ impl SqliteStore {
                     path: dir.to_owned(),
                     source,
                 })?;
-                Connection::open(dir.join("haul.db"))?
+                let path = dir.join("haul.db");
+                owner_only(&path).map_err(|source| StoreError::Create {
+                    path: path.clone(),
+                    source,
+                })?;
+                Connection::open(path)?
             }
             None => Connection::open_in_memory()?,
         };
@@ -400,6 +423,25 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_database_and_its_journal_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("haul.db");
+        // A database an older haul created with the umask's mode is fixed.
+        std::fs::write(&db, b"").unwrap();
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut store = SqliteStore::open(Some(dir.path())).unwrap();
+        store.apply(&[Write::Save(Box::new(record()))]).unwrap();
+        for name in ["haul.db", "haul.db-wal", "haul.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+    }
 
     fn record() -> DownloadRecord {
         DownloadRecord {

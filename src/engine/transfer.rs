@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
 
-use super::network::{proxy_failure, tls_failure};
+use super::network::{proxy_failure, shown_url, tls_failure};
 use crate::backoff::Backoff;
 
 use super::error::{Failure, FailureCode};
@@ -288,7 +288,8 @@ impl Transfer {
             let Some(delay) = retries.after(&err) else {
                 return Err(ConnectionEnd::Failed(err.failure));
             };
-            tracing::debug!(url = %self.url, error = %err.failure, ?delay, "retrying range");
+            let url = shown_url(self.url.as_str());
+            tracing::debug!(%url, error = %err.failure, ?delay, "retrying range");
             tokio::time::sleep(delay).await;
         }
         Ok(())

@@ -173,6 +173,23 @@ async fn cloudflares_origin_errors_are_transient_and_max_tries_zero_retries_for_
 }
 
 #[tokio::test]
+async fn a_url_with_an_ipv6_literal_downloads_in_ranges() {
+    let data = random_bytes(3 * MIB, 23);
+    let server = TestServer::start_ipv6([Resource::file("/six.bin", data.clone())]).await;
+    let url = server.url("/six.bin");
+    assert!(url.starts_with("http://[::1]:"), "{url}");
+    let t = TestEngine::start().await;
+    let status = t
+        .download(AddRequest {
+            connections: Some(3),
+            ..request(url)
+        })
+        .await;
+    assert_eq!(sha256_file(&assert_complete(&status)), sha256(&data));
+    assert!(server.requests("/six.bin") >= 3);
+}
+
+#[tokio::test]
 async fn a_stalled_connection_is_dropped_and_retried() {
     let data = random_bytes(MIB, 6);
     let server =

@@ -13,6 +13,7 @@ mod cli_get;
 mod contract_document;
 mod control;
 mod crash;
+mod credentials;
 mod daemon_api;
 mod daemon_auth;
 mod daemon_events;

@@ -164,6 +164,8 @@ struct Served {
     range_starts: Vec<Option<u64>>,
     /// When each request arrived.
     arrivals: Vec<std::time::Instant>,
+    /// The secrets each request carried.
+    secrets: Vec<Secrets>,
 }
 
 #[derive(Debug, Default)]
@@ -190,9 +192,16 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn start(resources: impl IntoIterator<Item = Resource>) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the test server");
+        TestServer::start_on("127.0.0.1:0", resources).await
+    }
+
+    /// The same on IPv6's loopback: its URLs name `[::1]`.
+    pub async fn start_ipv6(resources: impl IntoIterator<Item = Resource>) -> TestServer {
+        TestServer::start_on("[::1]:0", resources).await
+    }
+
+    async fn start_on(at: &str, resources: impl IntoIterator<Item = Resource>) -> TestServer {
+        let listener = TcpListener::bind(at).await.expect("bind the test server");
         let addr = listener.local_addr().expect("test server address");
         let state = Arc::new(State::default());
         for resource in resources {
@@ -204,6 +213,7 @@ impl TestServer {
                     requests: 0,
                     range_starts: Vec::new(),
                     arrivals: Vec::new(),
+                    secrets: Vec::new(),
                 },
             );
         }
@@ -255,6 +265,16 @@ impl TestServer {
             .map_or_else(Vec::new, |s| s.arrivals.clone())
     }
 
+    /// The `Authorization` and `Cookie` each request to `path` carried.
+    pub fn secrets(&self, path: &str) -> Vec<Secrets> {
+        self.state
+            .resources
+            .lock()
+            .unwrap()
+            .get(path)
+            .map_or_else(Vec::new, |s| s.secrets.clone())
+    }
+
     /// TCP connections accepted so far.
     pub fn connections(&self) -> usize {
         self.state.accepted.load(Ordering::SeqCst)
@@ -285,6 +305,15 @@ struct Request {
     path: String,
     range: Option<(u64, Option<u64>)>,
     if_range: Option<String>,
+    /// The `Authorization` and `Cookie` headers, as received.
+    secrets: Secrets,
+}
+
+/// What a request carried that only its own host may see.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Secrets {
+    pub authorization: Option<String>,
+    pub cookie: Option<String>,
 }
 
 async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
@@ -300,6 +329,7 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Opti
         path,
         range: None,
         if_range: None,
+        secrets: Secrets::default(),
     };
     loop {
         line.clear();
@@ -322,6 +352,8 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Opti
                 })
             }
             "if-range" => request.if_range = Some(value.to_owned()),
+            "authorization" => request.secrets.authorization = Some(value.to_owned()),
+            "cookie" => request.secrets.cookie = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -347,6 +379,7 @@ async fn serve(stream: TcpStream, number: usize, state: &State) -> std::io::Resu
                     .range_starts
                     .push(request.range.map(|(start, _)| start));
                 served.arrivals.push(std::time::Instant::now());
+                served.secrets.push(request.secrets.clone());
                 (served.resource.clone(), served.version, fault)
             })
         };
