@@ -6,7 +6,8 @@ use clap::Args;
 
 use haul::api::{
     DownloadAddParams, DownloadListParams, DownloadPauseParams, DownloadRemoveParams,
-    DownloadResumeParams, DownloadState, DownloadStatus, DownloadStatusParams, OverwritePolicy,
+    DownloadResumeParams, DownloadSetUrlParams, DownloadState, DownloadStatus,
+    DownloadStatusParams, OverwritePolicy,
 };
 use haul::engine::MAX_CONNECTIONS;
 
@@ -223,6 +224,34 @@ pub async fn status(remote: &RemoteArgs, args: StatusArgs) -> Result<()> {
             .map(|(k, v)| format!("{k:<12}{v}"))
             .collect::<Vec<_>>()
             .join("\n")
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct SetUrlArgs {
+    gid: String,
+    /// The new http(s) URL.
+    new_url: String,
+    /// If the new URL serves another file, start again from zero there instead of refusing.
+    #[arg(long)]
+    restart: bool,
+}
+
+pub async fn set_url(remote: &RemoteArgs, args: SetUrlArgs) -> Result<()> {
+    let client = remote.connect().await?;
+    let params = DownloadSetUrlParams {
+        restart: args.restart.then_some(true),
+        ..DownloadSetUrlParams::new(args.gid, args.new_url)
+    };
+    let status = client
+        .download_set_url(&params)
+        .await
+        .map_err(|e| remote.explain(e))?;
+    remote.print(&status, || {
+        format!(
+            "{} {} now downloads from {}",
+            status.gid, status.state, status.url
+        )
     })
 }
 

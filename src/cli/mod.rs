@@ -2,7 +2,7 @@
 //!
 //! - `daemon`: the daemon itself; `paths`: where it keeps things.
 //! - `remote`: how client commands find the daemon, its token, and print.
-//! - `downloads`: add, ls, status, pause, resume, rm, version.
+//! - `downloads`: add, ls, status, pause, resume, set-url, rm, version.
 //! - `watch`: live progress from the daemon (`haul watch`, `haul add --wait`).
 //! - `get`: `haul get`, the engine in this process, no daemon.
 //! - `board`: the progress display all three draw with, fed notifications
@@ -78,6 +78,14 @@ enum Command {
         #[command(flatten)]
         args: downloads::GidsArgs,
     },
+    /// Point a download at another URL of the same file (an expired link, a mirror), keeping
+    /// its bytes.
+    SetUrl {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: downloads::SetUrlArgs,
+    },
     /// Remove downloads (stopping them first).
     Rm {
         #[command(flatten)]
@@ -129,6 +137,7 @@ pub fn main() -> ExitCode {
             Command::Resume { remote, args } => {
                 downloads::change(&remote, args.gids, Change::Resume).await
             }
+            Command::SetUrl { remote, args } => downloads::set_url(&remote, args).await,
             Command::Rm { remote, args } => {
                 downloads::change(
                     &remote,

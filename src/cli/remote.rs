@@ -83,6 +83,9 @@ impl RemoteArgs {
                 "the daemon at {} refused the token\nhint: pass the daemon's --rpc-secret, or the --state-dir it uses",
                 self.address()
             ),
+            _ if error.code() == Some(haul::api::ErrorCode::RemoteFileDiffers) => {
+                anyhow!("{error}\nhint: pass --restart to start again from zero at the new URL")
+            }
             _ => anyhow::Error::new(error),
         }
     }

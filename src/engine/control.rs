@@ -22,7 +22,9 @@
 //!   carries the ticket of the record written when the task's end was
 //!   applied; the caller answers once that record is durable.
 
-use tokio::sync::watch;
+use std::sync::Arc;
+
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::writer::Ticket;
@@ -68,6 +70,9 @@ pub(crate) struct Running {
     /// A resume came in while a pause was in flight.
     requeue: bool,
     settled: watch::Sender<Option<Ticket>>,
+    /// Told when the download's URL changed: its task checkpoints, then
+    /// carries on from its bytes at the new URL.
+    retarget: Arc<Notify>,
     pub speed: u64,
     pub connections: u32,
 }
@@ -94,9 +99,20 @@ impl Running {
             stop: None,
             requeue: false,
             settled: watch::Sender::new(None),
+            retarget: Arc::default(),
             speed: 0,
             connections: 0,
         }
+    }
+
+    /// What the task listens to for a new URL.
+    pub fn retarget(&self) -> Arc<Notify> {
+        self.retarget.clone()
+    }
+
+    /// Tells the task its download has a new URL.
+    pub fn retarget_now(&self) {
+        self.retarget.notify_one();
     }
 
     /// Asks the task to stop for `reason` (escalating what was asked

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue};
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -19,7 +19,7 @@ use super::limiter::Limiter;
 use super::naming;
 use super::network::{self, ProxyChoice, Route};
 use super::probe::{self, Probe};
-use super::request::Overwrite;
+use super::request::{AddRequest, Overwrite};
 use super::segments::{Meter, SavedSegment, SegmentTable};
 use super::status::{self, Gid};
 use super::store::DownloadRecord;
@@ -35,6 +35,8 @@ enum JobEnd {
     Done(Outcome),
     /// The remote file changed: start over from zero.
     Changed(RestartReason, String),
+    /// The URL changed (to the same file): go on from the bytes there.
+    Retarget,
 }
 
 /// How a download task ended.
@@ -54,12 +56,14 @@ pub(crate) async fn run(
     gid: Gid,
     cancel: CancellationToken,
     limiter: Arc<Limiter>,
+    retarget: &Notify,
 ) -> Outcome {
     if let Some(done) = renamed_before_a_crash(shared, gid) {
         return done;
     }
     let mut restarted = None;
-    for restarts in 0.. {
+    let mut restarts = 0;
+    loop {
         let prepared = tokio::select! {
             _ = cancel.cancelled() => return Outcome::Stopped,
             prepared = prepare(shared, gid, limiter.clone(), restarted) => prepared,
@@ -68,9 +72,13 @@ pub(crate) async fn run(
             Ok(job) => job,
             Err(failure) => return Outcome::Failed(failure),
         };
-        let (reason, why) = match job.run(shared, &cancel).await {
+        let (reason, why) = match job.run(shared, &cancel, retarget).await {
             JobEnd::Done(outcome) => return outcome,
             JobEnd::Changed(reason, why) => (reason, why),
+            JobEnd::Retarget => {
+                restarted = None;
+                continue;
+            }
         };
         if restarts >= MAX_RESTARTS {
             return Outcome::Failed(Failure::new(
@@ -93,8 +101,8 @@ pub(crate) async fn run(
             return Outcome::Failed(Failure::new(FailureCode::Io, "the download was removed"));
         }
         restarted = Some(reason);
+        restarts += 1;
     }
-    unreachable!("the restart loop returns")
 }
 
 /// A crash between the final rename and recording the completion leaves
@@ -108,6 +116,17 @@ fn renamed_before_a_crash(shared: &Shared, gid: Gid) -> Option<Outcome> {
             .symlink_metadata()
             .is_ok_and(|m| m.is_file() && m.len() == total);
     (finished && renamed).then_some(Outcome::Complete { path, total })
+}
+
+/// Why a job's connections stopped.
+enum Stopped {
+    /// Every byte is in.
+    Finished,
+    /// A pause, a remove or a shutdown.
+    Cancelled,
+    /// A new URL: the job goes on from its bytes there.
+    Retarget,
+    Failed(Failure),
 }
 
 /// A download ready to transfer.
@@ -310,6 +329,53 @@ async fn probe_with_retries(
     }
 }
 
+/// A remote file's validators as one URL gives them.
+pub(crate) struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub if_range: Option<String>,
+}
+
+/// Whether `url` serves the file `record`'s kept bytes belong to: the same
+/// length, and the same validators where both give them; if so, the
+/// validators it gives (a mirror's are its own, and the next resume sends
+/// them as If-Range). `Err` says why not (or why `url` could not be asked),
+/// for `download.setUrl`.
+pub(crate) async fn same_file(
+    shared: &Shared,
+    record: &DownloadRecord,
+    url: &url::Url,
+) -> Result<Validators, String> {
+    let request = AddRequest {
+        url: url.to_string(),
+        ..record.request.clone()
+    };
+    let (_, headers) = request.validate().map_err(|e| e.to_string())?;
+    let proxy = ProxyChoice::of(&request).map_err(|e| e.to_string())?;
+    let route = Route::new(shared.network.clone(), proxy, request.insecure);
+    let client = route.client().map_err(|e| cannot_connect(e).message)?;
+    let timeout = shared.config.stall_timeout;
+    let probe = probe::probe(&client, url, &headers, None, 1, timeout)
+        .await
+        .map_err(|e| format!("cannot ask it which file it serves: {}", e.failure.message))?;
+    let kept = Identity {
+        total: record.total_length,
+        etag: record.etag.clone(),
+        last_modified: record.last_modified.clone(),
+    };
+    if let Some(reason) = kept.differs(&probe.identity) {
+        return Err(reason);
+    }
+    if kept.total.is_some() && probe.identity.total.is_none() {
+        return Err("it does not say the file's length, so it may be another file".into());
+    }
+    Ok(Validators {
+        etag: probe.identity.etag,
+        last_modified: probe.identity.last_modified,
+        if_range: probe.if_range,
+    })
+}
+
 /// reqwest refusing to build a client: a local fault, not the server's.
 fn cannot_connect(e: reqwest::Error) -> Failure {
     Failure::new(FailureCode::Io, format!("cannot set up a connection: {e}"))
@@ -402,7 +468,12 @@ fn preallocate(file: &File, len: u64) -> Result<(), Failure> {
 }
 
 impl Job {
-    async fn run(mut self, shared: &Arc<Shared>, cancel: &CancellationToken) -> JobEnd {
+    async fn run(
+        mut self,
+        shared: &Arc<Shared>,
+        cancel: &CancellationToken,
+        retarget: &Notify,
+    ) -> JobEnd {
         let mut workers = JoinSet::new();
         // The probe's body (from offset 0) serves the range starting there,
         // if any. Claimed here, before any worker runs: spawned tasks start
@@ -438,13 +509,14 @@ impl Job {
         let mut last_checkpoint = Instant::now();
         let stopped_by = loop {
             tokio::select! {
-                _ = cancel.cancelled() => break Some(None),
+                _ = cancel.cancelled() => break Stopped::Cancelled,
+                _ = retarget.notified() => break Stopped::Retarget,
                 joined = workers.join_next() => match joined {
-                    None => break None,
+                    None => break Stopped::Finished,
                     // A losing racer may still wait for bytes nobody needs.
-                    Some(Ok(Ok(()))) if self.transfer.table.is_done() => break None,
+                    Some(Ok(Ok(()))) if self.transfer.table.is_done() => break Stopped::Finished,
                     Some(Ok(Ok(()))) => {}
-                    Some(Ok(Err(ConnectionEnd::Failed(failure)))) => break Some(Some(failure)),
+                    Some(Ok(Err(ConnectionEnd::Failed(failure)))) => break Stopped::Failed(failure),
                     Some(Ok(Err(ConnectionEnd::Changed(reason, why)))) => {
                         // Nothing to checkpoint: these bytes are thrown away.
                         workers.abort_all();
@@ -454,14 +526,14 @@ impl Job {
                     Some(Err(e)) => {
                         tracing::error!(gid = %self.gid, "a connection task failed: {e}");
                         let code = if e.is_panic() { FailureCode::Internal } else { FailureCode::Io };
-                        break Some(Some(Failure::new(code, "a connection failed unexpectedly (the daemon's log has the details)")));
+                        break Stopped::Failed(Failure::new(code, "a connection failed unexpectedly (the daemon's log has the details)"));
                     }
                 },
                 _ = ticker.tick() => {
                     self.report(shared, &mut meter);
                     if last_checkpoint.elapsed() >= config.checkpoint_interval {
                         if let Err(failure) = self.checkpoint(shared).await {
-                            break Some(Some(failure));
+                            break Stopped::Failed(failure);
                         }
                         last_checkpoint = Instant::now();
                     }
@@ -471,12 +543,16 @@ impl Job {
         // No write may land after the last checkpoint's snapshot is taken.
         workers.abort_all();
         while workers.join_next().await.is_some() {}
-        let Some(failure) = stopped_by else {
-            return JobEnd::Done(self.finalize(shared).await);
+        let retarget = matches!(stopped_by, Stopped::Retarget);
+        let failure = match stopped_by {
+            Stopped::Finished => return JobEnd::Done(self.finalize(shared).await),
+            Stopped::Failed(failure) => Some(failure),
+            Stopped::Cancelled | Stopped::Retarget => None,
         };
         let checkpoint = self.checkpoint(shared).await;
         JobEnd::Done(match (failure, checkpoint) {
             (Some(failure), _) | (None, Err(failure)) => Outcome::Failed(failure),
+            (None, Ok(())) if retarget => return JobEnd::Retarget,
             (None, Ok(())) => Outcome::Stopped,
         })
     }

@@ -26,6 +26,9 @@ pub enum EngineError {
     OutsideRoot { path: PathBuf },
     #[error("destination {} already exists", path.display())]
     DestinationExists { path: PathBuf },
+    /// `set_url` found another file at the new URL (or could not ask it).
+    #[error("{url} serves another file: {reason}")]
+    RemoteFileDiffers { url: String, reason: String },
     #[error("limit of {max} {limit} reached")]
     LimitExceeded { limit: &'static str, max: u64 },
     /// The state store cannot record changes (a full or broken state disk):

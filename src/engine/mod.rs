@@ -481,6 +481,66 @@ impl Engine {
         self.status(gid)
     }
 
+    /// Points a download that is not complete at another URL of the same
+    /// file, keeping its bytes. With bytes kept, the new URL is asked first,
+    /// and another file there is refused unless `restart` (the download
+    /// then starts again from zero when it next runs). An active download
+    /// checkpoints and goes on from its bytes at the new URL.
+    pub async fn set_url(
+        &self,
+        gid: Gid,
+        url: String,
+        restart: bool,
+    ) -> Result<Status, EngineError> {
+        let parsed = request::parse_url(&url)?;
+        let refuse_complete = |state: State| match state {
+            State::Complete => Err(EngineError::InvalidState { gid, state }),
+            _ => Ok(()),
+        };
+        let record = self
+            .shared
+            .record(gid)
+            .ok_or(EngineError::NotFound { gid })?;
+        refuse_complete(record.state)?;
+        let kept = record.completed_length > 0 || !record.segments.is_empty();
+        // Another file there is refused, or (with `restart`) left for the
+        // next start to find, which then starts over from zero.
+        let validators = match kept {
+            false => None,
+            true => match download::same_file(&self.shared, &record, &parsed).await {
+                Ok(validators) => Some(validators),
+                Err(_) if restart => None,
+                Err(reason) => {
+                    return Err(EngineError::RemoteFileDiffers {
+                        url: network::shown_url(&url),
+                        reason,
+                    })
+                }
+            },
+        };
+        let ticket = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+            refuse_complete(entry.record.state)?;
+            entry.record.request.url = url;
+            if let Some(v) = validators {
+                entry.record.etag = v.etag;
+                entry.record.last_modified = v.last_modified;
+                entry.record.if_range = v.if_range;
+            }
+            if let Some(running) = &entry.running {
+                running.retarget_now();
+            }
+            self.shared.save(entry)
+        };
+        self.shared
+            .store
+            .durable(ticket)
+            .await
+            .map_err(EngineError::store)?;
+        self.status(gid)
+    }
+
     /// Changes the limit over all downloads (bytes/s, 0 = none), at once.
     pub fn set_global_speed_limit(&self, limit: u64) {
         self.shared.global_limiter.set_rate(limit);
@@ -697,8 +757,10 @@ impl Shared {
             entry.record.state = State::Active;
             let _ = self.save(entry);
             let cancel = CancellationToken::new();
-            task::spawn(self, gid, cancel.clone(), entry.limiter.clone());
-            entry.running = Some(Running::new(cancel));
+            let running = Running::new(cancel.clone());
+            let retarget = running.retarget();
+            task::spawn(self, gid, cancel, entry.limiter.clone(), retarget);
+            entry.running = Some(running);
         }
     }
 

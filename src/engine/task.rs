@@ -30,10 +30,11 @@ pub(crate) fn spawn(
     gid: Gid,
     cancel: CancellationToken,
     limiter: Arc<Limiter>,
+    retarget: Arc<tokio::sync::Notify>,
 ) {
     let task = shared.clone();
     spawn_with(shared, gid, async move {
-        download::run(&task, gid, cancel, limiter).await
+        download::run(&task, gid, cancel, limiter, &retarget).await
     });
 }
 

@@ -146,6 +146,18 @@ impl DaemonApiServer for Handlers {
         })
     }
 
+    async fn download_set_url(
+        &self,
+        params: api::DownloadSetUrlParams,
+    ) -> RpcResult<api::DownloadStatus> {
+        let gid = parse_gid(&params.gid)?;
+        self.engine
+            .set_url(gid, params.url, params.restart.unwrap_or(false))
+            .await
+            .map(api_status)
+            .map_err(api_error)
+    }
+
     async fn download_set_speed_limit(
         &self,
         params: api::DownloadSetSpeedLimitParams,
@@ -310,6 +322,7 @@ pub fn api_error(e: EngineError) -> ErrorObjectOwned {
             errors::destination_exists(path.display().to_string())
         }
         EngineError::LimitExceeded { limit, max } => errors::limit_exceeded(limit.to_owned(), max),
+        EngineError::RemoteFileDiffers { url, reason } => errors::remote_file_differs(url, reason),
         EngineError::StoreUnavailable { reason } => errors::store_unavailable(reason),
         // The engine logged the details.
         EngineError::Internal => ErrorCode::InternalError.into_error_object(),

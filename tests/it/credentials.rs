@@ -55,7 +55,7 @@ async fn credentials_in_the_url_are_sent_as_basic_auth_and_never_shown() {
     assert!(sent.iter().all(|s| s.authorization == basic), "{sent:?}");
 
     let notifications = ws
-        .notifications_until(std::time::Duration::from_secs(5), |n| {
+        .notifications_until(std::time::Duration::from_secs(10), |n| {
             n["method"] == "download.complete"
         })
         .await;

@@ -175,6 +175,7 @@ fn every_method_example_decodes_into_its_params_struct_and_back() {
             method::DOWNLOAD_SET_SPEED_LIMIT => {
                 round_trip::<haul::api::DownloadSetSpeedLimitParams>
             }
+            method::DOWNLOAD_SET_URL => round_trip::<haul::api::DownloadSetUrlParams>,
             method::SYSTEM_SET_OPTIONS => round_trip::<haul::api::SystemSetOptionsParams>,
             method::EVENTS_SUBSCRIBE => round_trip::<haul::api::EventsSubscribeParams>,
             method::EVENTS_POLL => round_trip::<haul::api::EventsPollParams>,

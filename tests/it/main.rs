@@ -29,6 +29,7 @@ mod proxies;
 mod queue;
 mod sdk;
 mod sdk_events;
+mod set_url;
 mod slow_disk;
 mod stress;
 mod tail;

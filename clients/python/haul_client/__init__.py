@@ -40,6 +40,7 @@ from .errors import (
     InvalidUrlErrorData,
     LimitExceededErrorData,
     OutsideDownloadRootErrorData,
+    RemoteFileDiffersErrorData,
     StoreUnavailableErrorData,
 )
 from .events import (
@@ -84,6 +85,7 @@ from .params import (
     DownloadRemoveParams,
     DownloadResumeParams,
     DownloadSetSpeedLimitParams,
+    DownloadSetUrlParams,
     DownloadStatusParams,
     EventsPollParams,
     EventsSubscribeParams,
@@ -112,6 +114,7 @@ __all__ = [
     "DownloadRemovedEvent",
     "DownloadResumeParams",
     "DownloadSetSpeedLimitParams",
+    "DownloadSetUrlParams",
     "DownloadStartedEvent",
     "DownloadState",
     "DownloadStatus",
@@ -142,6 +145,7 @@ __all__ = [
     "OutsideDownloadRootErrorData",
     "OverwritePolicy",
     "ProxyUrl",
+    "RemoteFileDiffersErrorData",
     "RemoveResult",
     "RestartReason",
     "Resync",

@@ -38,6 +38,7 @@ from .params import (
     DownloadRemoveParams,
     DownloadResumeParams,
     DownloadSetSpeedLimitParams,
+    DownloadSetUrlParams,
     DownloadStatusParams,
     EventsPollParams,
     EventsSubscribeParams,
@@ -347,6 +348,61 @@ class Client(ClientBase):
         return self._call(
             "download.setSpeedLimit", params.to_wire(), DownloadStatus.from_wire
         )
+
+    def download_set_url(
+        self,
+        *,
+        gid: Gid,
+        url: str,
+        restart: Optional[bool] = None,
+    ) -> DownloadStatus:
+        """Point a download at another URL of the same file (`download.setUrl`).
+
+        Replaces the URL of a download that is queued, active, paused or in error: a
+        signed link that expired, a mirror, a moved file. When the download has bytes on
+        disk, the daemon first asks the new URL for the file and keeps the bytes only if
+        it is the same file: the same length, and the same ETag and Last-Modified where
+        both URLs give them; otherwise it refuses with `RemoteFileDiffers` and changes
+        nothing, unless `restart` is true, which starts the download again from zero at
+        the new URL (when the file turns out different). An active download goes on from
+        its bytes at the new URL: its connections end after a last checkpoint, and it
+        starts again (a `download.started` with `resumed` true) without leaving the
+        `active` state. The request's own headers, proxy and settings stay.
+
+        Args:
+            gid: The download's gid.
+            url: The new URL (http or https; `user:password@` is sent as Basic auth and
+                never shown).
+            restart: Allow starting again from zero when the new URL serves another file
+                (or cannot say which it serves), instead of refusing. Default false.
+
+        Returns:
+            The download's status with the new URL.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.DOWNLOAD_NOT_FOUND`: No download has this gid: it never
+                  existed or was removed.
+                - `ErrorCode.INVALID_STATE`: The download is in a state that does not
+                  allow the operation, e.g. pausing a complete download.
+                - `ErrorCode.INVALID_URL`: The URL does not parse or its scheme is not
+                  http or https.
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
+                - `ErrorCode.REMOTE_FILE_DIFFERS`: `download.setUrl` found another file
+                  at the new URL than the bytes kept belong to, or could not ask it;
+                  pass `restart: true` to start again from zero there.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = DownloadSetUrlParams(
+            gid=gid,
+            url=url,
+            restart=restart,
+        )
+        return self._call("download.setUrl", params.to_wire(), DownloadStatus.from_wire)
 
     def system_get_version(self) -> VersionInfo:
         """Get the daemon's version (`system.getVersion`).

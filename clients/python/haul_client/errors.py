@@ -103,6 +103,10 @@ class ErrorCode(IntEnum):
     #: saying which limit, e.g. `Exceeded max limit of 16777216`. Data: the JSON value
     #: as sent.
     BATCH_RESPONSE_TOO_LARGE = -32011
+    #: `-32015` The new URL serves another file: `download.setUrl` found another file at
+    #: the new URL than the bytes kept belong to, or could not ask it; pass `restart:
+    #: true` to start again from zero there. Data: `RemoteFileDiffersErrorData`.
+    REMOTE_FILE_DIFFERS = -32015
 
 
 @dataclass(frozen=True)
@@ -340,6 +344,36 @@ class StoreUnavailableErrorData:
         }
 
 
+@dataclass(frozen=True)
+class RemoteFileDiffersErrorData:
+    """`download.setUrl` found another file at the new URL than the bytes kept belong
+    to, or could not ask it; pass `restart: true` to start again from zero there.
+    """
+
+    url: str
+    """The new URL, without its password."""
+
+    reason: str
+    """What differs (the length, the ETag, Last-Modified), or why the URL could not be
+    asked.
+    """
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> RemoteFileDiffersErrorData:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            url=wire["url"],
+            reason=wire["reason"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "url": self.url,
+            "reason": self.reason,
+        }
+
+
 _ERROR_DATA: dict[int, Callable[[Any], object]] = {
     ErrorCode.INVALID_PARAMS: InvalidParamsErrorData.from_wire,
     ErrorCode.DOWNLOAD_NOT_FOUND: DownloadNotFoundErrorData.from_wire,
@@ -350,6 +384,7 @@ _ERROR_DATA: dict[int, Callable[[Any], object]] = {
     ErrorCode.LIMIT_EXCEEDED: LimitExceededErrorData.from_wire,
     ErrorCode.EVENTS_UNAVAILABLE: EventsUnavailableErrorData.from_wire,
     ErrorCode.STORE_UNAVAILABLE: StoreUnavailableErrorData.from_wire,
+    ErrorCode.REMOTE_FILE_DIFFERS: RemoteFileDiffersErrorData.from_wire,
 }
 """How each error's data decodes, for the errors whose data is an object."""
 

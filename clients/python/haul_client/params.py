@@ -289,6 +289,45 @@ class DownloadSetSpeedLimitParams:
 
 
 @dataclass(frozen=True)
+class DownloadSetUrlParams:
+    """The params of `download.setUrl`: point a download at another URL of the same
+    file.
+    """
+
+    gid: Gid
+    """The download's gid."""
+
+    url: str
+    """The new URL (http or https; `user:password@` is sent as Basic auth and never
+    shown).
+    """
+
+    restart: Optional[bool] = None
+    """Allow starting again from zero when the new URL serves another file (or cannot
+    say which it serves), instead of refusing. Default false.
+    """
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> DownloadSetUrlParams:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            gid=wire["gid"],
+            url=wire["url"],
+            restart=wire.get("restart"),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        wire: dict[str, Any] = {
+            "gid": self.gid,
+            "url": self.url,
+        }
+        if self.restart is not None:
+            wire["restart"] = self.restart
+        return wire
+
+
+@dataclass(frozen=True)
 class SystemSetOptionsParams:
     """The params of `system.setOptions`: change the daemon's runtime options."""
 

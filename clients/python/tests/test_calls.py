@@ -63,7 +63,11 @@ def test_a_download_is_added_listed_paused_resumed_limited_and_removed(
 
     resumed = client.download_resume(gid=added.gid)
     assert resumed.state in (DownloadState.QUEUED, DownloadState.ACTIVE)
-    assert client.download_pause(gid=added.gid).state == DownloadState.PAUSED
+    paused = client.download_pause(gid=added.gid)
+    assert paused.state == DownloadState.PAUSED
+    # The same file at the same address: its bytes are kept.
+    moved = client.download_set_url(gid=added.gid, url=url)
+    assert (moved.url, moved.completed_length) == (url, paused.completed_length)
 
     limited = client.download_set_speed_limit(gid=added.gid, speed_limit=4096)
     assert (limited.gid, limited.speed_limit) == (added.gid, 4096)

@@ -560,6 +560,20 @@ export type BatchTooLargeErrorData = string;
 export type BatchResponseTooLargeErrorData = string;
 
 /**
+ * `download.setUrl` found another file at the new URL than the bytes kept belong to, or could not ask it; pass `restart: true` to start again from zero there.
+ */
+export interface RemoteFileDiffersErrorData {
+  /**
+   * The new URL, without its password.
+   */
+  url: string;
+  /**
+   * What differs (the length, the ETag, Last-Modified), or why the URL could not be asked.
+   */
+  reason: string;
+}
+
+/**
  * Params of `download.add`.
  */
 export interface DownloadAddParams {
@@ -709,6 +723,26 @@ export interface DownloadSetSpeedLimitParams {
    * The new limit in bytes per second; 0 removes the limit.
    */
   speedLimit: SpeedLimit;
+}
+
+/**
+ * Params of `download.setUrl`.
+ */
+export interface DownloadSetUrlParams {
+  /**
+   * The download's gid.
+   */
+  gid: Gid;
+  /**
+   * The new URL (http or https; `user:password@` is sent as Basic auth and never shown).
+   *
+   * Constraints: minLength 1, maxLength 8192, format "uri".
+   */
+  url: string;
+  /**
+   * Allow starting again from zero when the new URL serves another file (or cannot say which it serves), instead of refusing. Default false.
+   */
+  restart?: boolean;
 }
 
 /**
@@ -1032,6 +1066,7 @@ export interface Methods {
   "download.status": { params: DownloadStatusParams; result: DownloadStatus };
   "download.list": { params: DownloadListParams; result: DownloadList };
   "download.setSpeedLimit": { params: DownloadSetSpeedLimitParams; result: DownloadStatus };
+  "download.setUrl": { params: DownloadSetUrlParams; result: DownloadStatus };
   "system.getVersion": { params: undefined; result: VersionInfo };
   "system.getStats": { params: undefined; result: Stats };
   "system.getOptions": { params: undefined; result: Options };
@@ -1142,6 +1177,10 @@ export const ErrorCode = {
    * The batch response was too large — The batch's responses together exceed the daemon's `--max-response-size`; split the batch. `data` is a short text saying which limit, e.g. `Exceeded max limit of 16777216`.
    */
   BatchResponseTooLarge: -32011,
+  /**
+   * The new URL serves another file — `download.setUrl` found another file at the new URL than the bytes kept belong to, or could not ask it; pass `restart: true` to start again from zero there.
+   */
+  RemoteFileDiffers: -32015,
 } as const;
 
 /** One of the documented error codes. */
@@ -1169,6 +1208,7 @@ export interface ErrorData {
   ServerBusy: ServerBusyErrorData;
   BatchTooLarge: BatchTooLargeErrorData;
   BatchResponseTooLarge: BatchResponseTooLargeErrorData;
+  RemoteFileDiffers: RemoteFileDiffersErrorData;
 }
 
 /**
@@ -1282,6 +1322,21 @@ export class Client extends RpcClient<Methods, Notifications> {
    */
   downloadSetSpeedLimit(params: DownloadSetSpeedLimitParams): Promise<DownloadStatus> {
     return this.call("download.setSpeedLimit", params);
+  }
+
+  /**
+   * Point a download at another URL of the same file (`download.setUrl`).
+   *
+   * Replaces the URL of a download that is queued, active, paused or in error: a signed link that expired, a mirror, a moved file. When the download has bytes on disk, the daemon first asks the new URL for the file and keeps the bytes only if it is the same file: the same length, and the same ETag and Last-Modified where both URLs give them; otherwise it refuses with `RemoteFileDiffers` and changes nothing, unless `restart` is true, which starts the download again from zero at the new URL (when the file turns out different). An active download goes on from its bytes at the new URL: its connections end after a last checkpoint, and it starts again (a `download.started` with `resumed` true) without leaving the `active` state. The request's own headers, proxy and settings stay.
+   *
+   * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
+   * @throws {HaulError} `InvalidState` (-32002): Invalid state for this operation
+   * @throws {HaulError} `InvalidUrl` (-32003): Invalid or unsupported URL
+   * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
+   * @throws {HaulError} `RemoteFileDiffers` (-32015): The new URL serves another file
+   */
+  downloadSetUrl(params: DownloadSetUrlParams): Promise<DownloadStatus> {
+    return this.call("download.setUrl", params);
   }
 
   /**

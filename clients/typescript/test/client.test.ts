@@ -51,6 +51,11 @@ for (const transport of ["http", "ws"] as const) {
       const paused = await client.downloadPause({ gid });
       assert.equal(paused.state, "paused");
 
+      // The same file at the same address: its bytes are kept.
+      const moved = await client.downloadSetUrl({ gid, url: status.url });
+      assert.equal(moved.url, status.url);
+      assert.equal(moved.completedLength, paused.completedLength);
+
       const removed = await client.downloadRemove({ gid, deleteFiles: true });
       assert.equal(removed.gid, gid);
     });
