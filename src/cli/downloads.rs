@@ -79,6 +79,7 @@ pub async fn add(remote: &RemoteArgs, args: AddArgs) -> Result<()> {
             overwrite: args.overwrite,
             proxy: args.network.proxy.clone(),
             insecure: args.network.insecure.then_some(true),
+            cookies: args.network.cookies.clone(),
             ..DownloadAddParams::new(url.clone())
         };
         let result = client

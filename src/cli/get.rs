@@ -135,6 +135,7 @@ fn request_template(args: &GetArgs, file_name: Option<String>) -> anyhow::Result
         connections: Some(args.connections),
         proxy: args.download_network.proxy.clone(),
         insecure: args.download_network.insecure,
+        cookies: args.download_network.cookies.clone(),
         ..AddRequest::default()
     };
     request.headers = values::parse_headers(&args.headers)?;

@@ -1,14 +1,15 @@
 //! The network flags `haul daemon` and `haul get` share: trusted
-//! authorities, the client certificate and the proxies, made into the
-//! engine's [`NetworkConfig`] (with the standard proxy variables under the
-//! flags), plus the per-download `--proxy` and `--insecure` of `haul get`.
+//! authorities, the client certificate, the proxies and cookies.txt, made
+//! into the engine's [`NetworkConfig`] (with the standard proxy variables
+//! under the flags), plus the per-download `--proxy`, `--insecure` and
+//! `--cookies` of `haul get` and `haul add`.
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 
-use haul::engine::{NetworkConfig, Proxies, ProxyUrl};
+use haul::engine::{parse_cookies_txt, NetworkConfig, Proxies, ProxyUrl};
 
 #[derive(Debug, Default, Args)]
 pub struct NetworkArgs {
@@ -52,6 +53,10 @@ pub struct NetworkArgs {
         requires = "client_cert"
     )]
     client_key: Option<PathBuf>,
+    /// A Netscape cookies.txt (as curl and browser exporters write it): each download sends the
+    /// cookies of its hosts and paths.
+    #[arg(long, env = "HAUL_LOAD_COOKIES", value_name = "FILE")]
+    load_cookies: Option<PathBuf>,
 }
 
 impl NetworkArgs {
@@ -73,10 +78,20 @@ impl NetworkArgs {
             https: self.https_proxy,
             no_proxy: self.no_proxy,
         };
+        let cookies = match &self.load_cookies {
+            None => Vec::new(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the cookies in {}", path.display()))?;
+                parse_cookies_txt(&text)
+                    .map_err(|reason| anyhow!("invalid cookies in {}: {reason}", path.display()))?
+            }
+        };
         Ok(NetworkConfig {
             ca_certificates: self.ca_certificates,
             client_certificate: self.client_cert.zip(self.client_key),
             proxies: flags.or(Proxies::from_env()),
+            cookies,
         })
     }
 }
@@ -92,6 +107,18 @@ pub struct DownloadNetworkArgs {
     /// --ca-certificate.
     #[arg(long)]
     pub insecure: bool,
+    /// Cookies for these downloads: a Cookie header value (name=value; …), or @FILE for a
+    /// Netscape cookies.txt.
+    #[arg(long, value_name = "COOKIES|@FILE", value_parser = cookies_arg)]
+    pub cookies: Option<String>,
+}
+
+/// `--cookies`: the value itself, or the contents of `@FILE`.
+fn cookies_arg(text: &str) -> Result<String, String> {
+    match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}")),
+        None => Ok(text.to_owned()),
+    }
 }
 
 fn proxy_url(text: &str) -> Result<ProxyUrl, String> {

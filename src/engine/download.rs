@@ -17,7 +17,7 @@ use super::error::{Failure, FailureCode};
 use super::events::{EngineEvent, RestartReason};
 use super::limiter::Limiter;
 use super::naming;
-use super::network::{self, ProxyChoice, Route};
+use super::network::{self, Route};
 use super::probe::{self, Probe};
 use super::request::{AddRequest, Overwrite};
 use super::segments::{Meter, SavedSegment, SegmentTable};
@@ -63,15 +63,18 @@ pub(crate) async fn run(
     }
     let mut restarted = None;
     let mut restarts = 0;
+    // The route of the last start: its cookie jar carries on.
+    let mut earlier: Option<Route> = None;
     loop {
         let prepared = tokio::select! {
             _ = cancel.cancelled() => return Outcome::Stopped,
-            prepared = prepare(shared, gid, limiter.clone(), restarted) => prepared,
+            prepared = prepare(shared, gid, limiter.clone(), restarted, earlier.as_ref()) => prepared,
         };
         let job = match prepared {
             Ok(job) => job,
             Err(failure) => return Outcome::Failed(failure),
         };
+        earlier = Some(job.route.clone());
         let (reason, why) = match job.run(shared, &cancel, retarget).await {
             JobEnd::Done(outcome) => return outcome,
             JobEnd::Changed(reason, why) => (reason, why),
@@ -150,6 +153,7 @@ async fn prepare(
     gid: Gid,
     limiter: Arc<Limiter>,
     restarted: Option<RestartReason>,
+    earlier: Option<&Route>,
 ) -> Result<Job, Failure> {
     let record = shared
         .record(gid)
@@ -166,8 +170,10 @@ async fn prepare(
         record.path.is_some() && (record.completed_length > 0 || !record.segments.is_empty());
     let validator = record.if_range.clone().filter(|_| resuming);
 
-    let proxy = ProxyChoice::of(&record.request).map_err(invalid)?;
-    let route = Route::new(shared.network.clone(), proxy, record.request.insecure);
+    let mut route = Route::new(shared.network.clone(), &record.request, &url).map_err(invalid)?;
+    if let Some(earlier) = earlier {
+        route = route.keeping_cookies_of(earlier);
+    }
     let (probe, permit) = probe_with_retries(
         shared,
         gid,
@@ -351,8 +357,7 @@ pub(crate) async fn same_file(
         ..record.request.clone()
     };
     let (_, headers) = request.validate().map_err(|e| e.to_string())?;
-    let proxy = ProxyChoice::of(&request).map_err(|e| e.to_string())?;
-    let route = Route::new(shared.network.clone(), proxy, request.insecure);
+    let route = Route::new(shared.network.clone(), &request, url).map_err(|e| e.to_string())?;
     let client = route.client().map_err(|e| cannot_connect(e).message)?;
     let timeout = shared.config.stall_timeout;
     let probe = probe::probe(&client, url, &headers, None, 1, timeout)

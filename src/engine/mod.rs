@@ -13,7 +13,8 @@
 //! - `limiter`: token-bucket speed limits; `queue`: registry and host slots.
 //! - `naming`: every file name and directory, kept inside the root.
 //! - `network`: TLS trust, client certificates and proxies: every HTTP
-//!   client a download uses is built there.
+//!   client a download uses is built there; `cookies`: the cookie jar of
+//!   each download (cookies.txt, the download's own, the server's).
 //! - `store`: persistence trait and its SQLite implementation; `writer`:
 //!   its one writer thread (group commit, tickets a caller awaits before it
 //!   answers, health).
@@ -23,6 +24,7 @@
 pub(crate) mod coalesce;
 mod config;
 mod control;
+mod cookies;
 mod download;
 mod error;
 mod events;
@@ -47,6 +49,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio_util::sync::CancellationToken;
 
 pub use config::{EngineConfig, DEFAULT_CONNECTIONS, MAX_CONNECTIONS};
+pub use cookies::{parse_cookies_txt, Cookie};
 pub use error::{EngineError, Failure, FailureCode};
 pub use events::{EngineEvent, RestartReason, Subscription};
 pub use network::{NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl};

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use reqwest::cookie::Jar;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
@@ -28,6 +29,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
 use url::Url;
 
+use super::cookies::{self, Cookie};
 use super::error::{EngineError, Failure, FailureCode};
 use super::request::AddRequest;
 
@@ -41,6 +43,8 @@ pub struct NetworkConfig {
     pub client_certificate: Option<(PathBuf, PathBuf)>,
     /// The daemon's proxies (what a download without its own takes).
     pub proxies: Proxies,
+    /// Cookies every download sends where they belong (`--load-cookies`).
+    pub cookies: Vec<Cookie>,
 }
 
 /// The daemon's proxies, by the scheme of the URL they serve.
@@ -317,6 +321,7 @@ pub(crate) struct Network {
     /// The same without verification, for downloads added with `insecure`.
     insecure: ClientConfig,
     proxies: RwLock<Proxies>,
+    cookies: Vec<Cookie>,
     user_agent: String,
     connect_timeout: Duration,
 }
@@ -353,6 +358,7 @@ impl Network {
             tls,
             insecure,
             proxies: RwLock::new(config.proxies.clone()),
+            cookies: config.cookies.clone(),
             user_agent: user_agent.to_owned(),
             connect_timeout,
         })
@@ -381,21 +387,38 @@ impl Network {
     }
 }
 
-/// How one download's requests go out: its proxy choice and whether it
-/// verifies certificates, over the engine's network.
+/// How one download's requests go out: its proxy choice, whether it
+/// verifies certificates, and its cookie jar, over the engine's network.
 #[derive(Clone)]
 pub(crate) struct Route {
     network: Arc<Network>,
     proxy: ProxyChoice,
     insecure: bool,
+    jar: Arc<Jar>,
 }
 
 impl Route {
-    pub(crate) fn new(network: Arc<Network>, proxy: ProxyChoice, insecure: bool) -> Route {
-        Route {
+    /// `request`'s route, with a new jar of its cookies for `url`.
+    pub(crate) fn new(
+        network: Arc<Network>,
+        request: &AddRequest,
+        url: &Url,
+    ) -> Result<Route, EngineError> {
+        let jar = cookies::jar(&network.cookies, request.cookies.as_deref(), url);
+        Ok(Route {
+            proxy: ProxyChoice::of(request)?,
+            insecure: request.insecure,
             network,
-            proxy,
-            insecure,
+            jar,
+        })
+    }
+
+    /// The same route with `other`'s jar: the cookies a server set in one
+    /// start of a download reach its next.
+    pub(crate) fn keeping_cookies_of(self, other: &Route) -> Route {
+        Route {
+            jar: other.jar.clone(),
+            ..self
         }
     }
 
@@ -426,6 +449,7 @@ impl Route {
             .redirect(reqwest::redirect::Policy::limited(10))
             .connect_timeout(network.connect_timeout)
             .tcp_nodelay(true)
+            .cookie_provider(self.jar.clone())
             .use_preconfigured_tls(tls)
             // Only ours: reqwest would otherwise read the environment itself.
             .no_proxy()

@@ -40,6 +40,9 @@ pub struct AddRequest {
     /// Skip TLS certificate verification for this download.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
+    /// Cookies to send: a `Cookie` header value, or cookies.txt contents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookies: Option<String>,
 }
 
 impl AddRequest {
@@ -59,6 +62,9 @@ impl AddRequest {
     pub(crate) fn validate(&self) -> Result<(url::Url, HeaderMap), EngineError> {
         let url = parse_url(&self.url)?;
         ProxyChoice::of(self)?;
+        if let Some(cookies) = &self.cookies {
+            super::cookies::validate(cookies)?;
+        }
         if let Some(n) = self.connections {
             if !(1..=MAX_CONNECTIONS).contains(&n) {
                 return Err(EngineError::InvalidParam {

@@ -40,6 +40,7 @@ impl DaemonApiServer for Handlers {
             overwrite,
             proxy,
             insecure,
+            cookies,
         } = params;
         let checksum = match checksum {
             Some(text) => Some(
@@ -65,6 +66,7 @@ impl DaemonApiServer for Handlers {
             },
             proxy,
             insecure: insecure.unwrap_or(false),
+            cookies,
         };
         let gid = self.engine.add(request).await.map_err(api_error)?;
         Ok(api::AddResult {

@@ -106,3 +106,94 @@ async fn a_redirect_to_another_host_leaves_authorization_and_cookies_behind() {
         "{received:?}"
     );
 }
+
+/// The sorted `name=value` pairs of a `Cookie` header (a jar keeps no order).
+fn pairs(cookie: &Option<String>) -> Vec<String> {
+    let mut pairs: Vec<String> = cookie
+        .iter()
+        .flat_map(|c| c.split("; ").map(str::to_owned))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+#[tokio::test]
+async fn a_downloads_cookies_and_those_its_server_sets_reach_every_later_request() {
+    let data = random_bytes(LEN, 23);
+    let server = TestServer::start([
+        Resource::file("/f.bin", data.clone()).set_cookie("session=from-server; Path=/")
+    ])
+    .await;
+    let engine = TestEngine::start().await;
+    let done = engine
+        .download(AddRequest {
+            cookies: Some("lang=en; token=given".into()),
+            connections: Some(3),
+            ..AddRequest::new(server.url("/f.bin"))
+        })
+        .await;
+    assert_eq!(done.state, State::Complete, "{done:#?}");
+    assert_eq!(sha256_file(done.path.as_ref().unwrap()), sha256(&data));
+    let sent = server.secrets("/f.bin");
+    assert!(sent.len() >= 3, "{sent:?}");
+    assert_eq!(
+        pairs(&sent[0].cookie),
+        ["lang=en", "token=given"],
+        "the probe"
+    );
+    for later in &sent[1..] {
+        assert_eq!(
+            pairs(&later.cookie),
+            ["lang=en", "session=from-server", "token=given"],
+            "{sent:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_daemons_cookies_txt_goes_only_to_the_hosts_and_paths_it_names() {
+    let data = random_bytes(64 * 1024, 24);
+    let server = TestServer::start([
+        Resource::file("/f.bin", data.clone()),
+        Resource::file("/g.bin", data),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cookies.txt");
+    std::fs::write(
+        &file,
+        "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/f.bin\tFALSE\t0\tfrom_file\tyes\n",
+    )
+    .unwrap();
+    let daemon = Daemon::start_with(&["--load-cookies", file.to_str().unwrap()]).await;
+    let named = server.url("/f.bin");
+    // The same server by another name, and another path of its own.
+    let by_name = named.replace("127.0.0.1", "localhost");
+    let other_path = server.url("/g.bin");
+    for url in [&named, &by_name, &other_path] {
+        let gid = daemon.add(json!({"url": url})).await;
+        loop {
+            let status = daemon.result("download.status", json!({"gid": gid})).await;
+            if status["state"] == "complete" {
+                break;
+            }
+            assert_ne!(status["state"], "error", "{status}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    let cookies = |path| -> Vec<Option<String>> {
+        server.secrets(path).into_iter().map(|s| s.cookie).collect()
+    };
+    let at_f = cookies("/f.bin");
+    let named_requests = at_f.iter().filter(|c| c.is_some()).count();
+    assert!(named_requests >= 1, "{at_f:?}");
+    assert!(
+        at_f.iter().flatten().all(|c| c == "from_file=yes"),
+        "{at_f:?}"
+    );
+    assert!(
+        at_f.iter().any(Option::is_none),
+        "localhost got none: {at_f:?}"
+    );
+    assert!(cookies("/g.bin").iter().all(Option::is_none));
+}

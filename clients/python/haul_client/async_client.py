@@ -74,6 +74,7 @@ class AsyncClient(AsyncClientBase):
         overwrite: Optional[OverwritePolicy] = None,
         proxy: Optional[ProxyUrl] = None,
         insecure: Optional[bool] = None,
+        cookies: Optional[str] = None,
     ) -> AddResult:
         """Add a download (`download.add`).
 
@@ -113,6 +114,12 @@ class AsyncClient(AsyncClientBase):
                 Dangerous: anyone on the path can then serve another file. Prefer
                 trusting the server's authority (`--ca-certificate` or the system's
                 store). Shown in the download's status. Default false.
+            cookies: Cookies this download sends, besides the daemon's
+                (`--load-cookies`): a `Cookie` header value (`name=value; name2=value2`,
+                for the URL's host), or the contents of a Netscape cookies.txt (as curl
+                and browser exporters write it: each cookie goes only to the hosts and
+                paths it names). Cookies the server sets during the download are kept
+                for its later requests. Kept to resume, never shown.
 
         Returns:
             The new download's gid.
@@ -147,6 +154,7 @@ class AsyncClient(AsyncClientBase):
             overwrite=overwrite,
             proxy=proxy,
             insecure=insecure,
+            cookies=cookies,
         )
         return await self._call("download.add", params.to_wire(), AddResult.from_wire)
 

@@ -78,6 +78,14 @@ class DownloadAddParams:
     Default false.
     """
 
+    cookies: Optional[str] = None
+    """Cookies this download sends, besides the daemon's (`--load-cookies`): a `Cookie`
+    header value (`name=value; name2=value2`, for the URL's host), or the contents of
+    a Netscape cookies.txt (as curl and browser exporters write it: each cookie goes
+    only to the hosts and paths it names). Cookies the server sets during the
+    download are kept for its later requests. Kept to resume, never shown.
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> DownloadAddParams:
         """Reads the wire form; keys this client does not know are ignored."""
@@ -95,6 +103,7 @@ class DownloadAddParams:
             ),
             proxy=wire.get("proxy"),
             insecure=wire.get("insecure"),
+            cookies=wire.get("cookies"),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -122,6 +131,8 @@ class DownloadAddParams:
             wire["proxy"] = self.proxy
         if self.insecure is not None:
             wire["insecure"] = self.insecure
+        if self.cookies is not None:
+            wire["cookies"] = self.cookies
         return wire
 
 

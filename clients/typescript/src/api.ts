@@ -631,6 +631,12 @@ export interface DownloadAddParams {
    * Skip TLS certificate verification for this download only. Dangerous: anyone on the path can then serve another file. Prefer trusting the server's authority (`--ca-certificate` or the system's store). Shown in the download's status. Default false.
    */
   insecure?: boolean;
+  /**
+   * Cookies this download sends, besides the daemon's (`--load-cookies`): a `Cookie` header value (`name=value; name2=value2`, for the URL's host), or the contents of a Netscape cookies.txt (as curl and browser exporters write it: each cookie goes only to the hosts and paths it names). Cookies the server sets during the download are kept for its later requests. Kept to resume, never shown.
+   *
+   * Constraints: minLength 1, maxLength 262144.
+   */
+  cookies?: string;
 }
 
 /**

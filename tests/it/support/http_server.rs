@@ -40,6 +40,8 @@ pub struct Resource {
     faults: Vec<(Fault, usize)>,
     /// Sent as `Retry-After` with injected error statuses.
     retry_after: Option<String>,
+    /// Sent as `Set-Cookie` with every answer that has a body.
+    set_cookie: Option<String>,
 }
 
 /// A misbehaviour applied to the first `n` responses of a resource.
@@ -68,6 +70,7 @@ impl Resource {
             rates: Vec::new(),
             faults: Vec::new(),
             retry_after: None,
+            set_cookie: None,
         }
     }
 
@@ -127,6 +130,12 @@ impl Resource {
     /// The first `times` responses answer `status` instead.
     pub fn fail_first(mut self, status: u16, times: usize) -> Self {
         self.faults.push((Fault::Status(status), times));
+        self
+    }
+
+    /// Every answer with a body says `Set-Cookie: value`.
+    pub fn set_cookie(mut self, value: &str) -> Self {
+        self.set_cookie = Some(value.to_owned());
         self
     }
 
@@ -453,6 +462,9 @@ async fn respond(
     }
     if resource.etag {
         head.push_str(&format!("ETag: {etag}\r\n"));
+    }
+    if let Some(cookie) = &resource.set_cookie {
+        head.push_str(&format!("Set-Cookie: {cookie}\r\n"));
     }
     if let Some(cd) = &resource.content_disposition {
         head.push_str(&format!("Content-Disposition: {cd}\r\n"));
