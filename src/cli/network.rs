@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 
-use haul::engine::{parse_cookies_txt, NetworkConfig, Proxies, ProxyUrl};
+use haul::engine::{parse_cookies_txt, parse_netrc, NetrcEntry, NetworkConfig, Proxies, ProxyUrl};
 
 #[derive(Debug, Default, Args)]
 pub struct NetworkArgs {
@@ -57,6 +57,10 @@ pub struct NetworkArgs {
     /// cookies of its hosts and paths.
     #[arg(long, env = "HAUL_LOAD_COOKIES", value_name = "FILE")]
     load_cookies: Option<PathBuf>,
+    /// Logins from a .netrc for URLs that name no user (like curl -n); without FILE,
+    /// ~/.netrc when there is one.
+    #[arg(long, env = "HAUL_NETRC", value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    netrc: Option<PathBuf>,
 }
 
 impl NetworkArgs {
@@ -87,13 +91,31 @@ impl NetworkArgs {
                     .map_err(|reason| anyhow!("invalid cookies in {}: {reason}", path.display()))?
             }
         };
+        let netrc = match self.netrc {
+            None => Vec::new(),
+            Some(path) if path.as_os_str().is_empty() => {
+                let home = dirs::home_dir().map(|h| h.join(".netrc"));
+                match home.filter(|p| p.is_file()) {
+                    Some(path) => read_netrc(&path)?,
+                    None => Vec::new(),
+                }
+            }
+            Some(path) => read_netrc(&path)?,
+        };
         Ok(NetworkConfig {
             ca_certificates: self.ca_certificates,
             client_certificate: self.client_cert.zip(self.client_key),
             proxies: flags.or(Proxies::from_env()),
             cookies,
+            netrc,
         })
     }
+}
+
+fn read_netrc(path: &std::path::Path) -> Result<Vec<NetrcEntry>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the logins in {}", path.display()))?;
+    parse_netrc(&text).map_err(|reason| anyhow!("invalid .netrc {}: {reason}", path.display()))
 }
 
 /// One download's own network choices (`haul get`; `haul add` sends the

@@ -160,6 +160,7 @@ async fn prepare(
         .ok_or_else(|| Failure::new(FailureCode::Io, "the download was removed"))?;
     let invalid = |e: super::EngineError| Failure::new(FailureCode::Io, e.to_string());
     let (url, headers) = record.request.validate().map_err(invalid)?;
+    let url = shared.network.login(&url);
     let config = &shared.config;
     let host = format!(
         "{}:{}",
@@ -357,6 +358,7 @@ pub(crate) async fn same_file(
         ..record.request.clone()
     };
     let (_, headers) = request.validate().map_err(|e| e.to_string())?;
+    let url = &shared.network.login(url);
     let route = Route::new(shared.network.clone(), &request, url).map_err(|e| e.to_string())?;
     let client = route.client().map_err(|e| cannot_connect(e).message)?;
     let timeout = shared.config.stall_timeout;

@@ -14,7 +14,8 @@
 //! - `naming`: every file name and directory, kept inside the root.
 //! - `network`: TLS trust, client certificates and proxies: every HTTP
 //!   client a download uses is built there; `cookies`: the cookie jar of
-//!   each download (cookies.txt, the download's own, the server's).
+//!   each download (cookies.txt, the download's own, the server's);
+//!   `netrc`: logins from a `.netrc`.
 //! - `store`: persistence trait and its SQLite implementation; `writer`:
 //!   its one writer thread (group commit, tickets a caller awaits before it
 //!   answers, health).
@@ -30,6 +31,7 @@ mod error;
 mod events;
 mod limiter;
 mod naming;
+mod netrc;
 mod network;
 mod probe;
 mod queue;
@@ -52,6 +54,7 @@ pub use config::{EngineConfig, DEFAULT_CONNECTIONS, MAX_CONNECTIONS};
 pub use cookies::{parse_cookies_txt, Cookie};
 pub use error::{EngineError, Failure, FailureCode};
 pub use events::{EngineEvent, RestartReason, Subscription};
+pub use netrc::{parse_netrc, NetrcEntry};
 pub use network::{NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;

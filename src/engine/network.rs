@@ -31,6 +31,7 @@ use url::Url;
 
 use super::cookies::{self, Cookie};
 use super::error::{EngineError, Failure, FailureCode};
+use super::netrc::{self, NetrcEntry};
 use super::request::AddRequest;
 
 /// How downloads reach servers, as the engine is opened with it.
@@ -45,6 +46,8 @@ pub struct NetworkConfig {
     pub proxies: Proxies,
     /// Cookies every download sends where they belong (`--load-cookies`).
     pub cookies: Vec<Cookie>,
+    /// Logins for URLs that name no user (`--netrc`).
+    pub netrc: Vec<NetrcEntry>,
 }
 
 /// The daemon's proxies, by the scheme of the URL they serve.
@@ -322,6 +325,7 @@ pub(crate) struct Network {
     insecure: ClientConfig,
     proxies: RwLock<Proxies>,
     cookies: Vec<Cookie>,
+    netrc: Vec<NetrcEntry>,
     user_agent: String,
     connect_timeout: Duration,
 }
@@ -359,6 +363,7 @@ impl Network {
             insecure,
             proxies: RwLock::new(config.proxies.clone()),
             cookies: config.cookies.clone(),
+            netrc: config.netrc.clone(),
             user_agent: user_agent.to_owned(),
             connect_timeout,
         })
@@ -375,6 +380,11 @@ impl Network {
         let mut proxies = self.proxies.write().unwrap_or_else(|e| e.into_inner());
         change(&mut proxies);
         proxies.clone()
+    }
+
+    /// `url` with its host's `.netrc` login when it names no user.
+    pub(crate) fn login(&self, url: &Url) -> Url {
+        netrc::with_login(&self.netrc, url)
     }
 
     /// The proxy a request of a download with `choice` for `url` takes now.

@@ -197,3 +197,39 @@ async fn the_daemons_cookies_txt_goes_only_to_the_hosts_and_paths_it_names() {
     );
     assert!(cookies("/g.bin").iter().all(Option::is_none));
 }
+
+#[tokio::test]
+async fn a_netrc_login_reaches_every_request_of_its_host_and_only_where_the_url_names_no_user() {
+    let data = random_bytes(LEN, 25);
+    let server = TestServer::start([
+        Resource::file("/f.bin", data.clone()),
+        Resource::file("/own.bin", data),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let netrc = dir.path().join("netrc");
+    std::fs::write(&netrc, "machine 127.0.0.1 login ada password s3cret\n").unwrap();
+    let daemon = Daemon::start_with(&["--netrc", netrc.to_str().unwrap()]).await;
+    let own = server.url("/own.bin").replace("http://", "http://bob:pw@");
+    for url in [server.url("/f.bin"), own] {
+        let gid = daemon.add(json!({"url": url, "connections": 3})).await;
+        loop {
+            let status = daemon.result("download.status", json!({"gid": gid})).await;
+            if status["state"] == "complete" {
+                assert!(!status.to_string().contains("s3cret"), "{status}");
+                break;
+            }
+            assert_ne!(status["state"], "error", "{status}");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    let ada = Some("Basic YWRhOnMzY3JldA==".to_owned());
+    let bob = Some("Basic Ym9iOnB3".to_owned());
+    let by_netrc = server.secrets("/f.bin");
+    assert!(
+        by_netrc.len() >= 3 && by_netrc.iter().all(|s| s.authorization == ada),
+        "{by_netrc:?}"
+    );
+    let by_url = server.secrets("/own.bin");
+    assert!(by_url.iter().all(|s| s.authorization == bob), "{by_url:?}");
+}
