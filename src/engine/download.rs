@@ -284,6 +284,7 @@ async fn prepare(
         limiters: [limiter, shared.global_limiter.clone()],
         stall_timeout: config.stall_timeout,
         retries: config.retry_policy(),
+        digest: route.digest(),
         received: AtomicU64::new(0),
         connections: AtomicU32::new(0),
     };
@@ -315,8 +316,10 @@ async fn probe_with_retries(
     let mut retries = config.retry_policy().start();
     loop {
         let permit = shared.hosts.acquire(host).await;
+        let digest = route.digest();
         let probed = probe::probe(
             &client,
+            digest.as_deref(),
             url,
             headers,
             validator,
@@ -362,9 +365,17 @@ pub(crate) async fn same_file(
     let route = Route::new(shared.network.clone(), &request, url).map_err(|e| e.to_string())?;
     let client = route.client().map_err(|e| cannot_connect(e).message)?;
     let timeout = shared.config.stall_timeout;
-    let probe = probe::probe(&client, url, &headers, None, 1, timeout)
-        .await
-        .map_err(|e| format!("cannot ask it which file it serves: {}", e.failure.message))?;
+    let probe = probe::probe(
+        &client,
+        route.digest().as_deref(),
+        url,
+        &headers,
+        None,
+        1,
+        timeout,
+    )
+    .await
+    .map_err(|e| format!("cannot ask it which file it serves: {}", e.failure.message))?;
     let kept = Identity {
         total: record.total_length,
         etag: record.etag.clone(),

@@ -15,7 +15,8 @@
 //! - `network`: TLS trust, client certificates and proxies: every HTTP
 //!   client a download uses is built there; `cookies`: the cookie jar of
 //!   each download (cookies.txt, the download's own, the server's);
-//!   `netrc`: logins from a `.netrc`.
+//!   `netrc`: logins from a `.netrc`; `digest`: HTTP Digest auth, which
+//!   every request of a download is sent through.
 //! - `store`: persistence trait and its SQLite implementation; `writer`:
 //!   its one writer thread (group commit, tickets a caller awaits before it
 //!   answers, health).
@@ -26,6 +27,7 @@ pub(crate) mod coalesce;
 mod config;
 mod control;
 mod cookies;
+mod digest;
 mod download;
 mod error;
 mod events;

@@ -30,6 +30,7 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStor
 use url::Url;
 
 use super::cookies::{self, Cookie};
+use super::digest::DigestAuth;
 use super::error::{EngineError, Failure, FailureCode};
 use super::netrc::{self, NetrcEntry};
 use super::request::AddRequest;
@@ -405,6 +406,8 @@ pub(crate) struct Route {
     proxy: ProxyChoice,
     insecure: bool,
     jar: Arc<Jar>,
+    /// Answers Digest challenges when the URL carries credentials.
+    digest: Option<Arc<DigestAuth>>,
 }
 
 impl Route {
@@ -420,7 +423,13 @@ impl Route {
             insecure: request.insecure,
             network,
             jar,
+            digest: DigestAuth::for_url(url).map(Arc::new),
         })
+    }
+
+    /// The Digest answerer of this route's credentials, if any.
+    pub(crate) fn digest(&self) -> Option<Arc<DigestAuth>> {
+        self.digest.clone()
     }
 
     /// The same route with `other`'s jar: the cookies a server set in one

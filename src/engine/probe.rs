@@ -4,6 +4,7 @@
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, StatusCode};
 
+use super::digest::{self, DigestAuth};
 use super::naming;
 use super::segments::UNKNOWN_END;
 use super::transfer::{content_range, AttemptError, Body, Identity};
@@ -60,28 +61,24 @@ const DATE_STRONG_AFTER: std::time::Duration = std::time::Duration::from_secs(60
 /// instead of being dropped with the rest of the file in flight.
 pub async fn probe(
     client: &Client,
+    auth: Option<&DigestAuth>,
     url: &url::Url,
     headers: &HeaderMap,
     if_range: Option<&str>,
     len: u64,
     timeout: std::time::Duration,
 ) -> Result<Probe, AttemptError> {
-    let mut request = client
-        .get(url.clone())
-        .headers(headers.clone())
-        .header(header::RANGE, format!("bytes=0-{}", len.max(1) - 1));
-    if let Some(validator) = if_range.and_then(|v| HeaderValue::from_str(v).ok()) {
-        request = request.header(header::IF_RANGE, validator);
-    }
-    let response = tokio::time::timeout(timeout, request.send())
-        .await
-        .map_err(|_| {
-            AttemptError::transient(
-                super::FailureCode::Network,
-                "the server did not answer in time",
-            )
-        })?
-        .map_err(AttemptError::request)?;
+    let build = || {
+        let mut request = client
+            .get(url.clone())
+            .headers(headers.clone())
+            .header(header::RANGE, format!("bytes=0-{}", len.max(1) - 1));
+        if let Some(validator) = if_range.and_then(|v| HeaderValue::from_str(v).ok()) {
+            request = request.header(header::IF_RANGE, validator);
+        }
+        request
+    };
+    let response = digest::send(auth, url, build, timeout).await?;
     let status = response.status();
     if !status.is_success() {
         return Err(AttemptError::status(

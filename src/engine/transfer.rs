@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
 
+use super::digest::{self, DigestAuth};
 use super::network::{proxy_failure, shown_url, tls_failure};
 use crate::backoff::Backoff;
 
@@ -222,6 +223,8 @@ pub struct Transfer {
     pub limiters: [Arc<Limiter>; 2],
     pub stall_timeout: Duration,
     pub retries: RetryPolicy,
+    /// Answers the server's Digest challenges, when the URL has credentials.
+    pub digest: Option<Arc<DigestAuth>>,
     /// Bytes received since the start, for the speed.
     pub received: AtomicU64,
     pub connections: AtomicU32,
@@ -306,20 +309,19 @@ impl Transfer {
             segment.set_pos(0); // a stream without ranges can only start over
         }
         let (pos, end) = (segment.pos(), segment.end());
-        let mut request = client.get(self.url.clone()).headers(self.headers.clone());
-        if ranged {
-            request = request.header(header::RANGE, format!("bytes={pos}-{}", end - 1));
-            if let Some(validator) = &self.if_range {
-                request = request.header(header::IF_RANGE, validator.clone());
+        let build = || {
+            let mut request = client.get(self.url.clone()).headers(self.headers.clone());
+            if ranged {
+                request = request.header(header::RANGE, format!("bytes={pos}-{}", end - 1));
+                if let Some(validator) = &self.if_range {
+                    request = request.header(header::IF_RANGE, validator.clone());
+                }
             }
-        }
+            request
+        };
         let asked = Instant::now();
-        let response = tokio::time::timeout(self.stall_timeout, request.send())
-            .await
-            .map_err(|_| {
-                AttemptError::transient(FailureCode::Network, "the server did not answer in time")
-            })?
-            .map_err(AttemptError::request)?;
+        let response =
+            digest::send(self.digest.as_deref(), &self.url, build, self.stall_timeout).await?;
         meter.record_overhead(asked.elapsed());
         let status = response.status();
         if !status.is_success() {

@@ -233,3 +233,61 @@ async fn a_netrc_login_reaches_every_request_of_its_host_and_only_where_the_url_
     let by_url = server.secrets("/own.bin");
     assert!(by_url.iter().all(|s| s.authorization == bob), "{by_url:?}");
 }
+
+#[tokio::test]
+async fn an_apache_that_wants_digest_auth_gets_it_on_every_request_and_a_wrong_password_fails() {
+    use haul::engine::FailureCode;
+    use support::webservers::{Age, DigestUser, Kind, Settings, WebServer};
+    let settings = Settings {
+        digest: Some(DigestUser {
+            realm: "haul tests",
+            user: "ada",
+            password: "s3cret",
+        }),
+        ..Settings::default()
+    };
+    let Some(apache) = WebServer::start(Kind::Apache, settings).await else {
+        return;
+    };
+    let served = apache.file(Age::Old);
+    let with = |credentials: &str| {
+        served
+            .url
+            .replace("http://", &format!("http://{credentials}@"))
+    };
+    let engine = TestEngine::start().await;
+    let done = engine
+        .download(AddRequest {
+            connections: Some(4),
+            ..AddRequest::new(with("ada:s3cret"))
+        })
+        .await;
+    assert_eq!(done.state, State::Complete, "{done:#?}");
+    assert_eq!(
+        sha256_file(done.path.as_ref().unwrap()),
+        sha256(&served.data)
+    );
+
+    for (credentials, file) in [(Some("ada:wrong"), "wrong.bin"), (None, "none.bin")] {
+        let url = credentials.map_or_else(|| served.url.clone(), with);
+        let refused = engine
+            .download(AddRequest {
+                file_name: Some(file.into()),
+                ..AddRequest::new(url)
+            })
+            .await;
+        assert_eq!(refused.state, State::Error, "{refused:#?}");
+        let error = refused.error.unwrap();
+        assert_eq!(error.code, FailureCode::HttpStatus, "{error:?}");
+        assert!(error.message.contains("401"), "{error:?}");
+    }
+    let log = apache.stop().await;
+    let statuses: Vec<u16> = log.iter().map(|l| l.status).collect();
+    let ranges = statuses.iter().filter(|s| **s == 206).count();
+    let challenges = statuses.iter().filter(|s| **s == 401).count();
+    // The probe and the four connections answered from the first challenge
+    // on (each later request sends its answer up front); then one challenge
+    // and one refused answer for the wrong password, one for none.
+    assert!(ranges >= 4, "{statuses:?}");
+    assert!(challenges <= 4, "{statuses:?}");
+}

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
+use md5::Digest as _;
+
 use super::random_bytes;
 
 /// Length of the served files unless the settings say otherwise: eight
@@ -94,6 +96,16 @@ pub struct Settings {
     /// Serve HTTPS with this certificate (nginx only); URLs then name
     /// `localhost`.
     pub tls: Option<ServerTls>,
+    /// Want HTTP Digest auth of this user (Apache only: mod_auth_digest).
+    pub digest: Option<DigestUser>,
+}
+
+/// A user of an Apache that wants Digest auth.
+#[derive(Debug, Clone)]
+pub struct DigestUser {
+    pub realm: &'static str,
+    pub user: &'static str,
+    pub password: &'static str,
 }
 
 /// An HTTPS server's certificate, and the authority whose client
@@ -112,6 +124,7 @@ impl Default for Settings {
             kib_per_second: None,
             etags: true,
             tls: None,
+            digest: None,
         }
     }
 }
@@ -175,6 +188,10 @@ impl WebServer {
         assert!(
             settings.tls.is_none() || kind == Kind::Nginx,
             "only the nginx tests serve HTTPS"
+        );
+        assert!(
+            settings.digest.is_none() || kind == Kind::Apache,
+            "only the Apache tests want Digest auth"
         );
         let mut server = WebServer {
             kind,
@@ -454,6 +471,35 @@ fn apache_config(dir: &Path, port: u16, settings: &Settings) -> String {
     } else {
         "FileETag None\n"
     };
+    let access = match &settings.digest {
+        None => "Require all granted".to_owned(),
+        Some(digest) => {
+            // htdigest's format: user:realm:MD5(user:realm:password).
+            let secret = format!("{}:{}:{}", digest.user, digest.realm, digest.password);
+            let line = format!(
+                "{}:{}:{:x}\n",
+                digest.user,
+                digest.realm,
+                md5::Md5::digest(secret.as_bytes())
+            );
+            std::fs::write(format!("{dir}/digest.users"), line).expect("the Digest users");
+            format!(
+                "AuthType Digest\n  AuthName \"{}\"\n  AuthDigestProvider file\n  \
+                 AuthUserFile {dir}/digest.users\n  Require valid-user",
+                digest.realm
+            )
+        }
+    };
+    let auth_modules = if settings.digest.is_some() {
+        format!(
+            "LoadModule authn_core_module {modules}/mod_authn_core.so\n\
+             LoadModule authn_file_module {modules}/mod_authn_file.so\n\
+             LoadModule authz_user_module {modules}/mod_authz_user.so\n\
+             LoadModule auth_digest_module {modules}/mod_auth_digest.so\n"
+        )
+    } else {
+        String::new()
+    };
     let throttle = match settings.kib_per_second {
         Some(rate) => format!(
             "LoadModule env_module {modules}/mod_env.so\n\
@@ -469,6 +515,7 @@ fn apache_config(dir: &Path, port: u16, settings: &Settings) -> String {
          Listen 127.0.0.1:{port}\n\
          LoadModule mpm_event_module {modules}/mod_mpm_event.so\n\
          LoadModule authz_core_module {modules}/mod_authz_core.so\n\
+         {auth_modules}\
          {user}\
          PidFile {dir}/server.pid\n\
          DefaultRuntimeDir {dir}\n\
@@ -476,7 +523,7 @@ fn apache_config(dir: &Path, port: u16, settings: &Settings) -> String {
          LogFormat \"%U\\t%>s\\t%{{Range}}i\\t%{{If-Range}}i\\t%{{ETag}}o\\t%{{Last-Modified}}o\\t%B\" haul\n\
          CustomLog {dir}/access.log haul\n\
          DocumentRoot {dir}/www\n\
-         <Directory {dir}/www>\n  Require all granted\n</Directory>\n\
+         <Directory {dir}/www>\n  {access}\n</Directory>\n\
          {etags}{throttle}"
     )
 }
