@@ -32,13 +32,7 @@ async fn credentials_in_the_url_are_sent_as_basic_auth_and_never_shown() {
     )
     .await;
     let gid = daemon.add(json!({"url": url, "connections": 3})).await;
-    let status = loop {
-        let status = daemon.result("download.status", json!({"gid": gid})).await;
-        if status["state"] == "complete" || status["state"] == "error" {
-            break status;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
+    let status = daemon.finished(&gid).await;
     assert_eq!(status["state"], "complete", "{status}");
     assert_eq!(
         status["url"],
@@ -172,14 +166,8 @@ async fn the_daemons_cookies_txt_goes_only_to_the_hosts_and_paths_it_names() {
     let other_path = server.url("/g.bin");
     for url in [&named, &by_name, &other_path] {
         let gid = daemon.add(json!({"url": url})).await;
-        loop {
-            let status = daemon.result("download.status", json!({"gid": gid})).await;
-            if status["state"] == "complete" {
-                break;
-            }
-            assert_ne!(status["state"], "error", "{status}");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let status = daemon.finished(&gid).await;
+        assert_eq!(status["state"], "complete", "{status}");
     }
     let cookies = |path| -> Vec<Option<String>> {
         server.secrets(path).into_iter().map(|s| s.cookie).collect()
@@ -213,15 +201,9 @@ async fn a_netrc_login_reaches_every_request_of_its_host_and_only_where_the_url_
     let own = server.url("/own.bin").replace("http://", "http://bob:pw@");
     for url in [server.url("/f.bin"), own] {
         let gid = daemon.add(json!({"url": url, "connections": 3})).await;
-        loop {
-            let status = daemon.result("download.status", json!({"gid": gid})).await;
-            if status["state"] == "complete" {
-                assert!(!status.to_string().contains("s3cret"), "{status}");
-                break;
-            }
-            assert_ne!(status["state"], "error", "{status}");
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        let status = daemon.finished(&gid).await;
+        assert_eq!(status["state"], "complete", "{status}");
+        assert!(!status.to_string().contains("s3cret"), "{status}");
     }
     let ada = Some("Basic YWRhOnMzY3JldA==".to_owned());
     let bob = Some("Basic Ym9iOnB3".to_owned());

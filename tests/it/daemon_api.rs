@@ -3,26 +3,13 @@
 
 use crate::support;
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use support::daemon::Daemon;
 use support::{random_bytes, sha256, sha256_file, Resource, TestServer};
 
 /// Polls `download.status` until the download is in `state`.
 async fn wait_for(daemon: &Daemon, gid: &str, state: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let status = daemon.result("download.status", json!({"gid": gid})).await;
-        if status["state"] == state {
-            return status;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{gid} never reached {state}: {status}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    daemon.status_until(gid, |s| s["state"] == state).await
 }
 
 async fn add(daemon: &Daemon, params: Value) -> String {

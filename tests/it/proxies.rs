@@ -39,16 +39,6 @@ fn relayed(proxy: &ProxyServer) -> usize {
     log.matches("Request (file descriptor").count() + log.matches(": connected to ").count()
 }
 
-async fn wait_status(daemon: &Daemon, gid: &str) -> serde_json::Value {
-    loop {
-        let status = daemon.result("download.status", json!({"gid": gid})).await;
-        if matches!(status["state"].as_str(), Some("complete" | "error")) {
-            return status;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn the_daemons_http_proxy_carries_every_connection_and_its_password_is_never_shown() {
     let Some(tinyproxy) = ProxyServer::start(Program::Tinyproxy, Some(("ada", "s3cret"))).await
@@ -60,7 +50,7 @@ async fn the_daemons_http_proxy_carries_every_connection_and_its_password_is_nev
     let gid = daemon
         .add(json!({"url": server.url("/f.bin"), "connections": 4}))
         .await;
-    let status = wait_status(&daemon, &gid).await;
+    let status = daemon.finished(&gid).await;
     assert_eq!(status["state"], "complete", "{status}");
     assert_eq!(status["proxy"], tinyproxy.shown("http"));
     assert_eq!(
@@ -338,7 +328,7 @@ async fn set_options_changes_the_proxies_at_run_time_and_refuses_a_bad_one_chang
     assert_eq!(daemon.result("system.getOptions", json!({})).await, set);
 
     let gid = daemon.add(json!({"url": server.url("/f.bin")})).await;
-    let status = wait_status(&daemon, &gid).await;
+    let status = daemon.finished(&gid).await;
     assert_eq!(status["state"], "complete", "{status}");
     assert_eq!(status["proxy"], tinyproxy.shown("http"));
     assert_eq!(

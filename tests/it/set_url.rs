@@ -18,25 +18,14 @@ async fn status(daemon: &Daemon, gid: &str) -> Value {
     daemon.result("download.status", json!({"gid": gid})).await
 }
 
-async fn wait_for(daemon: &Daemon, gid: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let status = status(daemon, gid).await;
-        if done(&status) {
-            return status;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{status}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// A download of `url` that has some bytes, then paused.
 async fn paused_with_bytes(daemon: &Daemon, url: &str) -> String {
     let gid = daemon.add(json!({"url": url, "connections": 2})).await;
-    wait_for(daemon, &gid, |s| {
-        s["completedLength"].as_u64() > Some(256 * KIB as u64)
-    })
-    .await;
+    daemon
+        .status_until(&gid, |s| {
+            s["completedLength"].as_u64() > Some(256 * KIB as u64)
+        })
+        .await;
     daemon.result("download.pause", json!({"gid": gid})).await;
     gid
 }
@@ -85,10 +74,9 @@ async fn a_paused_download_moves_to_a_mirror_and_resumes_from_its_bytes() {
     assert_eq!(moved["completedLength"], kept, "{moved}");
 
     daemon.result("download.resume", json!({"gid": gid})).await;
-    let done = wait_for(&daemon, &gid, |s| {
-        s["state"] == "complete" || s["state"] == "error"
-    })
-    .await;
+    let done = daemon
+        .status_until(&gid, |s| s["state"] == "complete" || s["state"] == "error")
+        .await;
     assert_eq!(done["state"], "complete", "{done}");
     assert_eq!(
         sha256_file(std::path::Path::new(done["path"].as_str().unwrap())),
@@ -138,10 +126,9 @@ async fn another_file_at_the_new_url_is_refused_unless_restart() {
         .await;
     assert_eq!(moved["url"], elsewhere.url("/f.bin"));
     daemon.result("download.resume", json!({"gid": gid})).await;
-    let done = wait_for(&daemon, &gid, |s| {
-        s["state"] == "complete" || s["state"] == "error"
-    })
-    .await;
+    let done = daemon
+        .status_until(&gid, |s| s["state"] == "complete" || s["state"] == "error")
+        .await;
     assert_eq!(done["state"], "complete", "{done}");
     assert_eq!(
         sha256_file(std::path::Path::new(done["path"].as_str().unwrap())),
@@ -166,10 +153,11 @@ async fn a_running_download_goes_on_from_its_bytes_at_the_new_url_without_pausin
     let gid = daemon
         .add(json!({"url": slow.url("/f.bin"), "connections": 2}))
         .await;
-    wait_for(&daemon, &gid, |s| {
-        s["completedLength"].as_u64() > Some(256 * KIB as u64)
-    })
-    .await;
+    daemon
+        .status_until(&gid, |s| {
+            s["completedLength"].as_u64() > Some(256 * KIB as u64)
+        })
+        .await;
 
     let moved = daemon
         .result(
@@ -178,10 +166,9 @@ async fn a_running_download_goes_on_from_its_bytes_at_the_new_url_without_pausin
         )
         .await;
     assert_eq!(moved["state"], "active");
-    let done = wait_for(&daemon, &gid, |s| {
-        s["state"] == "complete" || s["state"] == "error"
-    })
-    .await;
+    let done = daemon
+        .status_until(&gid, |s| s["state"] == "complete" || s["state"] == "error")
+        .await;
     assert_eq!(done["state"], "complete", "{done}");
     assert_eq!(
         sha256_file(std::path::Path::new(done["path"].as_str().unwrap())),
@@ -224,7 +211,9 @@ async fn a_complete_download_keeps_its_url() {
     let server = TestServer::start([Resource::file("/f.bin", data)]).await;
     let daemon = Daemon::start().await;
     let gid = daemon.add(json!({"url": server.url("/f.bin")})).await;
-    wait_for(&daemon, &gid, |s| s["state"] == "complete").await;
+    daemon
+        .status_until(&gid, |s| s["state"] == "complete")
+        .await;
     let refused = daemon
         .call(
             "download.setUrl",

@@ -226,23 +226,11 @@ async fn the_daemon_reports_insecure_and_the_tls_failure_on_the_wire() {
     let verified = daemon
         .add(json!({"url": served.url, "fileName": "verified.bin"}))
         .await;
-    let finished = |gid: String| {
-        let daemon = &daemon;
-        async move {
-            loop {
-                let status = daemon.result("download.status", json!({"gid": gid})).await;
-                if matches!(status["state"].as_str(), Some("complete" | "error")) {
-                    return status;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-        }
-    };
-    let insecure = finished(insecure).await;
+    let insecure = daemon.finished(&insecure).await;
     assert_eq!(insecure["state"], "complete", "{insecure}");
     assert_eq!(insecure["insecure"], true);
     assert_eq!(insecure["proxy"], json!(null));
-    let verified = finished(verified).await;
+    let verified = daemon.finished(&verified).await;
     insta::assert_json_snapshot!("tls_failure_status", verified, {
         ".gid" => "[gid]",
         ".url" => "[url]",

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
@@ -257,6 +257,30 @@ impl Daemon {
     pub async fn add(&self, params: Value) -> String {
         let result = self.result("download.add", params).await;
         result["gid"].as_str().expect("a gid").to_owned()
+    }
+
+    /// Polls `download.status` of `gid` until `done` says so (60 s at most).
+    pub async fn status_until(&self, gid: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = self.result("download.status", json!({"gid": gid})).await;
+            if done(&status) {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The status of `gid` once it is complete or in error.
+    pub async fn finished(&self, gid: &str) -> Value {
+        self.status_until(gid, |s| {
+            matches!(s["state"].as_str(), Some("complete" | "error"))
+        })
+        .await
     }
 
     /// A GET to `path` on the daemon's port.
