@@ -203,12 +203,23 @@ fn redact(text: &str) -> String {
 /// `url` as a status, an event or a log shows it: without the password of
 /// its `user:password@` (which the requests carry as Basic auth).
 pub fn shown_url(url: &str) -> String {
+    // Most URLs have no userinfo: a list of thousands is not parsed for it.
+    let authority = url
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default())
+        .unwrap_or_default();
+    let has_password = authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'));
+    if !has_password {
+        return url.to_owned();
+    }
     match Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
+        Ok(mut parsed) => {
             let _ = parsed.set_password(None);
             parsed.into()
         }
-        _ => url.to_owned(),
+        Err(_) => url.to_owned(),
     }
 }
 
@@ -719,6 +730,8 @@ mod tests {
             "https://ada@host/f?x=1"
         );
         assert_eq!(shown_url("https://host/f"), "https://host/f");
+        assert_eq!(shown_url("https://ada@host/f"), "https://ada@host/f");
+        assert_eq!(shown_url("https://host/a:b@c"), "https://host/a:b@c");
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
         headers.insert(header::COOKIE, HeaderValue::from_static("s=1"));
