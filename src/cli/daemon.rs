@@ -11,6 +11,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 use haul::api::DaemonApiServer;
+use haul::aria2::{self, server::Aria2Config, Aria2};
 use haul::engine::{Engine, EngineConfig};
 use haul::rpc::auth::{Token, TokenSource};
 use haul::rpc::handlers::Handlers;
@@ -93,6 +94,13 @@ pub struct DaemonArgs {
     /// A connection that receives nothing for this long is retried.
     #[arg(long, env = "HAUL_STALL_TIMEOUT", default_value = "30s", value_parser = values::positive_duration)]
     stall_timeout: Duration,
+    /// Also serve aria2's JSON-RPC (POST/GET /jsonrpc and its WebSocket) on this address, for
+    /// aria2 clients (AriaNg, browser extensions, aria2p); 127.0.0.1:6800 is aria2's own.
+    #[arg(long, env = "HAUL_ARIA2_LISTEN")]
+    aria2_listen: Option<SocketAddr>,
+    /// The secret aria2 clients send as "token:SECRET". [default: the daemon's token]
+    #[arg(long, env = "HAUL_ARIA2_SECRET", hide_env_values = true)]
+    aria2_secret: Option<String>,
     #[command(flatten)]
     network: NetworkArgs,
 }
@@ -114,6 +122,19 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         }
         TokenSource::Generated(path) => {
             tracing::info!(path = %path.display(), "rpc secret: generated (mode 0600)")
+        }
+    }
+
+    // Checked before anything starts: a refused secret leaves nothing behind.
+    let aria2_secret = match &args.aria2_secret {
+        Some(secret) => Some(Token::new(secret).context("invalid --aria2-secret")?),
+        None => None,
+    };
+    if let Some(address) = args.aria2_listen {
+        if !address.ip().is_loopback() && !args.rpc_listen_all {
+            anyhow::bail!(
+                "--aria2-listen {address} is not a loopback address\nhint: serving beyond this machine needs --rpc-listen-all too"
+            );
         }
     }
 
@@ -174,7 +195,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         .into_rpc()
         .into();
     let serve_config = ServeConfig {
-        allowed_origins: args.allow_origins,
+        allowed_origins: args.allow_origins.clone(),
         max_request_size: args.max_request_size,
         max_response_size: args.max_response_size,
         max_batch: args.max_batch,
@@ -188,6 +209,31 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     };
 
     let shutdown = CancellationToken::new();
+    let aria2 = match args.aria2_listen {
+        None => None,
+        Some(address) => {
+            let listener = TcpListener::bind(address).await.with_context(|| {
+                format!("cannot listen on {address} for aria2 clients\nhint: is aria2 itself running there? pick another address with --aria2-listen")
+            })?;
+            let local = listener
+                .local_addr()
+                .context("cannot read the aria2 port's address")?;
+            let secret = aria2_secret.unwrap_or_else(|| token.clone());
+            let adapter = Aria2::new(engine.clone(), secret, shutdown.clone());
+            let config = Aria2Config {
+                allowed_origins: args.allow_origins.clone(),
+                max_request_size: args.max_request_size,
+                max_connections: args.max_connections,
+            };
+            let serving = tokio::spawn(aria2::server::serve(
+                listener,
+                adapter,
+                config,
+                shutdown.clone(),
+            ));
+            Some((local, serving))
+        }
+    };
     // Installed before the daemon says it is ready, so an early SIGTERM is
     // a clean stop too.
     let (interrupt, terminate) = (
@@ -216,9 +262,28 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     tracing::info!(root = %engine.download_root().display(), state = %state_dir.display(), "downloads go to the download root");
     // One plain line on stdout, for people and for scripts that start the daemon on port 0.
     println!("haul daemon listening on http://{local}/jsonrpc (WebSocket ws://{local}/jsonrpc/ws)");
-    server::serve(listener, serve_config, token, methods, push, shutdown)
-        .await
-        .context("the RPC server failed")?;
+    if let Some((aria2, _)) = &aria2 {
+        println!("aria2-compatible RPC listening on http://{aria2}/jsonrpc (WebSocket ws://{aria2}/jsonrpc)");
+    }
+    server::serve(
+        listener,
+        serve_config,
+        token,
+        methods,
+        push,
+        shutdown.clone(),
+    )
+    .await
+    .context("the RPC server failed")?;
+    // `aria2.shutdown` stops the main port too; either way both are done.
+    shutdown.cancel();
+    if let Some((_, serving)) = aria2 {
+        match serving.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "the aria2 port failed"),
+            Err(e) => tracing::warn!(error = %e, "the aria2 port's task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
 
     tracing::info!("stopping: checkpointing unfinished downloads so they resume at the next start");
     engine.shutdown().await;

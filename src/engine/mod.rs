@@ -57,7 +57,7 @@ pub use cookies::{parse_cookies_txt, Cookie};
 pub use error::{EngineError, Failure, FailureCode};
 pub use events::{EngineEvent, RestartReason, Subscription};
 pub use netrc::{parse_netrc, NetrcEntry};
-pub use network::{NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl};
+pub use network::{shown_url, NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;
 pub use status::{Gid, Options, ParseGidError, State, Stats, Status};
@@ -89,6 +89,18 @@ pub enum OpenError {
     Store(#[from] StoreError),
     #[error("cannot set up the network: {0}")]
     Network(#[from] NetworkError),
+}
+
+/// Where [`Engine::move_in_queue`] moves a download, as aria2's
+/// `changePosition` says it; positions past either end stop there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueMove {
+    /// To this position, 0 being the first.
+    To(usize),
+    /// By this many places (negative: forwards, towards the first).
+    By(i64),
+    /// To this many places before the last.
+    FromEnd(usize),
 }
 
 /// A page of [`Engine::list`].
@@ -398,6 +410,30 @@ impl Engine {
             .ok_or(EngineError::NotFound { gid })
     }
 
+    /// What the download was added with, credentials included: for a
+    /// caller that shows its options, which must hide them itself.
+    pub fn request(&self, gid: Gid) -> Result<AddRequest, EngineError> {
+        self.shared
+            .registry()
+            .get(gid)
+            .map(|e| e.record.request.clone())
+            .ok_or(EngineError::NotFound { gid })
+    }
+
+    /// Up to `max` gids whose text starts with `prefix`, for callers that
+    /// accept a gid by its first digits (as aria2 does).
+    pub fn gids_starting_with(&self, prefix: &str, max: usize) -> Vec<Gid> {
+        if let Ok(gid) = prefix.parse::<Gid>() {
+            return self.status(gid).map(|_| gid).into_iter().collect();
+        }
+        self.shared
+            .registry()
+            .gids()
+            .filter(|gid| gid.to_string().starts_with(prefix))
+            .take(max)
+            .collect()
+    }
+
     /// The downloads in `states` (all when empty), in creation order: the
     /// page `offset..offset + limit` of those created after `after` (a
     /// [`Page::cursor`] from an earlier page), and how many matched in all.
@@ -438,6 +474,76 @@ impl Engine {
             total,
             cursor: last.filter(|_| more).map(Cursor),
         }
+    }
+
+    /// The waiting downloads (queued and paused) in queue order: the page
+    /// `offset..offset + limit`, and how many wait in all.
+    pub fn waiting(&self, offset: usize, limit: usize) -> Page {
+        let proxies = self.shared.network.proxies();
+        let mut registry = self.shared.registry();
+        let waiting = registry.waiting();
+        let total = waiting.len();
+        let downloads = waiting
+            .skip(offset)
+            .take(limit)
+            .map(|e| status_of(e, &proxies))
+            .collect();
+        Page {
+            downloads,
+            total,
+            cursor: None,
+        }
+    }
+
+    /// Moves a waiting (queued or paused) download in the queue and answers
+    /// its new position (0 is first) once the new order is committed.
+    pub async fn move_in_queue(&self, gid: Gid, to: QueueMove) -> Result<usize, EngineError> {
+        let (position, ticket) = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get(gid).ok_or(EngineError::NotFound { gid })?;
+            let state = entry.record.state;
+            if !matches!(state, State::Queued | State::Paused) {
+                return Err(EngineError::InvalidState { gid, state });
+            }
+            let (mut order, ranks): (Vec<Gid>, Vec<i64>) = registry
+                .waiting()
+                .map(|e| (e.record.gid, e.record.rank))
+                .unzip();
+            let from = order
+                .iter()
+                .position(|g| *g == gid)
+                .ok_or_else(|| EngineError::internal("a waiting download is not in the queue"))?;
+            let last = order.len() - 1;
+            let position = match to {
+                QueueMove::To(n) => n.min(last),
+                QueueMove::By(d) => from.saturating_add_signed(d as isize).min(last),
+                QueueMove::FromEnd(n) => last.saturating_sub(n),
+            };
+            order.remove(from);
+            order.insert(position, gid);
+            // The same ranks in the new order: only the moved span changes,
+            // and downloads added later still come after all of them.
+            let mut ticket = None;
+            for (moved, rank) in order.into_iter().zip(ranks) {
+                let entry = registry
+                    .get_mut(moved)
+                    .ok_or_else(|| EngineError::internal("lost a waiting download"))?;
+                if entry.record.rank != rank {
+                    entry.record.rank = rank;
+                    ticket = Some(self.shared.save(entry));
+                }
+            }
+            (position, ticket)
+        };
+        if let Some(ticket) = ticket {
+            self.shared
+                .store
+                .durable(ticket)
+                .await
+                .map_err(EngineError::store)?;
+        }
+        self.shared.schedule();
+        Ok(position)
     }
 
     pub fn stats(&self) -> Stats {
@@ -628,6 +734,7 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
         url: network::shown_url(&r.request.url),
         state: r.state,
         file_name: r.file_name.clone(),
+        dir: r.request.dir.clone(),
         path: r.path.clone(),
         total_length: r.total_length,
         completed_length: r.completed_length,

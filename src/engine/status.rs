@@ -92,6 +92,8 @@ pub struct Status {
     pub url: String,
     pub state: State,
     pub file_name: Option<String>,
+    /// The directory asked for, relative to the download root.
+    pub dir: Option<String>,
     /// The absolute final path, once the name is chosen.
     pub path: Option<PathBuf>,
     /// `None` until the server said (or never, for a stream without length).

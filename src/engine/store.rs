@@ -15,8 +15,11 @@ use super::status::{Gid, State};
 #[derive(Debug, Clone, PartialEq)]
 pub struct DownloadRecord {
     pub gid: Gid,
-    /// Creation order: `list` and the queue go by it.
+    /// Creation order: `list` goes by it.
     pub seq: i64,
+    /// Queue order, the creation order until the download is moved: the
+    /// waiting downloads start in this order.
+    pub rank: i64,
     pub request: AddRequest,
     pub state: State,
     pub file_name: Option<String>,
@@ -44,6 +47,7 @@ impl DownloadRecord {
         DownloadRecord {
             gid,
             seq,
+            rank: seq,
             file_name: request.file_name.clone(),
             request,
             state,
@@ -178,6 +182,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE downloads_by_seq RENAME TO downloads;
     ALTER TABLE segments_by_seq RENAME TO segments;
 ",
+    // The queue order, once a download was moved in the queue (aria2's
+    // changePosition); NULL is the creation order.
+    "ALTER TABLE downloads ADD COLUMN queue_rank INTEGER;",
 ];
 
 pub struct SqliteStore {
@@ -264,7 +271,7 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT gid, seq, request, state, file_name, path, total_length, completed_length,
                     etag, last_modified, error_code, error_message, created_at_ms, completed_at_ms,
-                    if_range
+                    if_range, queue_rank
              FROM downloads ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -287,6 +294,7 @@ impl Store for SqliteStore {
                 (
                     r.get::<_, Option<i64>>(13)?,
                     r.get::<_, Option<String>>(14)?,
+                    r.get::<_, Option<i64>>(15)?,
                 ),
             ))
         })?;
@@ -305,7 +313,7 @@ impl Store for SqliteStore {
                 last_modified,
                 error,
                 created,
-                (done, if_range),
+                (done, if_range, rank),
             ) = row?;
             let corrupt = |what: &str| StoreError::Corrupt {
                 gid: gid_text.clone(),
@@ -327,6 +335,7 @@ impl Store for SqliteStore {
             records.push(DownloadRecord {
                 gid,
                 seq,
+                rank: rank.unwrap_or(seq),
                 request,
                 state,
                 file_name,
@@ -389,12 +398,12 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
     tx.prepare_cached(
         "INSERT INTO downloads (gid, seq, request, state, file_name, path, total_length,
             completed_length, etag, last_modified, error_code, error_message, created_at_ms,
-            completed_at_ms, if_range)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+            completed_at_ms, if_range, queue_rank)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (seq) DO UPDATE SET gid = ?1, request = ?3, state = ?4, file_name = ?5,
             path = ?6, total_length = ?7, completed_length = ?8, etag = ?9, last_modified = ?10,
             error_code = ?11, error_message = ?12, created_at_ms = ?13, completed_at_ms = ?14,
-            if_range = ?15",
+            if_range = ?15, queue_rank = ?16",
     )?
     .execute(params![
         gid,
@@ -412,6 +421,7 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
         to_ms(d.created_at),
         d.completed_at.map(to_ms),
         d.if_range,
+        (d.rank != d.seq).then_some(d.rank),
     ])?;
     let mut insert = tx.prepare_cached("INSERT INTO segments VALUES (?1, ?2, ?3, ?4)")?;
     for s in &d.segments {
@@ -447,6 +457,7 @@ mod tests {
         DownloadRecord {
             gid: Gid::random(),
             seq: 7,
+            rank: 3,
             request: AddRequest::new("http://example.com/a"),
             state: State::Error,
             file_name: Some("a".into()),

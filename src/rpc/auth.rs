@@ -23,6 +23,7 @@ pub const TOKEN_PROTOCOL_PREFIX: &str = "haul.bearer.";
 pub const TOKEN_FILE: &str = "rpc-secret";
 
 /// The secret every request must present. Never printed.
+#[derive(Clone)]
 pub struct Token {
     /// Compared as digests, so the comparison time depends on neither the
     /// token's length nor its content.

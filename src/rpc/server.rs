@@ -186,7 +186,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves one TCP connection (HTTP/1.1 or h2, with upgrades) until it ends,
 /// or until `stopped`, after which in-flight requests are finished first.
-async fn serve_connection<S>(
+pub(crate) async fn serve_connection<S>(
     socket: Socket,
     service: S,
     stopped: impl std::future::Future<Output = ()>,
@@ -223,7 +223,8 @@ async fn route(
     remote: IpAddr,
     request: HttpRequest<Incoming>,
 ) -> HttpResponse {
-    if let Some(refusal) = check_host_and_origin(&shared, &request) {
+    let allowed = &shared.config.allowed_origins;
+    if let Some(refusal) = check_host_and_origin(shared.loopback, allowed, &request) {
         return refusal;
     }
     // Past the check, an Origin is one the daemon allows: let its pages
@@ -620,14 +621,20 @@ fn unauthorized() -> HttpResponse {
     response
 }
 
-/// The refusal for a request whose Host or Origin is not acceptable.
-fn check_host_and_origin(shared: &Shared, request: &HttpRequest<Incoming>) -> Option<HttpResponse> {
+/// The refusal for a request whose Host or Origin is not acceptable, on a
+/// port bound to loopback (`loopback`) or beyond, which `allowed_origins`
+/// may call besides its own pages.
+pub(crate) fn check_host_and_origin(
+    loopback: bool,
+    allowed_origins: &[String],
+    request: &HttpRequest<Incoming>,
+) -> Option<HttpResponse> {
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    if shared.loopback && !is_loopback_host(host) {
+    if loopback && !is_loopback_host(host) {
         return Some(text(
             StatusCode::FORBIDDEN,
             &format!(
@@ -639,14 +646,12 @@ fn check_host_and_origin(shared: &Shared, request: &HttpRequest<Incoming>) -> Op
         let origin = origin.to_str().unwrap_or_default();
         // A page the daemon served itself. Only on loopback, where the Host
         // check above makes `host` trustworthy (DNS rebinding).
-        let same_origin = shared.loopback
+        let same_origin = loopback
             && origin
                 .split_once("://")
                 .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
         if !same_origin
-            && !shared
-                .config
-                .allowed_origins
+            && !allowed_origins
                 .iter()
                 .any(|o| o.eq_ignore_ascii_case(origin))
         {
@@ -669,7 +674,7 @@ fn is_loopback_host(host: &str) -> bool {
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn text(status: StatusCode, body: &str) -> HttpResponse {
+pub(crate) fn text(status: StatusCode, body: &str) -> HttpResponse {
     let mut response = HttpResponse::new(HttpBody::from(body.to_owned()));
     *response.status_mut() = status;
     response.headers_mut().insert(

@@ -7,6 +7,8 @@
 
 mod support;
 
+mod aria2;
+mod aria2_differential;
 mod cli;
 mod cli_display;
 mod cli_get;
