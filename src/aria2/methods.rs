@@ -8,10 +8,11 @@ use std::time::Duration;
 use hyper::StatusCode;
 use serde_json::{json, Map, Value};
 
-use crate::engine::{EngineError, Gid, QueueMove, State, Status};
+use crate::engine::{EngineError, Gid, QueueMove, SourceState, State, Status};
 
 use super::notify::NOTIFICATIONS;
 use super::options::{self, GlobalChange, ProxyKind};
+use super::results::Stopped;
 use super::shapes;
 use super::wire::{self, Call, Fault, Request};
 use super::Aria2;
@@ -228,7 +229,10 @@ impl Aria2 {
                 Ok(self.shape(found.status(), removed, p.keys(1)?.as_deref()))
             }
             "aria2.getUris" => Ok(shapes::uris(self.find(p.string(0)?)?.status())),
-            "aria2.getFiles" => Ok(shapes::files(self.find(p.string(0)?)?.status())),
+            "aria2.getFiles" => Ok(shapes::files(
+                self.find(p.string(0)?)?.status(),
+                self.engine.download_root(),
+            )),
             "aria2.getServers" => self.servers(&p),
             "aria2.tellActive" => {
                 let keys = p.keys(0)?;
@@ -238,15 +242,20 @@ impl Aria2 {
             "aria2.tellWaiting" => self.tell_waiting(&p),
             "aria2.tellStopped" => self.tell_stopped(&p),
             "aria2.getOption" => {
-                let Found::Live(status) = self.find(p.string(0)?)? else {
-                    return Err(not_found(p.string(0)?));
+                let (status, request) = match self.find(p.string(0)?)? {
+                    Found::Live(status) => {
+                        let request = self.engine.request(status.gid).map_err(engine_fault)?;
+                        (status, request)
+                    }
+                    // What it was added with, as aria2 answers for a result.
+                    Found::Removed(status) => {
+                        let results = self.results();
+                        let removed = results.get_removed(status.gid);
+                        let request = removed.map(|r| r.request.clone());
+                        (status.clone(), request.ok_or_else(|| not_found(p.string(0).unwrap_or_default()))?)
+                    }
                 };
-                let request = self.engine.request(status.gid).map_err(engine_fault)?;
-                Ok(options::download_options(
-                    &request,
-                    &status,
-                    self.engine.download_root(),
-                ))
+                Ok(options::download_options(&request, &status, self.engine.download_root()))
             }
             "aria2.changeUri" => self.change_uri(&p).await,
             "aria2.changeOption" => self.change_option(&p).await,
@@ -295,7 +304,7 @@ impl Aria2 {
         }
         let mut live = self.engine.gids_starting_with(text, 2);
         let results = self.results();
-        let mut removed: Vec<Gid> = results.gids_starting_with(text).take(2).collect();
+        let mut removed: Vec<Gid> = results.removed_starting_with(text).take(2).collect();
         match (live.len(), removed.len()) {
             (1, 0) => {
                 drop(results);
@@ -308,7 +317,10 @@ impl Aria2 {
             (0, 1) => {
                 let gid = removed.remove(0);
                 Ok(Found::Removed(
-                    results.get(gid).cloned().ok_or_else(|| not_found(text))?,
+                    results
+                        .get_removed(gid)
+                        .map(|r| r.status.clone())
+                        .ok_or_else(|| not_found(text))?,
                 ))
             }
             (0, 0) => Err(not_found(text)),
@@ -345,14 +357,6 @@ impl Aria2 {
         let Some(uri) = uris.first() else {
             return Err(Fault::new("URI is not provided."));
         };
-        if uris.len() > 1 {
-            // haul downloads a file from one URL (which aria2.changeUri or
-            // download.setUrl can change): the others are not mirrors here.
-            tracing::info!(
-                more = uris.len() - 1,
-                "aria2.addUri: using the first of its URIs"
-            );
-        }
         let options = p.object_or_empty(1)?;
         let position = match p.get(2) {
             None => None,
@@ -362,12 +366,14 @@ impl Aria2 {
                     .ok_or_else(|| wrong_type(2))?,
             ),
         };
-        let request = options::add_request(
+        let mut request = options::add_request(
             uri,
             &options,
             self.engine.download_root(),
             self.default_dir(),
         )?;
+        // The others are mirrors of the same file, as in aria2.
+        request.mirrors = uris[1..].iter().map(|u| (*u).to_owned()).collect();
         let gid = self.engine.add(request).await.map_err(engine_fault)?;
         if let Some(position) = position {
             let position = usize::try_from(position).unwrap_or(usize::MAX);
@@ -387,11 +393,12 @@ impl Aria2 {
                 "Active Download not found for GID#{gid}"
             )));
         }
+        let request = self.engine.request(gid).map_err(engine_fault)?;
         self.engine.remove(gid, false).await.map_err(engine_fault)?;
         let mut last = status;
         last.download_speed = 0;
         last.connections = 0;
-        self.results().removed(last);
+        self.results().removed(last, request);
         Ok(gid.to_string().into())
     }
 
@@ -483,14 +490,20 @@ impl Aria2 {
                 status.gid
             )));
         }
-        Ok(json!([{
-            "index": "1",
-            "servers": [{
-                "uri": status.url,
-                "currentUri": status.url,
-                "downloadSpeed": status.download_speed.to_string(),
-            }],
-        }]))
+        let servers: Vec<Value> = status
+            .sources
+            .iter()
+            // Before the transfer begins, every source is still to be asked.
+            .filter(|s| s.state != SourceState::Dropped)
+            .map(|s| {
+                json!({
+                    "uri": s.url,
+                    "currentUri": s.url,
+                    "downloadSpeed": s.download_speed.to_string(),
+                })
+            })
+            .collect();
+        Ok(json!([{ "index": "1", "servers": servers }]))
     }
 
     fn tell_waiting(&self, p: &Params) -> Result<Value, Fault> {
@@ -506,34 +519,26 @@ impl Aria2 {
         Ok(self.shapes(page.iter(), false, keys.as_deref()))
     }
 
-    /// Complete and failed downloads in creation order, then those removed
-    /// through this door in the order of their removal.
+    /// Complete, failed and removed downloads, in the order they stopped.
     fn tell_stopped(&self, p: &Params) -> Result<Value, Fault> {
         let (offset, num, keys) = (p.int(0)?, p.int(1)?, p.keys(2)?);
-        let finished = [State::Complete, State::Error];
-        let results = self.results();
-        let in_engine = self.engine.list(&finished, 0, 0, None).total;
-        let Some((start, len, reversed)) = window(in_engine + results.len(), offset, num) else {
+        let mut results = self.results();
+        results.sync(&self.engine);
+        let Some((start, len, reversed)) = window(results.len(), offset, num) else {
             return Ok(json!([]));
         };
-        let mut shaped = Vec::with_capacity(len);
-        if start < in_engine {
-            let page = self.engine.list(&finished, start, len, None);
-            shaped.extend(
-                page.downloads
-                    .iter()
-                    .map(|s| self.shape(s, false, keys.as_deref())),
-            );
-        }
-        let from = start.saturating_sub(in_engine);
-        let rest = len - shaped.len();
-        shaped.extend(
-            results
-                .iter()
-                .skip(from)
-                .take(rest)
-                .map(|s| self.shape(s, true, keys.as_deref())),
-        );
+        let mut shaped: Vec<Value> = results
+            .slice(start, len)
+            .filter_map(|entry| match entry {
+                Stopped::Live(gid) => {
+                    let status = self.engine.status(*gid).ok()?;
+                    Some(self.shape(&status, false, keys.as_deref()))
+                }
+                Stopped::Removed(removed) => {
+                    Some(self.shape(&removed.status, true, keys.as_deref()))
+                }
+            })
+            .collect();
         if reversed {
             shaped.reverse();
         }
@@ -611,8 +616,9 @@ impl Aria2 {
 
     fn global_stat(&self) -> Value {
         let stats = self.engine.stats();
-        let results = self.results();
-        let stopped = stats.complete + stats.error + results.len() as u64;
+        let mut results = self.results();
+        results.sync(&self.engine);
+        let stopped = results.len() as u64;
         json!({
             "downloadSpeed": stats.download_speed.to_string(),
             "numActive": stats.active.to_string(),
@@ -635,7 +641,7 @@ impl Aria2 {
         }
         let mut results = self.results();
         results.count_forgotten(forgotten);
-        results.clear();
+        results.clear_removed();
         ok()
     }
 
@@ -649,7 +655,9 @@ impl Aria2 {
             }
             Found::Live(status) if status.state.is_finished() => {
                 self.engine.remove(gid, false).await.map_err(engine_fault)?;
-                self.results().count_forgotten(1);
+                let mut results = self.results();
+                results.left(gid);
+                results.count_forgotten(1);
             }
             Found::Live(_) => return Err(refused()),
         }

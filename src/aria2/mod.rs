@@ -13,7 +13,8 @@
 //!   `session`: aria2's input files (`--save-session`), for `haul import-aria2`.
 //! - `results`: removed downloads, kept for `tellStopped` until purged, as
 //!   aria2 keeps them (haul itself forgets a removed download).
-//! - `notify`: engine events as `aria2.onDownload*` on every aria2 WebSocket.
+//! - `notify`: engine events as `aria2.onDownload*` on every aria2 WebSocket,
+//!   and as the stop order `results` keeps.
 
 mod methods;
 mod notify;
@@ -57,17 +58,20 @@ impl Aria2 {
     /// notifications runs until the engine shuts down.
     pub fn new(engine: Engine, secret: Token, shutdown: CancellationToken) -> Arc<Aria2> {
         let (notifications, _) = broadcast::channel(4096);
-        tokio::spawn(notify::run(engine.subscribe(), notifications.clone()));
-        Arc::new(Aria2 {
+        // Subscribed before the stopped list is read: no stop falls between.
+        let events = engine.subscribe();
+        let aria2 = Arc::new(Aria2 {
+            results: Mutex::new(Results::of(&engine)),
             engine,
             secret,
             backoff: Backoff::new(),
-            results: Mutex::new(Results::default()),
             session_id: hex::encode(rand::random::<[u8; 20]>()),
             default_dir: Mutex::new(None),
             shutdown,
             notifications,
-        })
+        });
+        tokio::spawn(notify::run(events, aria2.clone()));
+        aria2
     }
 
     fn results(&self) -> std::sync::MutexGuard<'_, Results> {

@@ -74,14 +74,16 @@ pub fn parse(text: &str) -> Result<Vec<SessionEntry>, SessionError> {
 }
 
 impl SessionEntry {
-    /// The download haul adds for this entry, whose files go under `root`.
-    /// Its first URI is the one haul downloads from; aria2's `gid` is left
+    /// The download haul adds for this entry, whose files go under `root`:
+    /// its first URI, with the others as mirrors. aria2's `gid` is left
     /// behind (haul chooses its own).
     pub fn request(&self, root: &Path) -> Result<AddRequest, OptionError> {
         let mut options = self.options.clone();
         options.remove("gid");
         let uri = self.uris.first().map(String::as_str).unwrap_or_default();
-        options::add_request(uri, &options, root, None)
+        let mut request = options::add_request(uri, &options, root, None)?;
+        request.mirrors = self.uris.iter().skip(1).cloned().collect();
+        Ok(request)
     }
 }
 

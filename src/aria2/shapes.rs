@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::engine::{FailureCode, State, Status};
+use crate::engine::{FailureCode, SourceState, State, Status};
 
 /// aria2's piece size: haul keeps byte ranges, not pieces, so `numPieces`
 /// only tells a UI how finely it may draw progress.
@@ -68,7 +68,7 @@ pub(crate) fn download(
     put("pieceLength", PIECE_LENGTH.to_string().into());
     put("numPieces", total.div_ceil(PIECE_LENGTH).to_string().into());
     put("dir", text(&dir_of(status, root)).into());
-    put("files", files(status));
+    put("files", files(status, root));
     let stopped = match (removed, status.state, &status.error) {
         (true, _, _) => Some(("31".to_owned(), String::new())),
         (false, State::Complete, _) => Some(("0".to_owned(), String::new())),
@@ -85,9 +85,14 @@ pub(crate) fn download(
     Value::Object(map)
 }
 
-/// `getFiles`: a download is one file, with its one URI.
-pub(crate) fn files(status: &Status) -> Value {
-    let path = status.path.as_deref().map(text).unwrap_or_default();
+/// `getFiles`: a download is one file, with its URIs. Its path is known
+/// from the start when it was given a name, as in aria2.
+pub(crate) fn files(status: &Status, root: &Path) -> Value {
+    let path = match (&status.path, &status.file_name) {
+        (Some(path), _) => text(path),
+        (None, Some(name)) => text(&dir_of(status, root).join(name)),
+        (None, None) => String::new(),
+    };
     serde_json::json!([{
         "index": "1",
         "path": path,
@@ -98,9 +103,17 @@ pub(crate) fn files(status: &Status) -> Value {
     }])
 }
 
-/// `getUris`: the URI in use, without its password.
+/// `getUris`: the download's URL and its mirrors, without passwords.
 pub(crate) fn uris(status: &Status) -> Value {
-    serde_json::json!([{ "uri": status.url, "status": "used" }])
+    let waiting = matches!(status.state, State::Queued | State::Paused);
+    let uris = status.sources.iter().map(|source| {
+        let word = match source.state {
+            SourceState::Waiting if waiting => "waiting",
+            _ => "used",
+        };
+        serde_json::json!({ "uri": source.url, "status": word })
+    });
+    Value::Array(uris.collect())
 }
 
 /// aria2's exit code for a failure (aria2's manual, EXIT STATUS).

@@ -50,15 +50,7 @@ pub async fn import(remote: &RemoteArgs, args: ImportArgs) -> Result<()> {
                 .map_err(|e| remote.explain(e)),
         };
         match added {
-            Ok(added) => {
-                println!("{progress} {} {uri}", added.gid);
-                if entry.uris.len() > 1 {
-                    eprintln!(
-                        "{progress} note: {} more URIs of this download are left out: haul downloads from one",
-                        entry.uris.len() - 1
-                    );
-                }
-            }
+            Ok(added) => println!("{progress} {} {uri}", added.gid),
             Err(e) => {
                 failed += 1;
                 eprintln!("{progress} cannot add line {} ({uri}): {e:#}", entry.line);
@@ -89,6 +81,7 @@ fn add_params(request: AddRequest) -> DownloadAddParams {
         proxy: request.proxy,
         insecure: request.insecure.then_some(true),
         cookies: request.cookies,
+        urls: (!request.mirrors.is_empty()).then_some(request.mirrors),
         ..DownloadAddParams::new(request.url)
     }
 }

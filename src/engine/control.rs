@@ -75,6 +75,9 @@ pub(crate) struct Running {
     retarget: Arc<Notify>,
     pub speed: u64,
     pub connections: u32,
+    /// Each source's part, in the order the download gives its URLs; empty
+    /// until the transfer begins.
+    pub sources: Vec<super::SourceStatus>,
 }
 
 /// Resolves once the stop it was taken for is applied.
@@ -102,6 +105,7 @@ impl Running {
             retarget: Arc::default(),
             speed: 0,
             connections: 0,
+            sources: Vec::new(),
         }
     }
 

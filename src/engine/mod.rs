@@ -60,7 +60,7 @@ pub use netrc::{parse_netrc, NetrcEntry};
 pub use network::{shown_url, NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;
-pub use status::{Gid, Options, ParseGidError, State, Stats, Status};
+pub use status::{Gid, Options, ParseGidError, SourceState, SourceStatus, State, Stats, Status};
 pub use store::{DownloadRecord, SqliteStore, Store, StoreError, Write};
 pub use writer::StoreFailure;
 
@@ -729,6 +729,20 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
         .running
         .as_ref()
         .map_or((0, 0), |run| (run.speed, run.connections));
+    let sources = match entry.running.as_ref().map(|run| &run.sources) {
+        Some(sources) if !sources.is_empty() => sources.clone(),
+        _ => r
+            .request
+            .urls()
+            .map(|url| SourceStatus {
+                url: network::shown_url(url),
+                state: SourceState::Waiting,
+                download_speed: 0,
+                connections: 0,
+                reason: None,
+            })
+            .collect(),
+    };
     Status {
         gid: r.gid,
         url: network::shown_url(&r.request.url),
@@ -741,6 +755,7 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
         download_speed: speed,
         eta: status::eta(r.total_length, r.completed_length, speed),
         connections,
+        sources,
         speed_limit: r.request.speed_limit.unwrap_or(0),
         proxy: proxies.shown_for(&r.request),
         insecure: r.request.insecure,
@@ -871,6 +886,7 @@ impl Shared {
             };
             entry.record.state = State::Active;
             let _ = self.save(entry);
+            self.events.publish(EngineEvent::Activated { gid });
             let cancel = CancellationToken::new();
             let running = Running::new(cancel.clone());
             let retarget = running.retarget();

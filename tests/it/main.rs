@@ -26,6 +26,7 @@ mod daemon_notifications;
 mod downloads;
 mod durability;
 mod generated_api;
+mod mirrors;
 mod names;
 mod proxies;
 mod queue;

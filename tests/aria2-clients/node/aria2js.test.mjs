@@ -61,11 +61,8 @@ test("a download added over the WebSocket with dir and out lands in that file an
 test("pause, unpause, remove and purge move downloads through aria2's states, each with its notification", async () => {
   await aria2.call("changeGlobalOption", { "max-concurrent-downloads": "1" });
   const first = await aria2.call("addUri", [files.url(2 * MB, SLOW)]);
-  // HAUL-BUG (onDownloadStart late): aria2 sends onDownloadStart as a download
-  // becomes active; haul only once its server has answered, and never for a
-  // download paused or removed before that. So each step below waits for the
-  // notification rather than for tellStatus's "active" (which aria2 clients
-  // may rely on); see python/test_haul_bugs.py for the test of aria2's way.
+  // Each step waits for its notification: onDownloadStart comes as a
+  // download becomes active, as in aria2.
   await heard("onDownloadStart", first);
   const second = await aria2.call("addUri", [files.url(2 * MB, SLOW)]);
   const gids = (list) => list.map((d) => `${d.gid} ${d.status}`);
@@ -75,7 +72,7 @@ test("pause, unpause, remove and purge move downloads through aria2's states, ea
   // Pausing the first frees its slot for the second; unpaused, it waits.
   assert.equal(await aria2.call("pause", first), first);
   await heard("onDownloadPause", first);
-  await heard("onDownloadStart", second); // HAUL-BUG (onDownloadStart late)
+  await heard("onDownloadStart", second);
   await state(second, "active");
   assert.equal(await aria2.call("unpause", first), first);
   await state(first, "waiting");
@@ -83,7 +80,7 @@ test("pause, unpause, remove and purge move downloads through aria2's states, ea
   // Removing the second lets the first run again; the second stays listed as removed.
   assert.equal(await aria2.call("remove", second), second);
   await heard("onDownloadStop", second);
-  await heard("onDownloadStart", first, 2); // HAUL-BUG (onDownloadStart late)
+  await heard("onDownloadStart", first, 2);
   await state(first, "active");
   assert.deepEqual(gids(await aria2.call("tellStopped", 0, 10, ["gid", "status"])), [`${second} removed`]);
   assert.equal(await aria2.call("purgeDownloadResult"), "OK");
