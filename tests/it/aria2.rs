@@ -668,12 +668,20 @@ async fn import_aria2_adds_a_saved_aria2_queue_and_names_the_entries_it_cannot_a
 async fn tell_stopped_lists_downloads_in_the_order_they_stopped() {
     let (_daemon, aria2) = daemon(&[]).await;
     let (server, _) = files().await;
-    let first = gid(&aria2.result("aria2.addUri", json!([[server.url("/slow.bin")]])).await);
-    let second = gid(&aria2.result("aria2.addUri", json!([[server.url("/fast.bin")]])).await);
+    let first = gid(&aria2
+        .result("aria2.addUri", json!([[server.url("/slow.bin")]]))
+        .await);
+    let second = gid(&aria2
+        .result("aria2.addUri", json!([[server.url("/fast.bin")]]))
+        .await);
     aria2.status_until(&second, "complete").await;
     aria2.status_until(&first, "complete").await;
-    let stopped = aria2.result("aria2.tellStopped", json!([0, 10, ["gid"]])).await;
+    let stopped = aria2
+        .result("aria2.tellStopped", json!([0, 10, ["gid"]]))
+        .await;
     assert_eq!(stopped, json!([{"gid": second}, {"gid": first}]));
-    let latest = aria2.result("aria2.tellStopped", json!([-1, 1, ["gid"]])).await;
+    let latest = aria2
+        .result("aria2.tellStopped", json!([-1, 1, ["gid"]]))
+        .await;
     assert_eq!(latest, json!([{"gid": first}]), "the last one to stop");
 }
