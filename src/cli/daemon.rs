@@ -39,7 +39,8 @@ pub struct DaemonArgs {
     /// Where the database and the token live. [default: $XDG_STATE_HOME/haul]
     #[arg(long, env = "HAUL_STATE_DIR")]
     state_dir: Option<PathBuf>,
-    /// How many downloads may be active at once.
+    /// How many downloads may be active at once (one that only waits a second or more to retry
+    /// lends its slot to the next queued one).
     #[arg(long, env = "HAUL_MAX_CONCURRENT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     max_concurrent: u32,
     /// An origin (scheme://host[:port]) whose pages may call the API; repeatable.

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::control::Park;
 use super::error::{Failure, FailureCode};
 use super::events::{EngineEvent, RestartReason};
 use super::limiter::Limiter;
@@ -63,6 +64,7 @@ pub(crate) async fn run(
     if let Some(done) = renamed_before_a_crash(shared, gid) {
         return done;
     }
+    let park = Park::new(shared.clone());
     let mut restarted = None;
     let mut restarts = 0;
     // The route of the last start: its cookie jar carries on.
@@ -70,7 +72,7 @@ pub(crate) async fn run(
     loop {
         let prepared = tokio::select! {
             _ = cancel.cancelled() => return Outcome::Stopped,
-            prepared = prepare(shared, gid, limiter.clone(), restarted, earlier.as_ref()) => prepared,
+            prepared = prepare(shared, gid, limiter.clone(), restarted, earlier.as_ref(), &park) => prepared,
         };
         let job = match prepared {
             Ok(job) => job,
@@ -175,6 +177,7 @@ async fn prepare(
     limiter: Arc<Limiter>,
     restarted: Option<RestartReason>,
     earlier: Option<&Route>,
+    park: &Arc<Park>,
 ) -> Result<Job, Failure> {
     let record = shared
         .record(gid)
@@ -201,8 +204,18 @@ async fn prepare(
         }
         // The kept validators are the download's URL's: a mirror has its own.
         let validator = record.if_range.clone().filter(|_| resuming && given == 0);
-        let probed =
-            probe_with_retries(shared, gid, &route, &url, &headers, validator.as_deref()).await;
+        let probing = park.worker();
+        let probed = probe_with_retries(
+            shared,
+            gid,
+            &route,
+            &url,
+            &headers,
+            validator.as_deref(),
+            park,
+        )
+        .await;
+        drop(probing);
         let shown = network::shown_url(text);
         match probed {
             Ok(probed) => {
@@ -350,6 +363,7 @@ async fn prepare(
         [limiter, shared.global_limiter.clone()],
         config.stall_timeout,
         config.retry_policy(),
+        park.clone(),
     );
     Ok(Job {
         gid,
@@ -439,6 +453,7 @@ async fn probe_with_retries(
     url: &url::Url,
     headers: &HeaderMap,
     validator: Option<&str>,
+    park: &Park,
 ) -> Result<(Probe, OwnedSemaphorePermit), Failure> {
     let config = &shared.config;
     let host = &format!(
@@ -466,7 +481,7 @@ async fn probe_with_retries(
                 drop(permit);
                 let delay = retries.after(&err).ok_or_else(|| err.failure.clone())?;
                 tracing::debug!(%gid, error = %err.failure, ?delay, "retrying the probe");
-                tokio::time::sleep(delay).await;
+                park.sleep(delay).await;
             }
             Err(err) => return Err(err.failure),
         }
@@ -649,7 +664,9 @@ impl Job {
                 (self.transfer.clone(), shared.clone(), self.routes.clone());
             let first = first.take();
             let source = usable[n % usable.len()];
+            let worker = self.transfer.park.worker();
             workers.spawn(async move {
+                let _worker = worker;
                 let (claimed, meter, permit) = match first {
                     Some(first) => first,
                     None => {

@@ -162,6 +162,9 @@ pub(crate) struct Shared {
     closing: AtomicBool,
     /// Starts at `config.max_concurrent`; changeable at run time.
     max_concurrent: AtomicUsize,
+    /// Active downloads that only wait to retry, whose slots are lent to
+    /// queued ones (`control::Park`).
+    parked: AtomicUsize,
     /// Held (flock) until shutdown: one engine per state directory.
     lock: Mutex<Option<File>>,
     /// The runtime the engine was opened on: downloads run there, whichever
@@ -227,6 +230,7 @@ impl Engine {
             hosts: HostSlots::new(config.max_connections_per_host),
             closing: AtomicBool::new(false),
             max_concurrent: AtomicUsize::new(config.max_concurrent.max(1)),
+            parked: AtomicUsize::new(0),
             lock: Mutex::new(lock),
             runtime: tokio::runtime::Handle::current(),
             config,
@@ -867,7 +871,12 @@ impl Shared {
             return;
         }
         let mut registry = self.registry();
-        while registry.count(State::Active) < self.max_concurrent.load(Ordering::SeqCst) {
+        let max = self.max_concurrent.load(Ordering::SeqCst);
+        while registry
+            .count(State::Active)
+            .saturating_sub(self.parked.load(Ordering::SeqCst))
+            < max
+        {
             let queued = |gid: &&Gid| {
                 registry
                     .get(**gid)

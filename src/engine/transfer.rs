@@ -15,6 +15,7 @@ use super::digest::{self, DigestAuth};
 use super::network::{proxy_failure, tls_failure};
 use crate::backoff::Backoff;
 
+use super::control::Park;
 use super::error::{Failure, FailureCode};
 use super::events::RestartReason;
 use super::limiter::Limiter;
@@ -318,6 +319,8 @@ pub struct Transfer {
     pub limiters: [Arc<Limiter>; 2],
     pub stall_timeout: Duration,
     pub retries: RetryPolicy,
+    /// Where its connections sleep before retrying (see `control::Park`).
+    pub park: Arc<Park>,
     /// Held while a source is dropped, so that the last one never is.
     dropping: Mutex<()>,
 }
@@ -337,6 +340,7 @@ impl Transfer {
         limiters: [Arc<Limiter>; 2],
         stall_timeout: Duration,
         retries: RetryPolicy,
+        park: Arc<Park>,
     ) -> Transfer {
         Transfer {
             sources,
@@ -345,6 +349,7 @@ impl Transfer {
             limiters,
             stall_timeout,
             retries,
+            park,
             dropping: Mutex::new(()),
         }
     }
@@ -477,7 +482,7 @@ impl Transfer {
             };
             let url = &from.shown;
             tracing::debug!(%url, error = %err.failure, ?delay, "retrying range");
-            tokio::time::sleep(delay).await;
+            self.park.sleep(delay).await;
         }
         Ok(())
     }
