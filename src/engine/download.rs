@@ -199,9 +199,11 @@ async fn prepare(
         let url = shared.network.login(&url);
         let mut route =
             Route::new(shared.network.clone(), &record.request, &url).map_err(invalid)?;
-        if let (0, Some(earlier)) = (given, earlier) {
-            route = route.keeping_cookies_of(earlier);
-        }
+        route = match (given, earlier) {
+            (0, Some(earlier)) => route.keeping_cookies_of(earlier),
+            // A restart since: what the servers set is in the record.
+            _ => route.replaying(&record.server_cookies),
+        };
         // The kept validators are the download's URL's: a mirror has its own.
         let validator = record.if_range.clone().filter(|_| resuming && given == 0);
         let probing = park.worker();
@@ -277,7 +279,7 @@ async fn prepare(
         .iter()
         .enumerate()
         .skip(reference_at + 1)
-        .map(|(given, text)| mirror(shared, &record.request, &headers, given, text, &probe));
+        .map(|(given, text)| mirror(shared, &record, &headers, given, text, &probe));
     let mirrors = futures::future::join_all(mirrors).await;
     let (part, min_split, connections, segments, ranges) = (
         naming::part_path(&path),
@@ -382,7 +384,7 @@ async fn prepare(
 /// same length with ranges, or it is dropped before the transfer begins.
 async fn mirror(
     shared: &Shared,
-    request: &AddRequest,
+    record: &DownloadRecord,
     headers: &HeaderMap,
     given: usize,
     text: &str,
@@ -399,8 +401,8 @@ async fn mirror(
         Ok(url) => shared.network.login(&url),
         Err(e) => return unusable(reference.url.clone(), e.to_string()),
     };
-    let route = match Route::new(shared.network.clone(), request, &url) {
-        Ok(route) => route,
+    let route = match Route::new(shared.network.clone(), &record.request, &url) {
+        Ok(route) => route.replaying(&record.server_cookies),
         Err(e) => return unusable(url, e.to_string()),
     };
     if !reference.ranges || reference.total().is_none() {
@@ -849,9 +851,18 @@ impl Job {
 
     /// Records progress whose bytes are already synced.
     fn record_progress(&self, shared: &Shared, segments: Vec<SavedSegment>, completed: u64) {
+        let server_cookies: Vec<_> = self
+            .routes
+            .iter()
+            .flatten()
+            .flat_map(Route::server_cookies)
+            .collect();
         let saved = shared.update(self.gid, |r| {
             r.segments = segments;
             r.completed_length = completed;
+            if !server_cookies.is_empty() {
+                r.server_cookies = server_cookies;
+            }
             None
         });
         if let Err(e) = saved {

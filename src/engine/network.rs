@@ -21,7 +21,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use reqwest::cookie::Jar;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
@@ -29,7 +28,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
 use url::Url;
 
-use super::cookies::{self, Cookie};
+use super::cookies::{self, Cookie, DownloadJar, SetCookie};
 use super::digest::DigestAuth;
 use super::error::{EngineError, Failure, FailureCode};
 use super::netrc::{self, NetrcEntry};
@@ -416,7 +415,7 @@ pub(crate) struct Route {
     network: Arc<Network>,
     proxy: ProxyChoice,
     insecure: bool,
-    jar: Arc<Jar>,
+    jar: Arc<DownloadJar>,
     /// Answers Digest challenges when the URL carries credentials.
     digest: Option<Arc<DigestAuth>>,
 }
@@ -441,6 +440,18 @@ impl Route {
     /// The Digest answerer of this route's credentials, if any.
     pub(crate) fn digest(&self) -> Option<Arc<DigestAuth>> {
         self.digest.clone()
+    }
+
+    /// The cookies servers set on this route so far.
+    pub(crate) fn server_cookies(&self) -> Vec<SetCookie> {
+        self.jar.server_set()
+    }
+
+    /// The same route with the cookies servers set in an earlier run (a
+    /// restart between) in its jar.
+    pub(crate) fn replaying(self, cookies: &[SetCookie]) -> Route {
+        self.jar.replay(cookies);
+        self
     }
 
     /// The same route with `other`'s jar: the cookies a server set in one
