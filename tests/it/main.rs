@@ -9,6 +9,7 @@ mod support;
 
 mod aria2;
 mod aria2_differential;
+mod aria2_networks;
 mod cli;
 mod cli_display;
 mod cli_get;
