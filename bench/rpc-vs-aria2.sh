@@ -21,7 +21,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 DURATION=${DURATION:-10s}
 ADDS=${ADDS:-10000}
-SECRET=bench-secret
+SECRET=bench-secret-0123456789
 
 need aria2c aria2
 need wrk wrk

@@ -16,6 +16,7 @@ use super::results::Stopped;
 use super::shapes;
 use super::wire::{self, Call, Fault, Request};
 use super::Aria2;
+use crate::rpc::auth::Gate;
 
 /// Every method, in the order `system.listMethods` gives them.
 const METHODS: [&str; 36] = [
@@ -195,15 +196,19 @@ impl Aria2 {
                 .first()
                 .and_then(Value::as_str)
                 .and_then(|p| p.strip_prefix("token:"));
+            // As on the main port: a failure locks its address out, and a
+            // call meanwhile is refused without its token being looked at.
+            if let Gate::Locked(_) = self.backoff.gate(remote) {
+                return Err(Fault::unauthorized());
+            }
             match token {
                 Some(token) if self.secret.matches(token.as_bytes()) => {
                     self.backoff.succeeded(remote);
                     params.remove(0);
                 }
                 _ => {
-                    let delay = self.backoff.failed(remote);
-                    tracing::info!(%remote, ?delay, method, "refused an aria2 call without the right token");
-                    tokio::time::sleep(delay).await;
+                    let locked = self.backoff.failed(remote);
+                    tracing::info!(%remote, ?locked, method, "refused an aria2 call without the right token");
                     return Err(Fault::unauthorized());
                 }
             }

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use haul::api::DaemonApiServer;
 use haul::aria2::{self, server::Aria2Config, Aria2};
 use haul::engine::{Engine, EngineConfig};
-use haul::rpc::auth::{Token, TokenSource};
+use haul::rpc::auth::{read_secret, Token, TokenSource};
 use haul::rpc::handlers::Handlers;
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
@@ -29,10 +29,20 @@ pub struct DaemonArgs {
     /// Serve on every interface (on --listen's port) instead of loopback only.
     #[arg(long, env = "HAUL_RPC_LISTEN_ALL")]
     rpc_listen_all: bool,
-    /// The token clients must send; default: generated at first start and
-    /// stored in the state directory.
-    #[arg(long, env = "HAUL_RPC_SECRET", hide_env_values = true)]
+    /// The token clients must send (at least 16 bytes); default: generated at first start and
+    /// stored in the state directory. On the command line other local users can read it from the
+    /// process list: prefer --rpc-secret-file or HAUL_RPC_SECRET.
+    #[arg(
+        long,
+        env = "HAUL_RPC_SECRET",
+        hide_env_values = true,
+        conflicts_with = "rpc_secret_file"
+    )]
     rpc_secret: Option<String>,
+    /// A file holding the token clients must send (surrounding whitespace trimmed); it must be
+    /// readable by its owner only.
+    #[arg(long, env = "HAUL_RPC_SECRET_FILE")]
+    rpc_secret_file: Option<PathBuf>,
     /// Download root: every download is saved inside it. [default: the XDG download directory]
     #[arg(long, env = "HAUL_DIR")]
     dir: Option<PathBuf>,
@@ -106,6 +116,17 @@ pub struct DaemonArgs {
     network: NetworkArgs,
 }
 
+/// A secret given as a flag is in the process list for every local user to
+/// read (a variable or a file is not): said once, at start.
+fn warn_of_secrets_on_the_command_line() {
+    for flag in ["--rpc-secret", "--aria2-secret"] {
+        let given = std::env::args().any(|arg| arg == flag || arg.starts_with(&format!("{flag}=")));
+        if given {
+            tracing::warn!("{flag} on the command line can be read by other users of this machine (ps); prefer --rpc-secret-file or the HAUL_* variable");
+        }
+    }
+}
+
 pub async fn run(args: DaemonArgs) -> Result<()> {
     let state_dir = match args.state_dir {
         Some(dir) => dir,
@@ -115,9 +136,19 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         Some(dir) => dir,
         None => paths::default_download_dir()?,
     };
-    let (token, source) = Token::load_or_generate(args.rpc_secret.as_deref(), &state_dir)?;
+    warn_of_secrets_on_the_command_line();
+    let chosen = match &args.rpc_secret_file {
+        Some(path) => Some(
+            read_secret(path)
+                .with_context(|| format!("cannot use --rpc-secret-file {}", path.display()))?,
+        ),
+        None => args.rpc_secret.clone(),
+    };
+    let (token, source) = Token::load_or_generate(chosen.as_deref(), &state_dir)?;
     match source {
-        TokenSource::Given => tracing::info!("rpc secret: given by --rpc-secret / HAUL_RPC_SECRET"),
+        TokenSource::Given => tracing::info!(
+            "rpc secret: given by --rpc-secret-file, --rpc-secret or HAUL_RPC_SECRET"
+        ),
         TokenSource::Stored(path) => {
             tracing::info!(path = %path.display(), "rpc secret: read from the state directory")
         }
@@ -128,7 +159,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
 
     // Checked before anything starts: a refused secret leaves nothing behind.
     let aria2_secret = match &args.aria2_secret {
-        Some(secret) => Some(Token::new(secret).context("invalid --aria2-secret")?),
+        Some(secret) => Some(Token::chosen(secret).context("invalid --aria2-secret")?),
         None => None,
     };
     if let Some(address) = args.aria2_listen {

@@ -770,18 +770,29 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
 }
 
 fn lock_state_dir(dir: &Path) -> Result<File, OpenError> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     use std::os::unix::io::AsRawFd;
     let io_error = |source| OpenError::StateDir {
         path: dir.to_owned(),
         source,
     };
-    // The store holds request headers (tokens, cookies): owner only.
+    // The store holds request headers (tokens, cookies): owner only, also
+    // when the directory was there before (made by hand, or by an older
+    // version under a looser umask).
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(io_error)?;
+    let mode = std::fs::metadata(dir)
+        .map_err(io_error)?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io_error)?;
+        tracing::warn!(dir = %dir.display(), mode = format!("{mode:o}"), "the state directory was open to other users: made it 0700");
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{offers_protocol, Backoff, Token, Verdict, PROTOCOL};
+use super::auth::{offers_protocol, Backoff, Gate, Token, Verdict, PROTOCOL};
 use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
 use super::socket::{Killer, Socket};
@@ -297,8 +297,9 @@ async fn dispatch(
         (&Method::GET, "/openrpc.json") => document(OPENRPC_JSON, "application/json"),
         (&Method::GET, "/docs") => document(DOCS_HTML, "text/html; charset=utf-8"),
         (_, "/jsonrpc/ws") if ws::is_upgrade_request(&request) => {
-            let Some(via_protocol) = authenticate(&shared, remote, &request, true).await else {
-                return unauthorized();
+            let via_protocol = match authenticate(&shared, remote, &request, true) {
+                Ok(via_protocol) => via_protocol,
+                Err(locked) => return unauthorized(locked),
             };
             websocket(shared, stop, killer, request, via_protocol).await
         }
@@ -307,15 +308,12 @@ async fn dispatch(
             "this endpoint speaks WebSocket only\n",
         ),
         (&Method::POST, "/jsonrpc") => {
-            if authenticate(&shared, remote, &request, false)
-                .await
-                .is_none()
-            {
+            if let Err(locked) = authenticate(&shared, remote, &request, false) {
                 // Unread, the body would cost a keep-alive client the
                 // connection, and its next request with it (see `drain`).
                 let limit = shared.config.max_request_size as usize;
                 drain(request.into_body(), limit).await;
-                return unauthorized();
+                return unauthorized(locked);
             }
             post(&shared, stop, request).await
         }
@@ -508,24 +506,27 @@ fn connection(shared: &Shared, stop: jsonrpsee::server::StopHandle) -> Connectio
     ConnectionState::new(stop, id, permit)
 }
 
-/// `Some(via_protocol)` when the request carries the token; `None`, after
-/// the failure backoff, when it does not.
-async fn authenticate(
+/// `Ok(via_protocol)` when the request carries the token; else how long
+/// its address is locked out: a wrong token locks it out, and a request
+/// during a lockout is refused without its token being looked at.
+fn authenticate(
     shared: &Shared,
     remote: IpAddr,
     request: &HttpRequest<Incoming>,
     upgrade: bool,
-) -> Option<bool> {
+) -> Result<bool, Duration> {
+    if let Gate::Locked(left) = shared.backoff.gate(remote) {
+        return Err(left);
+    }
     match shared.token.check(request.headers(), upgrade) {
         Verdict::Allowed { via_protocol } => {
             shared.backoff.succeeded(remote);
-            Some(via_protocol)
+            Ok(via_protocol)
         }
         Verdict::Refused => {
-            let delay = shared.backoff.failed(remote);
-            tracing::info!(%remote, ?delay, path = request.uri().path(), "refused a request without the right token");
-            tokio::time::sleep(delay).await;
-            None
+            let locked = shared.backoff.failed(remote);
+            tracing::info!(%remote, ?locked, path = request.uri().path(), "refused a request without the right token");
+            Err(locked)
         }
     }
 }
@@ -612,12 +613,16 @@ fn error_response(status: StatusCode, code: ErrorCode, data: Option<&str>) -> Ht
     response
 }
 
-/// 401 with the JSON-RPC error a client library can show.
-fn unauthorized() -> HttpResponse {
+/// 401 with the JSON-RPC error a client library can show, and when the
+/// address may try again (whole seconds, as Retry-After has them).
+fn unauthorized(locked: Duration) -> HttpResponse {
     let mut response = error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, None);
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    let headers = response.headers_mut();
+    headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    if !locked.is_zero() {
+        let seconds = locked.as_millis().div_ceil(1000).max(1);
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds as u64));
+    }
     response
 }
 

@@ -136,9 +136,14 @@ impl Daemon {
                     .map(str::to_owned)
             }
         };
-        let token = match flags.iter().position(|f| *f == "--rpc-secret") {
-            Some(i) => flags[i + 1].to_owned(),
-            None => std::fs::read_to_string(state.join("rpc-secret"))
+        let given = |flag: &str| flags.iter().position(|f| *f == flag).map(|i| flags[i + 1]);
+        let token = match (given("--rpc-secret"), given("--rpc-secret-file")) {
+            (Some(secret), _) => secret.to_owned(),
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .expect("the secret file")
+                .trim()
+                .to_owned(),
+            (None, None) => std::fs::read_to_string(state.join("rpc-secret"))
                 .expect("the token file")
                 .trim()
                 .to_owned(),
