@@ -2,6 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -17,6 +18,7 @@ use haul::rpc::auth::{read_secret, Token, TokenSource};
 use haul::rpc::handlers::Handlers;
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
+use haul::rpc::tls::RpcTls;
 
 use super::network::NetworkArgs;
 use super::{paths, values};
@@ -26,9 +28,19 @@ pub struct DaemonArgs {
     /// Address to serve JSON-RPC on.
     #[arg(long, env = "HAUL_LISTEN", default_value = paths::DEFAULT_LISTEN)]
     listen: SocketAddr,
-    /// Serve on every interface (on --listen's port) instead of loopback only.
+    /// Serve on every interface (on --listen's port) instead of loopback only; needs TLS
+    /// (--rpc-certificate) or --rpc-allow-insecure.
     #[arg(long, env = "HAUL_RPC_LISTEN_ALL")]
     rpc_listen_all: bool,
+    /// Serve HTTPS and WSS with this PEM certificate (chain); read again on SIGHUP.
+    #[arg(long, env = "HAUL_RPC_CERTIFICATE", requires = "rpc_private_key")]
+    rpc_certificate: Option<PathBuf>,
+    /// The PEM private key of --rpc-certificate.
+    #[arg(long, env = "HAUL_RPC_PRIVATE_KEY", requires = "rpc_certificate")]
+    rpc_private_key: Option<PathBuf>,
+    /// Serve beyond loopback over plain HTTP: only behind a TLS-terminating proxy.
+    #[arg(long, env = "HAUL_RPC_ALLOW_INSECURE")]
+    rpc_allow_insecure: bool,
     /// The token clients must send (at least 16 bytes); default: generated at first start and
     /// stored in the state directory. On the command line other local users can read it from the
     /// process list: prefer --rpc-secret-file or HAUL_RPC_SECRET.
@@ -170,6 +182,13 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         }
     }
 
+    let tls = match (&args.rpc_certificate, &args.rpc_private_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(
+            RpcTls::load(cert.clone(), key.clone()).context("cannot serve TLS on the RPC port")?,
+        )),
+        _ => None,
+    };
+
     let mut config = EngineConfig::new(&download_root, Some(state_dir.clone()));
     config.max_concurrent = args.max_concurrent as usize;
     config.max_tries = args.max_tries;
@@ -190,6 +209,19 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
             "--listen {} is not a loopback address\nhint: serving beyond this machine needs --rpc-listen-all too",
             args.listen
         );
+    }
+    let beyond_loopback = args.rpc_listen_all
+        || args
+            .aria2_listen
+            .is_some_and(|address| !address.ip().is_loopback());
+    match (&tls, beyond_loopback, args.rpc_allow_insecure) {
+        (None, true, false) => anyhow::bail!(
+            "serving beyond this machine over plain HTTP would send the token, and every URL, header and cookie clients send, in clear\nhint: give --rpc-certificate FILE --rpc-private-key FILE, or --rpc-allow-insecure if a TLS-terminating proxy fronts the daemon"
+        ),
+        (None, true, true) => tracing::warn!(
+            "serving beyond this machine over plain HTTP (--rpc-allow-insecure): only a TLS-terminating proxy in front keeps the token secret"
+        ),
+        _ => {}
     }
     // Every interface: IPv6 and (dual-stack) IPv4, or IPv4 alone where
     // the machine has no IPv6.
@@ -238,6 +270,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
             Some(threads) => threads as usize,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         },
+        tls: tls.clone(),
     };
 
     let shutdown = CancellationToken::new();
@@ -276,6 +309,19 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         interrupt.context("cannot handle SIGINT")?,
         terminate.context("cannot handle SIGTERM")?,
     );
+    if let Some(tls) = tls.clone() {
+        let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                match tls.reload() {
+                    Ok(()) => tracing::info!("SIGHUP: the RPC port's certificate is read again"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "SIGHUP: cannot read the RPC port's certificate; the one in use stays")
+                    }
+                }
+            }
+        });
+    }
     let stop = shutdown.clone();
     tokio::spawn(async move {
         tokio::select! {
@@ -293,7 +339,13 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     });
     tracing::info!(root = %engine.download_root().display(), state = %state_dir.display(), "downloads go to the download root");
     // One plain line on stdout, for people and for scripts that start the daemon on port 0.
-    println!("haul daemon listening on http://{local}/jsonrpc (WebSocket ws://{local}/jsonrpc/ws)");
+    let (http, ws) = match tls {
+        Some(_) => ("https", "wss"),
+        None => ("http", "ws"),
+    };
+    println!(
+        "haul daemon listening on {http}://{local}/jsonrpc (WebSocket {ws}://{local}/jsonrpc/ws)"
+    );
     if let Some((aria2, _)) = &aria2 {
         println!("aria2-compatible RPC listening on http://{aria2}/jsonrpc (WebSocket ws://{aria2}/jsonrpc)");
     }

@@ -57,7 +57,9 @@ pub use cookies::{parse_cookies_txt, Cookie};
 pub use error::{EngineError, Failure, FailureCode};
 pub use events::{EngineEvent, RestartReason, Subscription};
 pub use netrc::{parse_netrc, NetrcEntry};
-pub use network::{shown_url, NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl};
+pub use network::{
+    read_key_pair, shown_url, NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl,
+};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;
 pub use status::{Gid, Options, ParseGidError, SourceState, SourceStatus, State, Stats, Status};

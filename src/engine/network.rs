@@ -355,11 +355,7 @@ impl Network {
         let tls = match &config.client_certificate {
             None => builder.with_no_client_auth(),
             Some((cert, key)) => {
-                let chain = read_certificates(cert)?;
-                let key = PrivateKeyDer::from_pem_file(key).map_err(|e| NetworkError::Key {
-                    path: key.clone(),
-                    reason: e.to_string(),
-                })?;
+                let (chain, key) = read_key_pair(cert, key)?;
                 builder
                     .with_client_auth_cert(chain, key)
                     .map_err(NetworkError::ClientCertificate)?
@@ -535,6 +531,20 @@ fn roots(extra: &[PathBuf]) -> Result<RootCertStore, NetworkError> {
         ));
     }
     Ok(roots)
+}
+
+/// A certificate chain and its private key, from PEM files: a client
+/// certificate's, or the RPC port's own.
+pub fn read_key_pair(
+    cert: &PathBuf,
+    key: &PathBuf,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NetworkError> {
+    let chain = read_certificates(cert)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| NetworkError::Key {
+        path: key.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((chain, key))
 }
 
 fn read_certificates(path: &PathBuf) -> Result<Vec<CertificateDer<'static>>, NetworkError> {

@@ -37,6 +37,7 @@ use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
 use super::socket::{Killer, Socket};
 use super::threads::Threads;
+use super::tls::RpcTls;
 use crate::api::{ErrorCode, OPENRPC_JSON};
 
 /// The serving limits and guards; every field has a `haul daemon` flag.
@@ -60,6 +61,8 @@ pub struct ServeConfig {
     pub ws_ping_interval: Duration,
     /// Threads serving connections (see [`super::threads`]).
     pub threads: usize,
+    /// HTTPS and WSS instead of HTTP and WS.
+    pub tls: Option<Arc<RpcTls>>,
 }
 
 /// Everything a request needs, shared by all connections.
@@ -160,13 +163,26 @@ pub async fn serve(
             };
             let (socket, killer) = Socket::new(stream);
             let stopped = stop.clone().shutdown();
+            let tls = shared.config.tls.clone();
             let service = tower::service_fn(move |request: HttpRequest<Incoming>| {
                 let (shared, stop, killer) = (shared.clone(), stop.clone(), killer.clone());
                 async move {
                     Ok::<_, Infallible>(route(shared, stop, killer, remote.ip(), request).await)
                 }
             });
-            if let Err(e) = serve_connection(socket, service, stopped).await {
+            let served = match tls {
+                None => serve_connection(socket, service, stopped).await,
+                // The handshake is bounded like a request's headers.
+                Some(tls) => {
+                    let handshake = tls.acceptor().accept(socket);
+                    match tokio::time::timeout(HEADER_READ_TIMEOUT, handshake).await {
+                        Ok(Ok(stream)) => serve_connection(stream, service, stopped).await,
+                        Ok(Err(e)) => Err(e.into()),
+                        Err(_) => Err("no TLS handshake in time".into()),
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
             }
             drop(permit);
@@ -186,12 +202,13 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves one TCP connection (HTTP/1.1 or h2, with upgrades) until it ends,
 /// or until `stopped`, after which in-flight requests are finished first.
-pub(crate) async fn serve_connection<S>(
-    socket: Socket,
+pub(crate) async fn serve_connection<S, IO>(
+    socket: IO,
     service: S,
     stopped: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
 where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<HttpRequest<Incoming>, Response = HttpResponse, Error = Infallible>
         + Clone
         + Send
@@ -634,10 +651,13 @@ pub(crate) fn check_host_and_origin(
     allowed_origins: &[String],
     request: &HttpRequest<Incoming>,
 ) -> Option<HttpResponse> {
+    // HTTP/2 (over TLS, by ALPN) names the host in the `:authority`,
+    // which hyper puts in the URI instead of a Host header.
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
         .unwrap_or_default();
     if loopback && !is_loopback_host(host) {
         return Some(text(

@@ -31,6 +31,7 @@ mod mirrors;
 mod names;
 mod proxies;
 mod queue;
+mod rpc_tls;
 mod sdk;
 mod sdk_events;
 mod set_url;

@@ -116,8 +116,9 @@ impl Daemon {
             .expect("the daemon says where it listens within 20 s")
             .expect("stdout is readable")
             .expect("the daemon printed its address");
+        // http://, or https:// with --rpc-certificate.
         let addr = line
-            .split("http://")
+            .split("://")
             .nth(1)
             .and_then(|rest| rest.split('/').next())
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
