@@ -17,13 +17,24 @@
 //!
 //! The emitters read only the model, never the raw document, so every output
 //! agrees on names, types and optionality.
+//!
+//! Features: without any, only [`model`] and [`rust`], which is all an SDK
+//! user's build of haul runs; `docs` adds [`docs`], [`diff`] and
+//! [`release`] (the daemon serves the page), `sdks` adds [`typescript`] and
+//! [`python`]. The `haul-codegen` binary, and [`outputs`], need both (the
+//! default).
 
+#[cfg(feature = "docs")]
 pub mod diff;
+#[cfg(feature = "docs")]
 pub mod docs;
 pub mod model;
+#[cfg(feature = "sdks")]
 pub mod python;
+#[cfg(feature = "docs")]
 pub mod release;
 pub mod rust;
+#[cfg(feature = "sdks")]
 pub mod typescript;
 
 pub use model::Api;
@@ -61,6 +72,7 @@ pub const REGENERATE: &str = "cargo run -p haul-codegen";
 /// from `api` (`openrpc.json`) and the released contracts, oldest first
 /// ([`release::load`] of [`release::RELEASED_DIR`]), which the changes page
 /// compares. (The Rust module is not listed: `build.rs` writes it to `OUT_DIR`.)
+#[cfg(all(feature = "docs", feature = "sdks"))]
 pub fn outputs(api: &Api, released: &[release::Release]) -> Vec<Output> {
     let mut all = Vec::new();
     all.extend(typescript::generate(api));
