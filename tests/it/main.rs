@@ -29,6 +29,7 @@ mod proxies;
 mod queue;
 mod sdk;
 mod sdk_events;
+mod sdk_local;
 mod set_url;
 mod slow_disk;
 mod stress;
