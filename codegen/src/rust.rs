@@ -447,7 +447,7 @@ fn method_params(api: &Api) -> TokenStream {
 /// to jsonrpsee's `#[rpc]` macro, which only takes params one by one.
 fn daemon_trait(api: &Api) -> TokenStream {
     let methods = api.methods.iter().map(|m| {
-        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let fn_name = method_ident(m);
         let doc = doc(&method_doc(api, m));
         let result = rust_type(&m.result.as_ref().expect("methods have results").ty);
         let params = (!m.params.is_empty()).then(|| {
@@ -460,7 +460,7 @@ fn daemon_trait(api: &Api) -> TokenStream {
         }
     });
     let registrations = api.methods.iter().map(|m| {
-        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let fn_name = method_ident(m);
         let constant = format_ident!("{}", m.name.to_shouty_snake_case());
         let (params, call) = if m.params.is_empty() {
             (quote!(_), quote!(server.#fn_name().await))
@@ -515,7 +515,7 @@ fn daemon_trait(api: &Api) -> TokenStream {
 
 fn client_methods(api: &Api) -> TokenStream {
     let methods = api.methods.iter().map(|m| {
-        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let fn_name = method_ident(m);
         let constant = format_ident!("{}", m.name.to_shouty_snake_case());
         let doc = doc(&method_doc(api, m));
         let result = rust_type(&m.result.as_ref().expect("methods have results").ty);
@@ -571,11 +571,10 @@ fn rust_type(ty: &Type) -> TokenStream {
     match ty {
         Type::String(_) => quote!(String),
         Type::Boolean => quote!(bool),
-        Type::Integer { minimum, maximum } => match (minimum, maximum) {
-            (Some(min), Some(max)) if *min >= 0 && *max <= i64::from(u32::MAX) => quote!(u32),
-            (Some(min), _) if *min >= 0 => quote!(u64),
-            _ => quote!(i64),
-        },
+        Type::Integer { minimum, maximum } => {
+            let t = format_ident!("{}", integer_type(*minimum, *maximum));
+            quote!(#t)
+        }
         Type::Array(t, _) => {
             let t = rust_type(t);
             quote!(Vec<#t>)
@@ -594,6 +593,21 @@ fn rust_type(ty: &Type) -> TokenStream {
         }
         Type::Json => quote!(Box<serde_json::value::RawValue>),
     }
+}
+
+/// An integer's Rust type, the narrowest its bounds allow of `u32`, `u64`
+/// and `i64`.
+pub(crate) fn integer_type(minimum: Option<i64>, maximum: Option<i64>) -> &'static str {
+    match (minimum, maximum) {
+        (Some(min), Some(max)) if min >= 0 && max <= i64::from(u32::MAX) => "u32",
+        (Some(min), _) if min >= 0 => "u64",
+        _ => "i64",
+    }
+}
+
+/// A method's name on the client: `download.setUrl` → `download_set_url`.
+pub(crate) fn method_ident(m: &Method) -> Ident {
+    format_ident!("{}", m.name.to_snake_case())
 }
 
 /// Free-form JSON is passed through as raw bytes, which do not compare.
@@ -654,7 +668,7 @@ fn lit(n: usize) -> proc_macro2::Literal {
 }
 
 /// A field's Rust name: snake case, raw when it is a keyword.
-fn field_ident(wire: &str) -> Ident {
+pub(crate) fn field_ident(wire: &str) -> Ident {
     let snake = wire.to_snake_case();
     match syn::parse_str::<Ident>(&snake) {
         Ok(id) => id,

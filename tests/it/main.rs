@@ -21,6 +21,10 @@ mod daemon_fuzz;
 mod daemon_jsonrpc;
 mod daemon_lifecycle;
 mod daemon_notifications;
+mod docs_page;
+// Generated: the API page's Rust snippets, called by docs_page.
+#[rustfmt::skip]
+mod docs_snippets;
 mod downloads;
 mod durability;
 mod generated_api;

@@ -31,7 +31,7 @@ use std::fmt::Write;
 use crate::{header, Api, Output};
 
 mod client;
-mod text;
+pub(crate) mod text;
 mod types;
 
 use client::{client, package_init};
