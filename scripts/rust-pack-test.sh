@@ -109,8 +109,7 @@ async fn run() -> Result<(), ClientError> {
     if status.state != DownloadState::Paused {
         return Err(ClientError::Protocol(format!("expected a paused download, got {:?}", status.state)));
     }
-    let contract: serde_json::Value = serde_json::from_str(haul::api::OPENRPC_JSON).expect("the contract is JSON");
-    println!("{}", serde_json::json!({"apiVersion": contract["info"]["version"], "daemon": daemon, "gid": gid, "state": "paused"}));
+    println!("{}", serde_json::json!({"apiVersion": haul::api::API_VERSION, "daemon": daemon, "gid": gid, "state": "paused"}));
     Ok(())
 }
 EOF

@@ -47,6 +47,7 @@ fn tokens(api: &Api) -> TokenStream {
     let trait_ = daemon_trait(api);
     let client = client_methods(api);
     let notification = notification_enum(api);
+    let version = &api.version;
     quote! {
         use std::collections::BTreeMap;
         use std::fmt;
@@ -55,6 +56,10 @@ fn tokens(api: &Api) -> TokenStream {
 
         /// The OpenRPC document this module was generated from, as shipped.
         pub const OPENRPC_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/openrpc.json"));
+
+        /// The version of the API contract this crate speaks, the document's
+        /// `info.version` (the crate's own version is the daemon's).
+        pub const API_VERSION: &str = #version;
 
         #names
         #method_params

@@ -94,7 +94,8 @@ fn state_dir_with(var: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
     let home = match var("HOME") {
         Some(home) => PathBuf::from(home),
         // HOME unset: the password database's entry, as `dirs` and the
-        // Python and Node runtimes do. (No longer deprecated since 1.86.)
+        // Python and Node runtimes do. (std lifted its deprecation once its
+        // Windows answer was fixed; the allow is for older compilers.)
         #[allow(deprecated)]
         None => std::env::home_dir()?,
     };
