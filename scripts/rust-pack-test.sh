@@ -6,14 +6,14 @@
 #      tests, SDKs or docs;
 #   2. a crate outside the repository depends on
 #      `haul = { version, default-features = false, features = ["client"] }`,
-#      served from the unpacked packages ([patch.crates-io], as if they were
+#      served from the unpacked packages (a [patch] of the registry, as if they were
 #      published) and locked to the workspace's Cargo.lock, builds from an
 #      empty target directory (the time is printed), and
 #   3. runs against a real daemon, found by `Client::connect_local` through
 #      the XDG state directory; before the daemon wrote its token it fails
 #      naming where it looked.
 #
-# Needs cargo, crates.io or a cargo cache holding the locked crates, python3
+# Needs cargo, the crate registry or a cargo cache holding the locked crates, python3
 # (to compare locks), and the daemon binary (HAUL_BIN, default
 # ${CARGO_TARGET_DIR:-target}/debug/haul).
 set -euo pipefail
@@ -77,7 +77,7 @@ haul = { version = "$haul_version", default-features = false, features = ["clien
 serde_json = "1"
 tokio = { version = "1", features = ["rt", "macros"] }
 
-# The packages as crates.io would serve them, before they are published.
+# The packages as the registry would serve them, before they are published.
 [patch.crates-io]
 haul = { path = "../crates/haul-$haul_version" }
 haul-codegen = { path = "../crates/haul-codegen-$codegen_version" }

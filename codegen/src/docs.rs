@@ -157,14 +157,16 @@ fn method(api: &Api, m: &Method) -> String {
     for example in &m.examples {
         md += &example_md(m, example);
     }
-    if let Some(s) = (m.result.is_some())
-        .then(|| snippets::snippets(api, m))
-        .flatten()
-    {
+    // Notifications are sent, not called.
+    if let Some(s) = m.result.as_ref().and_then(|_| snippets::snippets(api, m)) {
         let _ = write!(
             md,
             "Call it — “{}”:\n\n```sh\n{}```\n\n```rust\n{}```\n\n```ts\n{}```\n\n```python\n{}```\n\n",
-            s.example, s.curl, s.rust, s.typescript, s.python
+            escape_markdown(&s.example),
+            s.curl,
+            s.rust,
+            s.typescript,
+            s.python
         );
     }
     md

@@ -147,10 +147,7 @@ fn named_type(api: &Api, t: &NamedType, role: Role) -> TokenStream {
 }
 
 fn enum_type(name: &Ident, text: &str, values: &[String]) -> TokenStream {
-    let variants: Vec<Ident> = values
-        .iter()
-        .map(|v| format_ident!("{}", v.to_upper_camel_case()))
-        .collect();
+    let variants: Vec<Ident> = values.iter().map(|v| variant_ident(v)).collect();
     let variant_docs = values.iter().map(|v| doc(&format!("`{v}`")));
     let (doc, count) = (doc(text), lit(values.len()));
     let type_name = name.to_string().to_snake_case().replace('_', " ");
@@ -608,6 +605,11 @@ pub(crate) fn integer_type(minimum: Option<i64>, maximum: Option<i64>) -> &'stat
         (Some(min), _) if min >= 0 => "u64",
         _ => "i64",
     }
+}
+
+/// An enum value's variant: `remote-changed` → `RemoteChanged`.
+pub(crate) fn variant_ident(value: &str) -> Ident {
+    format_ident!("{}", value.to_upper_camel_case())
 }
 
 /// A method's name on the client: `download.setUrl` → `download_set_url`.

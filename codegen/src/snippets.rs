@@ -10,7 +10,6 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use heck::ToUpperCamelCase;
 use serde_json::{json, Map, Value};
 
 use crate::model::{pascal, Api, Field, Method, Type, TypeKind};
@@ -270,7 +269,7 @@ fn rust_value(api: &Api, ty: &Type, v: &Value, uses: &mut BTreeSet<String>) -> S
                 uses.insert(n.clone());
                 format!(
                     "{n}::{}",
-                    v.as_str().unwrap_or_default().to_upper_camel_case()
+                    rust::variant_ident(v.as_str().unwrap_or_default())
                 )
             }
             Some(TypeKind::Struct(fields)) => {
