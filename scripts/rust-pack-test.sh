@@ -38,6 +38,13 @@ haul_version="$(version_of haul)"
 codegen_version="$(version_of haul-codegen)"
 
 echo "==> cargo package --workspace (each crate then built from its package)"
+# cargo verifies haul against haul-codegen's package through a temporary
+# registry, whose packages it extracts under CARGO_HOME once per name and
+# version and reuses: a changed haul-codegen of the same version would be
+# verified as it was when first packaged. Those extractions (in the
+# nameless registry's "-<hash>" folders, never the real registry's) go first.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/haul-codegen-"$codegen_version" \
+  "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/haul-"$haul_version"
 (cd "$repo" && cargo package --workspace --locked --quiet 2>"$tmp/package.log") ||
   { cat "$tmp/package.log" >&2; fail "cargo package failed" "see its output above"; }
 haul_crate="$target/package/haul-$haul_version.crate"
