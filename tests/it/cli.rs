@@ -80,12 +80,14 @@ async fn add_wait_fails_naming_the_download_that_failed() {
 
 #[tokio::test]
 async fn ls_status_pause_resume_and_rm_manage_downloads() {
+    // Slow, so that the resumed download is still running when it is
+    // paused (one to a closed port failed first on a loaded machine).
+    let server =
+        TestServer::start([Resource::file("/one.iso", random_bytes(1 << 20, 1)).rate(64 << 10)])
+            .await;
     let daemon = Daemon::start().await;
-    let added = haul(
-        &daemon,
-        &["add", "--paused", "--json", "http://127.0.0.1:9/one.iso"],
-    )
-    .await;
+    let url = server.url("/one.iso");
+    let added = haul(&daemon, &["add", "--paused", "--json", &url]).await;
     assert!(added.status.success(), "{}", stderr(&added));
     let added: Value = serde_json::from_slice(&added.stdout).unwrap();
     let gid = added[0]["gid"].as_str().unwrap().to_owned();
