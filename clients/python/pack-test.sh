@@ -6,7 +6,9 @@
 #   3. a fresh virtual environment installs the wheel and its dependencies
 #      (httpx and websockets, from the lock, hashes required), `mypy --strict`
 #      type-checks a program using the client against the installed package
-#      (which needs py.typed) and the program runs against a real daemon.
+#      (which needs py.typed) and the program runs against a real daemon,
+#      which it finds by itself (`Client.local()`: the token file in
+#      $XDG_STATE_HOME/haul).
 #
 # Needs the test environment that ./test.sh makes from the lock (HAUL_PYTHON_VENV,
 # default <repo>/target/python-venv: build, twine and setuptools come from
@@ -103,13 +105,12 @@ python_filter_lock >"$tmp/runtime-lock.txt"
 mkdir "$tmp/project"
 cat >"$tmp/project/main.py" <<'EOF'
 import json
-import os
 
 from haul_client import AddResult, Client, DownloadState, DownloadStatus, VersionInfo, __version__
 
 
 def main() -> None:
-    with Client(os.environ["HAUL_URL"], token=os.environ["HAUL_TOKEN"]) as haul:
+    with Client.local() as haul:
         version: VersionInfo = haul.system_get_version()
         # Paused, so the daemon never connects to this address.
         added: AddResult = haul.download_add(url="http://127.0.0.1:9/file.bin", paused=True)
@@ -131,10 +132,12 @@ echo "==> mypy --strict"
 (cd "$tmp/project" && "$tmp/venv/bin/python" -m mypy --strict --python-version 3.9 main.py)
 
 echo "==> running it against a daemon ($HAUL_BIN)"
-token="$("$venv/bin/python" -c 'import secrets; print(secrets.token_hex(32))')"
+# The daemon writes its token into its default state directory, here
+# $XDG_STATE_HOME/haul, where Client.local() finds it.
+local_env=(env -u HAUL_RPC_SECRET -u HAUL_STATE_DIR XDG_STATE_HOME="$tmp/xdg")
 # Port 0: the daemon takes a free port and says which on its first line.
-HAUL_LOG=warn "$HAUL_BIN" daemon --listen 127.0.0.1:0 --rpc-secret "$token" \
-  --dir "$tmp/downloads" --state-dir "$tmp/state" >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
+"${local_env[@]}" HAUL_LOG=warn "$HAUL_BIN" daemon --listen 127.0.0.1:0 \
+  --dir "$tmp/downloads" >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
 daemon=$!
 addr=""
 for _ in $(seq 200); do
@@ -144,7 +147,7 @@ for _ in $(seq 200); do
   sleep 0.1
 done
 [ -n "$addr" ] || fail "the daemon did not say where it listens within 20 s" "see $tmp/daemon.err"
-out="$(cd "$tmp/project" && HAUL_URL="$addr" HAUL_TOKEN="$token" "$tmp/venv/bin/python" main.py)"
+out="$(cd "$tmp/project" && "${local_env[@]}" HAUL_URL="$addr" "$tmp/venv/bin/python" main.py)"
 echo "  $out"
 contract="$("$venv/bin/python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["info"]["version"])' "$repo/openrpc.json")"
 [ "$(basename "$wheel" | cut -d- -f2)" = "$contract" ] ||

@@ -6,7 +6,8 @@
 #      src/*.ts, dist/*.js and dist/*.d.ts: no sources, tests or maps;
 #   3. a fresh ESM project installs the tarball, type-checks a program using
 #      the typed client with `tsc --strict --noEmit` (declarations included:
-#      no skipLibCheck) and runs it against a real daemon;
+#      no skipLibCheck) and runs it against a real daemon, which it finds by
+#      itself (`connectLocal`: the token file in $XDG_STATE_HOME/haul);
 #   4. `npm publish --dry-run` of the tarball reports no warning or error.
 #
 # Needs Node.js >= 20 with npm, `npm ci` done here (for tsc), the daemon binary
@@ -87,13 +88,9 @@ cat >tsconfig.json <<'EOF'
 }
 EOF
 cat >main.ts <<'EOF'
-import { API_VERSION, Client, type AddResult, type DownloadStatus, type VersionInfo } from "haul-client";
+import { API_VERSION, connectLocal, type Client, type AddResult, type DownloadStatus, type VersionInfo } from "haul-client";
 
-const url = process.env.HAUL_URL;
-const token = process.env.HAUL_TOKEN;
-if (!url || !token) throw new Error("HAUL_URL and HAUL_TOKEN must be set");
-
-const client = new Client(url, { token });
+const client = await connectLocal();
 const version: VersionInfo = await client.systemGetVersion();
 // Paused, so the daemon never connects to this address.
 const added: AddResult = await client.downloadAdd({ url: "http://127.0.0.1:9/file.bin", paused: true });
@@ -114,10 +111,12 @@ npx --no-install tsc --strict --noEmit -p .
 npx --no-install tsc --strict -p .
 
 echo "==> running it against a daemon ($HAUL_BIN)"
-token="$(node -p 'require("node:crypto").randomBytes(32).toString("hex")')"
+# The daemon writes its token into its default state directory, here
+# $XDG_STATE_HOME/haul, where connectLocal finds it.
+local_env=(env -u HAUL_RPC_SECRET -u HAUL_STATE_DIR XDG_STATE_HOME="$tmp/xdg")
 # Port 0: the daemon takes a free port and says which on its first line.
-HAUL_LOG=warn "$HAUL_BIN" daemon --listen 127.0.0.1:0 --rpc-secret "$token" \
-  --dir "$tmp/downloads" --state-dir "$tmp/state" >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
+"${local_env[@]}" HAUL_LOG=warn "$HAUL_BIN" daemon --listen 127.0.0.1:0 \
+  --dir "$tmp/downloads" >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
 daemon=$!
 addr=""
 for _ in $(seq 200); do
@@ -127,7 +126,7 @@ for _ in $(seq 200); do
   sleep 0.1
 done
 [ -n "$addr" ] || fail "the daemon did not say where it listens within 20 s" "see $tmp/daemon.err"
-out="$(HAUL_URL="$addr" HAUL_TOKEN="$token" node out/main.js)"
+out="$("${local_env[@]}" HAUL_URL="$addr" node out/main.js)"
 echo "  $out"
 api="$(node -p 'JSON.parse(process.argv[1]).apiVersion' "$out")"
 [ "$api" = "$contract" ] ||

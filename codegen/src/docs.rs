@@ -1,29 +1,35 @@
-//! The docs emitter: `docs/api.md`, and `docs/api.html`, the same Markdown
-//! rendered (pulldown-cmark) into one self-contained page — inline CSS, no
-//! script, nothing fetched at view time — that the daemon serves at `GET /docs`.
+//! The docs emitter: `docs/api.md`, and the same Markdown rendered into
+//! `docs/site/index.html` ([`html`]), the page the daemon serves at `GET
+//! /docs`; `docs/site/` is ready for static hosting.
 //!
-//! Every method with its params, result, errors and examples; every
-//! notification with its payload; the error table; every named type. The
-//! transports and auth are the document's own description.
+//! Every method with its params, result, errors, examples and its first
+//! example as calls ([`crate::snippets`]); every notification with its
+//! payload; the error table; every named type. The transports and auth are
+//! the document's own description.
 //!
-//! `docs/api-changes.md`, also the page's last section, lists what changed
-//! in each released contract against the one before, newest first, and what
-//! `openrpc.json` changes since the latest release, as [`crate::diff`]
-//! classes it.
+//! `docs/api-changes.md`, also the page's last section and
+//! `docs/site/changes.html`, lists what changed in each released contract
+//! against the one before, newest first, and what `openrpc.json` changes
+//! since the latest release, as [`crate::diff`] classes it.
 
 use std::fmt::Write as _;
 
-use pulldown_cmark::{html, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde_json::{json, Map, Value};
 
 use crate::diff::{self, Change};
 use crate::model::{Api, ErrorDef, Field, Method, NamedType, Type, TypeKind};
 use crate::release::{Release, RELEASED_DIR};
-use crate::{header, Output};
+use crate::{header, snippets, Output};
 
-/// The generated files, by path relative to the repository root.
+mod html;
+pub use html::html_page;
+
+/// The generated files, by path relative to the repository root: the
+/// Markdown for reading in the repository, and `docs/site/`, a directory
+/// ready for static hosting (the page as `index.html`, the changes page,
+/// and `document`, the `openrpc.json` the page's link fetches).
 /// `released`: the released contracts, oldest first.
-pub fn generate(api: &Api, released: &[Release]) -> Vec<Output> {
+pub fn generate(document: &str, api: &Api, released: &[Release]) -> Vec<Output> {
     vec![
         Output {
             path: "docs/api.md".into(),
@@ -34,21 +40,34 @@ pub fn generate(api: &Api, released: &[Release]) -> Vec<Output> {
             text: changes_page(api, released),
         },
         Output {
-            path: "docs/api.html".into(),
+            path: "docs/site/index.html".into(),
             text: html_page(api, released),
+        },
+        Output {
+            path: "docs/site/changes.html".into(),
+            text: html::changes_page(api, released),
+        },
+        Output {
+            path: "docs/site/openrpc.json".into(),
+            text: document.to_owned(),
         },
     ]
 }
 
 /// The API reference as Markdown (GitHub flavoured: tables, heading anchors).
 pub fn markdown(api: &Api) -> String {
+    reference(api, "")
+}
+
+/// The reference with `intro` after the document's description.
+fn reference(api: &Api, intro: &str) -> String {
     let mut md = format!("<!-- {} -->\n\n", header("").trim());
     let _ = writeln!(
         md,
-        "# {} API {}\n\n{}\n",
+        "# {} API {}\n\n{}\n{intro}",
         api.title, api.version, api.description
     );
-    md += "## Contents\n\n";
+    md += "## Contents\n\n- [Calling the API](#calling-the-api)\n";
     let links = |items: &mut dyn Iterator<Item = &str>| {
         items
             .map(|n| format!("[`{n}`](#{})", slug(n)))
@@ -76,6 +95,7 @@ pub fn markdown(api: &Api) -> String {
             .join(" · ")
     );
 
+    md += CALLING;
     md += "## Methods\n\n";
     for m in &api.methods {
         md += &method(api, m);
@@ -91,6 +111,18 @@ pub fn markdown(api: &Api) -> String {
     }
     md
 }
+
+/// How the snippets under each method reach the daemon.
+const CALLING: &str = "## Calling the API\n\n\
+Each method below ends with its first example as a `curl` request and as a call with each SDK \
+(on the HTML page, a click selects a whole snippet). They call the daemon on this machine, which the SDKs \
+find as the `haul` CLI does: the URL is `HAUL_URL`, else `http://127.0.0.1:6801/jsonrpc`; the \
+token is `HAUL_RPC_SECRET`, else the `rpc-secret` file the daemon wrote in its state directory \
+(`HAUL_STATE_DIR`, else `$XDG_STATE_HOME/haul`, else `~/.local/state/haul`). The Rust crate is \
+`haul` with the `client` feature, the TypeScript package and the Python one `haul-client`:\n\n\
+```rust\nlet client = haul::Client::connect_local().await?;\n```\n\n\
+```ts\nimport { connectLocal } from \"haul-client\";\nconst client = await connectLocal();\n```\n\n\
+```python\nfrom haul_client import Client\nhaul = Client.local()\n```\n\n";
 
 fn method(api: &Api, m: &Method) -> String {
     let mut md = format!("### {}\n\n**{}.** {}\n\n", m.name, m.summary, m.description);
@@ -124,6 +156,18 @@ fn method(api: &Api, m: &Method) -> String {
     }
     for example in &m.examples {
         md += &example_md(m, example);
+    }
+    // Notifications are sent, not called.
+    if let Some(s) = m.result.as_ref().and_then(|_| snippets::snippets(api, m)) {
+        let _ = write!(
+            md,
+            "Call it — “{}”:\n\n```sh\n{}```\n\n```rust\n{}```\n\n```ts\n{}```\n\n```python\n{}```\n\n",
+            escape_markdown(&s.example),
+            s.curl,
+            s.rust,
+            s.typescript,
+            s.python
+        );
     }
     md
 }
@@ -364,134 +408,17 @@ fn escape_markdown(text: &str) -> String {
     out
 }
 
-/// The Markdown rendered into one page. Raw HTML in the document's text is
-/// shown as text, never interpreted; headings get GitHub's anchors so the
-/// Markdown's links work in both.
-pub fn html_page(api: &Api, released: &[Release]) -> String {
-    let md = page_markdown(api, released);
-    // (level, index of the opening tag's placeholder, the heading's text)
-    let mut heading: Option<(HeadingLevel, usize, String)> = None;
-    let mut events = Vec::new();
-    for event in Parser::new_ext(&md, Options::ENABLE_TABLES) {
-        match event {
-            Event::Start(Tag::Heading { level, .. }) => {
-                heading = Some((level, events.len(), String::new()));
-                events.push(Event::Html(CowStr::Borrowed("")));
-            }
-            Event::End(TagEnd::Heading(_)) => {
-                if let Some((level, at, text)) = heading.take() {
-                    events[at] = Event::Html(format!("<{level} id=\"{}\">", slug(&text)).into());
-                    events.push(Event::Html(format!("</{level}>\n").into()));
-                }
-            }
-            Event::Text(t) | Event::Code(t) if heading.is_some() => {
-                if let Some((_, _, text)) = heading.as_mut() {
-                    text.push_str(&t);
-                }
-                events.push(Event::Text(t));
-            }
-            // The document's text is shown, never interpreted as HTML.
-            Event::Html(raw) | Event::InlineHtml(raw) => {
-                if !raw.starts_with("<!--") {
-                    events.push(Event::Text(raw));
-                }
-            }
-            other => events.push(other),
-        }
-    }
-    let mut body = String::new();
-    html::push_html(&mut body, events.into_iter());
-
-    let nav_list = |title: &str, anchor: &str, names: Vec<(String, String)>| {
-        let items: String = names
-            .iter()
-            .map(|(href, n)| format!("<li><a href=\"#{href}\">{}</a></li>", escape(n)))
-            .collect();
-        format!("<h2><a href=\"#{anchor}\">{title}</a></h2><ul>{items}</ul>")
-    };
-    let named = |name: &str| (slug(name), name.to_owned());
-    let nav = [
-        nav_list(
-            "Methods",
-            "methods",
-            api.methods.iter().map(|m| named(&m.name)).collect(),
-        ),
-        nav_list(
-            "Notifications",
-            "notifications",
-            api.notifications.iter().map(|m| named(&m.name)).collect(),
-        ),
-        nav_list(
-            "Errors",
-            "errors",
-            api.errors
-                .iter()
-                .map(|e| (error_anchor(e), e.name.clone()))
-                .collect(),
-        ),
-        nav_list(
-            "Types",
-            "types",
-            api.types
-                .iter()
-                .map(|t| (type_anchor(&t.name), t.name.clone()))
-                .collect(),
-        ),
-        nav_list(
-            "API changes",
-            "api-changes",
-            std::iter::once("Unreleased".to_owned())
-                .chain(released.iter().rev().map(|r| r.version.to_string()))
-                .map(|heading| named(&heading))
-                .collect(),
-        ),
-    ]
-    .concat();
-    format!(
-        "<!DOCTYPE html>\n<!-- {header} -->\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title} API {version}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <nav>{nav}</nav>\n<main>\n{body}</main>\n</body>\n</html>\n",
-        header = header("").trim(),
-        title = escape(&api.title),
-        version = escape(&api.version),
-    )
-}
-
 /// What the page shows: the reference, then the changes.
 fn page_markdown(api: &Api, released: &[Release]) -> String {
+    // Relative, so it finds the document both beside the published page
+    // and at the daemon's `/openrpc.json` next to its `/docs`.
+    let intro = "The OpenRPC document itself: [openrpc.json](openrpc.json).\n\n";
     format!(
         "{}## API changes\n\n{}",
-        markdown(api),
+        reference(api, intro),
         changes(api, released, "###")
     )
 }
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-const STYLE: &str = "
-:root{color-scheme:light dark;--fg:#1d2125;--bg:#fff;--muted:#5c6670;--line:#d8dee4;--code:#f3f5f7;--link:#0b5cad}
-@media (prefers-color-scheme:dark){:root{--fg:#e6e9ec;--bg:#15181b;--muted:#9aa4ad;--line:#30363d;--code:#1f2428;--link:#6cb6ff}}
-*{box-sizing:border-box}
-body{margin:0;display:flex;font:15px/1.55 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg)}
-nav{position:sticky;top:0;height:100vh;overflow-y:auto;flex:0 0 16rem;padding:1rem;border-right:1px solid var(--line);font-size:13px}
-nav h2{font-size:13px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);margin:1.2em 0 .3em}
-nav ul{list-style:none;margin:0;padding:0}nav li{margin:.1em 0}
-main{flex:1;min-width:0;max-width:60rem;padding:1rem 2.5rem 4rem}
-a{color:var(--link);text-decoration:none}a:hover{text-decoration:underline}
-h1{font-size:1.9em;margin-top:.4em}h2{margin-top:2.2em;padding-bottom:.2em;border-bottom:1px solid var(--line)}
-h3{margin-top:2em;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1.1em}
-code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--code);padding:.1em .3em;border-radius:4px}
-pre{background:var(--code);padding:.8em 1em;border-radius:6px;overflow-x:auto}pre code{padding:0;white-space:pre-wrap;word-break:break-all}
-table{border-collapse:collapse;width:100%;margin:.5em 0 1em;font-size:14px}
-th,td{border:1px solid var(--line);padding:.35em .6em;text-align:left;vertical-align:top}th{background:var(--code)}
-@media (max-width:50rem){body{display:block}nav{position:static;height:auto;border:0}main{padding:1rem}}
-";
 
 #[cfg(test)]
 mod tests {

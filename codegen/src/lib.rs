@@ -7,7 +7,11 @@
 //! - [`typescript`]: emits the generated part of `clients/typescript`.
 //! - [`python`]: emits the generated part of `clients/python`.
 //! - [`docs`]: emits `docs/api.md`, `docs/api-changes.md` (what changed in
-//!   each release) and the self-contained `docs/api.html` (both in one).
+//!   each release) and `docs/site/`, the self-contained HTML page (both in
+//!   one), the changes page and the document, ready for static hosting.
+//! - [`snippets`]: each method's first example as a `curl` request and an
+//!   SDK call in Rust, TypeScript and Python, for the docs, and as code the
+//!   SDKs' tests build.
 //! - [`diff`]: the contract checker: what changed between two documents,
 //!   each change breaking, compatible or docs (`haul-codegen diff OLD NEW`).
 //! - [`release`]: the released contracts (`contract/released/`) and the
@@ -17,13 +21,23 @@
 //!
 //! The emitters read only the model, never the raw document, so every output
 //! agrees on names, types and optionality.
+//!
+//! Without the `emitters` feature (on by default) only [`model`] and
+//! [`rust`] are built: all that an SDK user's build of haul runs.
 
+#[cfg(feature = "emitters")]
 pub mod diff;
+#[cfg(feature = "emitters")]
 pub mod docs;
 pub mod model;
+#[cfg(feature = "emitters")]
 pub mod python;
+#[cfg(feature = "emitters")]
 pub mod release;
 pub mod rust;
+#[cfg(feature = "emitters")]
+pub mod snippets;
+#[cfg(feature = "emitters")]
 pub mod typescript;
 
 pub use model::Api;
@@ -57,15 +71,18 @@ pub struct Output {
 /// The command that rewrites every file [`outputs`] lists.
 pub const REGENERATE: &str = "cargo run -p haul-codegen";
 
-/// Every generated file under `clients/` and `docs/`, in a stable order,
-/// from `api` (`openrpc.json`) and the released contracts, oldest first
+/// Every generated file under `clients/`, `docs/` and `tests/`, in a
+/// stable order, from `api` (parsed from `document`, `openrpc.json`, which
+/// the docs site copies) and the released contracts, oldest first
 /// ([`release::load`] of [`release::RELEASED_DIR`]), which the changes page
 /// compares. (The Rust module is not listed: `build.rs` writes it to `OUT_DIR`.)
-pub fn outputs(api: &Api, released: &[release::Release]) -> Vec<Output> {
+#[cfg(feature = "emitters")]
+pub fn outputs(document: &str, api: &Api, released: &[release::Release]) -> Vec<Output> {
     let mut all = Vec::new();
     all.extend(typescript::generate(api));
     all.extend(python::generate(api));
-    all.extend(docs::generate(api, released));
+    all.extend(docs::generate(document, api, released));
+    all.extend(snippets::generate(api));
     all
 }
 

@@ -67,11 +67,11 @@ fn compare(old: &str, new: &str) -> ExitCode {
 fn generate(check: bool) -> ExitCode {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let spec = root.join("openrpc.json");
-    let api = match fs::read_to_string(&spec)
+    let parsed = fs::read_to_string(&spec)
         .map_err(|e| e.to_string())
-        .and_then(|text| Api::parse_str(&text).map_err(|e| e.to_string()))
-    {
-        Ok(api) => api,
+        .and_then(|text| Ok((Api::parse_str(&text).map_err(|e| e.to_string())?, text)));
+    let (api, document) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             eprintln!("error: {}: {e}", spec.display());
             return ExitCode::FAILURE;
@@ -85,7 +85,7 @@ fn generate(check: bool) -> ExitCode {
         }
     };
     let mut stale = 0;
-    for out in haul_codegen::outputs(&api, &released) {
+    for out in haul_codegen::outputs(&document, &api, &released) {
         let path = root.join(&out.path);
         if fs::read_to_string(&path).ok().as_deref() == Some(out.text.as_str()) {
             continue;

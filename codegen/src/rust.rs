@@ -47,6 +47,7 @@ fn tokens(api: &Api) -> TokenStream {
     let trait_ = daemon_trait(api);
     let client = client_methods(api);
     let notification = notification_enum(api);
+    let version = &api.version;
     quote! {
         use std::collections::BTreeMap;
         use std::fmt;
@@ -55,6 +56,10 @@ fn tokens(api: &Api) -> TokenStream {
 
         /// The OpenRPC document this module was generated from, as shipped.
         pub const OPENRPC_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/openrpc.json"));
+
+        /// The version of the API contract this crate speaks, the document's
+        /// `info.version` (the crate's own version is the daemon's).
+        pub const API_VERSION: &str = #version;
 
         #names
         #method_params
@@ -142,10 +147,7 @@ fn named_type(api: &Api, t: &NamedType, role: Role) -> TokenStream {
 }
 
 fn enum_type(name: &Ident, text: &str, values: &[String]) -> TokenStream {
-    let variants: Vec<Ident> = values
-        .iter()
-        .map(|v| format_ident!("{}", v.to_upper_camel_case()))
-        .collect();
+    let variants: Vec<Ident> = values.iter().map(|v| variant_ident(v)).collect();
     let variant_docs = values.iter().map(|v| doc(&format!("`{v}`")));
     let (doc, count) = (doc(text), lit(values.len()));
     let type_name = name.to_string().to_snake_case().replace('_', " ");
@@ -447,7 +449,7 @@ fn method_params(api: &Api) -> TokenStream {
 /// to jsonrpsee's `#[rpc]` macro, which only takes params one by one.
 fn daemon_trait(api: &Api) -> TokenStream {
     let methods = api.methods.iter().map(|m| {
-        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let fn_name = method_ident(m);
         let doc = doc(&method_doc(api, m));
         let result = rust_type(&m.result.as_ref().expect("methods have results").ty);
         let params = (!m.params.is_empty()).then(|| {
@@ -460,7 +462,7 @@ fn daemon_trait(api: &Api) -> TokenStream {
         }
     });
     let registrations = api.methods.iter().map(|m| {
-        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let fn_name = method_ident(m);
         let constant = format_ident!("{}", m.name.to_shouty_snake_case());
         let (params, call) = if m.params.is_empty() {
             (quote!(_), quote!(server.#fn_name().await))
@@ -515,7 +517,7 @@ fn daemon_trait(api: &Api) -> TokenStream {
 
 fn client_methods(api: &Api) -> TokenStream {
     let methods = api.methods.iter().map(|m| {
-        let fn_name = format_ident!("{}", m.name.to_snake_case());
+        let fn_name = method_ident(m);
         let constant = format_ident!("{}", m.name.to_shouty_snake_case());
         let doc = doc(&method_doc(api, m));
         let result = rust_type(&m.result.as_ref().expect("methods have results").ty);
@@ -571,11 +573,10 @@ fn rust_type(ty: &Type) -> TokenStream {
     match ty {
         Type::String(_) => quote!(String),
         Type::Boolean => quote!(bool),
-        Type::Integer { minimum, maximum } => match (minimum, maximum) {
-            (Some(min), Some(max)) if *min >= 0 && *max <= i64::from(u32::MAX) => quote!(u32),
-            (Some(min), _) if *min >= 0 => quote!(u64),
-            _ => quote!(i64),
-        },
+        Type::Integer { minimum, maximum } => {
+            let t = format_ident!("{}", integer_type(*minimum, *maximum));
+            quote!(#t)
+        }
         Type::Array(t, _) => {
             let t = rust_type(t);
             quote!(Vec<#t>)
@@ -594,6 +595,26 @@ fn rust_type(ty: &Type) -> TokenStream {
         }
         Type::Json => quote!(Box<serde_json::value::RawValue>),
     }
+}
+
+/// An integer's Rust type, the narrowest its bounds allow of `u32`, `u64`
+/// and `i64`.
+pub(crate) fn integer_type(minimum: Option<i64>, maximum: Option<i64>) -> &'static str {
+    match (minimum, maximum) {
+        (Some(min), Some(max)) if min >= 0 && max <= i64::from(u32::MAX) => "u32",
+        (Some(min), _) if min >= 0 => "u64",
+        _ => "i64",
+    }
+}
+
+/// An enum value's variant: `remote-changed` → `RemoteChanged`.
+pub(crate) fn variant_ident(value: &str) -> Ident {
+    format_ident!("{}", value.to_upper_camel_case())
+}
+
+/// A method's name on the client: `download.setUrl` → `download_set_url`.
+pub(crate) fn method_ident(m: &Method) -> Ident {
+    format_ident!("{}", m.name.to_snake_case())
 }
 
 /// Free-form JSON is passed through as raw bytes, which do not compare.
@@ -654,7 +675,7 @@ fn lit(n: usize) -> proc_macro2::Literal {
 }
 
 /// A field's Rust name: snake case, raw when it is a keyword.
-fn field_ident(wire: &str) -> Ident {
+pub(crate) fn field_ident(wire: &str) -> Ident {
     let snake = wire.to_snake_case();
     match syn::parse_str::<Ident>(&snake) {
         Ok(id) => id,

@@ -226,7 +226,7 @@ fn client(api: &Api) -> String {
             doc += &own.join("\n");
         }
         out += &jsdoc("  ", &doc);
-        let name = m.name.replace('.', "_").to_lower_camel_case();
+        let name = method_name(m);
         if m.params.is_empty() {
             let _ = writeln!(
                 out,
@@ -256,6 +256,11 @@ fn client(api: &Api) -> String {
     );
     out += "  events(options: EventsOptions = {}): Events {\n    return new Events(this.link(), NOTIFICATIONS, options);\n  }\n";
     out + "}\n"
+}
+
+/// A method's name on the client: `download.setUrl` → `downloadSetUrl`.
+pub(crate) fn method_name(m: &Method) -> String {
+    m.name.replace('.', "_").to_lower_camel_case()
 }
 
 /// A JSDoc block at `indent`, or nothing for an empty text.

@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use haul::api::DaemonApiServer;
 use haul::aria2::{self, server::Aria2Config, Aria2};
+use haul::client::local::read_token_file;
 use haul::engine::{Engine, EngineConfig};
-use haul::rpc::auth::{read_secret, Token, TokenSource};
+use haul::rpc::auth::{Token, TokenSource};
 use haul::rpc::handlers::Handlers;
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
@@ -151,7 +152,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     warn_of_secrets_on_the_command_line();
     let chosen = match &args.rpc_secret_file {
         Some(path) => Some(
-            read_secret(path)
+            read_token_file(path)
                 .with_context(|| format!("cannot use --rpc-secret-file {}", path.display()))?,
         ),
         None => args.rpc_secret.clone(),

@@ -8,12 +8,12 @@ use anyhow::{Context, Result};
 /// The daemon's default address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:6801";
 
-/// `$XDG_STATE_HOME/haul` (usually `~/.local/state/haul`).
+/// `$XDG_STATE_HOME/haul` (usually `~/.local/state/haul`): the SDK's rule
+/// ([`haul::client::local::state_dir`]), by which clients find the token.
 pub fn default_state_dir() -> Result<PathBuf> {
-    let base = dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .context("cannot find a state directory (no home directory?)\nhint: pass --state-dir or set HAUL_STATE_DIR")?;
-    Ok(base.join("haul"))
+    haul::client::local::state_dir().context(
+        "cannot find a state directory (no home directory?)\nhint: pass --state-dir or set HAUL_STATE_DIR",
+    )
 }
 
 /// The XDG download directory (usually `~/Downloads`).

@@ -7,16 +7,14 @@ use anyhow::{anyhow, Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use haul::rpc::auth::{read_secret, TokenError, TOKEN_FILE};
+use haul::client::local::{Local, DEFAULT_URL};
 use haul::{Client, ClientError};
-
-use super::paths;
 
 /// How client commands reach the daemon.
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
     /// The daemon's JSON-RPC URL.
-    #[arg(long, env = "HAUL_URL", default_value = concat!("http://", "127.0.0.1:6801", "/jsonrpc"), global = true)]
+    #[arg(long, env = "HAUL_URL", default_value = DEFAULT_URL, global = true)]
     pub url: String,
     /// The daemon's token. [default: read from the state directory]
     #[arg(long, env = "HAUL_RPC_SECRET", hide_env_values = true, global = true)]
@@ -30,43 +28,40 @@ pub struct RemoteArgs {
 }
 
 impl RemoteArgs {
+    /// Connects as [`Client::connect_local`] does, the flags first.
     pub async fn connect(&self) -> Result<Client> {
-        let token = match &self.rpc_secret {
-            Some(token) => token.clone(),
-            None => {
-                let dir = match &self.state_dir {
-                    Some(dir) => dir.clone(),
-                    None => paths::default_state_dir()?,
-                };
-                let path = dir.join(TOKEN_FILE);
-                match read_secret(&path) {
-                    Ok(token) => token,
-                    Err(TokenError::Read { source, .. })
-                        if source.kind() == std::io::ErrorKind::NotFound =>
-                    {
-                        return Err(self.without_token(&path).await);
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+        let flags = |name: &str| match name {
+            "HAUL_URL" => Some(self.url.clone().into()),
+            "HAUL_RPC_SECRET" => self.rpc_secret.clone().map(Into::into),
+            "HAUL_STATE_DIR" => self.state_dir.clone().map(Into::into),
+            _ => None,
         };
-        Client::connect(&self.url, &token)
+        let local = match Local::find_with(|name| flags(name).or_else(|| std::env::var_os(name))) {
+            Ok(local) => local,
+            Err(ClientError::NoToken { file }) => return Err(self.without_token(file).await),
+            Err(e) => return Err(e.into()),
+        };
+        Client::connect(&local.url, &local.token)
             .await
             .map_err(|e| self.explain(e))
     }
 
     /// The error when there is no token file: that the daemon is not
     /// running, if it is not; else where the token was looked for.
-    async fn without_token(&self, path: &std::path::Path) -> anyhow::Error {
+    async fn without_token(&self, file: Option<PathBuf>) -> anyhow::Error {
         let probe = match Client::connect(&self.url, "").await {
             Ok(client) => client.system_get_version().await.err(),
             Err(e) => Some(e),
         };
-        match probe {
-            Some(e @ ClientError::Unreachable { .. }) => self.explain(e),
-            _ => anyhow!(
+        match (probe, file) {
+            (Some(e @ ClientError::Unreachable { .. }), _) => self.explain(e),
+            (_, Some(file)) => anyhow!(
                 "no daemon token at {}\nhint: pass --rpc-secret, or the --state-dir of the daemon at {}",
-                path.display(),
+                file.display(),
+                self.address()
+            ),
+            (_, None) => anyhow!(
+                "no daemon token: no state directory to find it in (no home directory?)\nhint: pass --rpc-secret, or the --state-dir of the daemon at {}",
                 self.address()
             ),
         }

@@ -7,8 +7,11 @@
 //!
 //! - `events`: the event stream that reconnects, replays and resynchronises.
 //! - `poll`: its fallback, the same events over HTTP from `events.poll`.
+//! - [`local`]: finding the daemon on this machine, its URL and token, as
+//!   the CLI does ([`Client::connect_local`]).
 
 mod events;
+pub mod local;
 mod poll;
 
 use std::fmt;
@@ -85,6 +88,22 @@ pub enum ClientError {
     /// The daemon's answer could not be decoded.
     #[error("unexpected answer from the daemon: {0}")]
     Protocol(String),
+    /// [`Client::connect_local`] found no token: `HAUL_RPC_SECRET` is not
+    /// set and `file`, the daemon's token file, does not exist (`None`: no
+    /// state directory to look in, for want of a home directory).
+    #[error(
+        "no daemon token: HAUL_RPC_SECRET is not set and there is {}\n\
+         hint: start the daemon (`haul daemon`), which writes that file; or set HAUL_RPC_SECRET \
+         to the daemon's --rpc-secret, or HAUL_STATE_DIR to its --state-dir",
+        match file {
+            Some(file) => format!("no {}", file.display()),
+            None => "no state directory (HAUL_STATE_DIR, XDG_STATE_HOME and HOME are not set)".into(),
+        }
+    )]
+    NoToken { file: Option<std::path::PathBuf> },
+    /// [`Client::connect_local`] found a token file it cannot use.
+    #[error(transparent)]
+    TokenFile(#[from] local::TokenFileError),
 }
 
 impl ClientError {
@@ -140,6 +159,8 @@ impl ClientError {
                 }
             }
             ClientError::Protocol(text) => ClientError::Protocol(text.clone()),
+            ClientError::NoToken { file } => ClientError::NoToken { file: file.clone() },
+            ClientError::TokenFile(e) => ClientError::TokenFile(e.duplicate()),
         }
     }
 
@@ -239,6 +260,25 @@ impl Client {
             events_url,
             headers,
         })
+    }
+
+    /// Connects to the daemon on this machine, found as the `haul` CLI finds
+    /// it: the URL is `HAUL_URL`, else `http://127.0.0.1:6801/jsonrpc`; the
+    /// token is `HAUL_RPC_SECRET`, else the `rpc-secret` file the daemon
+    /// wrote in its state directory (`HAUL_STATE_DIR`, else
+    /// `$XDG_STATE_HOME/haul`, else `~/.local/state/haul`). Without a token
+    /// it fails with [`ClientError::NoToken`], naming where it looked. See
+    /// [`local`] for the parts.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), haul::ClientError> {
+    /// let client = haul::Client::connect_local().await?;
+    /// println!("daemon {}", client.system_get_version().await?.version);
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_local() -> Result<Client, ClientError> {
+        let local = local::Local::find()?;
+        Client::connect(&local.url, &local.token).await
     }
 
     /// The daemon's notifications as a stream that survives disconnects:

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Write};
 use std::net::IpAddr;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -15,12 +15,14 @@ use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, SEC_WEBSOCKET_PROTOCO
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::client::local::{read_token_file, TokenFileError};
+
 /// The WebSocket subprotocol haul speaks, echoed to browsers.
 pub const PROTOCOL: &str = "haul.jsonrpc";
 /// Prefix of the subprotocol entry that carries the token for browsers.
 pub const TOKEN_PROTOCOL_PREFIX: &str = "haul.bearer.";
 /// The token file's name in the state directory.
-pub const TOKEN_FILE: &str = "rpc-secret";
+pub use crate::client::local::TOKEN_FILE;
 
 /// The secret every request must present. Never printed.
 #[derive(Clone)]
@@ -198,25 +200,13 @@ fn write_private(path: &Path, secret: &str) -> io::Result<()> {
     file.sync_all()
 }
 
-/// Reads the token a CLI or SDK user would use: the file the daemon wrote.
-pub fn read_secret(path: &Path) -> Result<String, TokenError> {
-    use std::io::Read;
-    let read_error = |source| TokenError::Read {
-        path: path.to_owned(),
-        source,
-    };
-    // Checked on the open handle, so the file cannot change in between.
-    let mut file = fs::File::open(path).map_err(read_error)?;
-    let mode = file.metadata().map_err(read_error)?.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(TokenError::Exposed {
-            path: path.to_owned(),
-            mode,
-        });
-    }
-    let mut secret = String::new();
-    file.read_to_string(&mut secret).map_err(read_error)?;
-    Ok(secret.trim().to_owned())
+/// Reads the token file, by the SDK's rules ([`read_token_file`]).
+fn read_secret(path: &Path) -> Result<String, TokenError> {
+    read_token_file(path).map_err(|e| match e {
+        TokenFileError::Read { path, source } => TokenError::Read { path, source },
+        TokenFileError::Exposed { path, mode } => TokenError::Exposed { path, mode },
+        TokenFileError::Empty { path } => TokenError::Corrupt { path },
+    })
 }
 
 /// Whether the upgrade request offers the [`PROTOCOL`] subprotocol.
@@ -350,6 +340,7 @@ impl Default for Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

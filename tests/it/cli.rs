@@ -80,12 +80,14 @@ async fn add_wait_fails_naming_the_download_that_failed() {
 
 #[tokio::test]
 async fn ls_status_pause_resume_and_rm_manage_downloads() {
+    // Slow, so that the resumed download is still running when it is
+    // paused (one to a closed port failed first on a loaded machine).
+    let server =
+        TestServer::start([Resource::file("/one.iso", random_bytes(1 << 20, 1)).rate(64 << 10)])
+            .await;
     let daemon = Daemon::start().await;
-    let added = haul(
-        &daemon,
-        &["add", "--paused", "--json", "http://127.0.0.1:9/one.iso"],
-    )
-    .await;
+    let url = server.url("/one.iso");
+    let added = haul(&daemon, &["add", "--paused", "--json", &url]).await;
     assert!(added.status.success(), "{}", stderr(&added));
     let added: Value = serde_json::from_slice(&added.stdout).unwrap();
     let gid = added[0]["gid"].as_str().unwrap().to_owned();
@@ -148,6 +150,55 @@ async fn a_missing_daemon_is_named_with_what_to_do() {
     assert_eq!(
         stderr(&output),
         format!("error: daemon not running at {addr}: start it with `haul daemon`\n")
+    );
+}
+
+/// Runs `haul ls --json` with exactly these variables of the locating kind
+/// (`HAUL_*`, `XDG_STATE_HOME`, `HOME`), as a user's fresh shell would.
+async fn ls_with(vars: &[(&str, &std::path::Path)]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_haul"));
+    command.args(["ls", "--json"]);
+    for name in [
+        "HAUL_URL",
+        "HAUL_RPC_SECRET",
+        "HAUL_STATE_DIR",
+        "XDG_STATE_HOME",
+        "HOME",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(vars.iter().copied());
+    command.output().await.expect("haul runs")
+}
+
+#[tokio::test]
+async fn the_cli_finds_the_token_in_the_xdg_state_directory() {
+    let dirs = tempfile::tempdir().unwrap();
+    let xdg = dirs.path().join("xdg");
+    let daemon = Daemon::start_at(&dirs.path().join("dl"), &xdg.join("haul"), &[]).await;
+    let gid = daemon
+        .add(serde_json::json!({"url": "http://127.0.0.1:9/f", "paused": true}))
+        .await;
+    let url = daemon.url();
+    let output = ls_with(&[("HAUL_URL", url.as_ref()), ("XDG_STATE_HOME", &xdg)]).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains(&gid), "{}", stdout(&output));
+}
+
+#[tokio::test]
+async fn the_cli_without_a_token_file_says_where_it_looked() {
+    let daemon = Daemon::start_with(&["--rpc-secret", "hunter2"]).await;
+    let home = tempfile::tempdir().unwrap();
+    let url = daemon.url();
+    let output = ls_with(&[("HAUL_URL", url.as_ref()), ("HOME", home.path())]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: no daemon token at {}\nhint: pass --rpc-secret, or the --state-dir of the daemon at {}\n",
+            home.path().join(".local/state/haul/rpc-secret").display(),
+            daemon.addr
+        )
     );
 }
 

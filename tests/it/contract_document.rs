@@ -1,5 +1,7 @@
 //! `openrpc.json` is the contract: it must pass the official OpenRPC
-//! validator, and every example in it must be valid against its own schemas.
+//! validator, open in a second, independent OpenRPC consumer (the OpenRPC
+//! project's type generator), and every example in it must be valid against
+//! its own schemas.
 
 use std::path::Path;
 use std::process::Command;
@@ -29,6 +31,65 @@ fn the_document_passes_the_official_openrpc_validator() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// What `@open-rpc/typings` (tools/openrpc-typings, pinned by its lock)
+/// makes of the document; tools/openrpc-typings/README.md says what that is
+/// and why its faults are the tool's.
+#[test]
+fn the_openrpc_type_generator_reads_the_document_and_its_typescript_type_checks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tool = root.join("tools/openrpc-typings");
+    assert!(
+        tool.join("node_modules/@open-rpc/typings").is_dir(),
+        "the type generator is not installed: run `npm ci --prefix tools/openrpc-typings` (scripts/test does)"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new("node")
+        .arg(tool.join("typings.mjs"))
+        .arg(root.join("openrpc.json"))
+        .arg(out.path())
+        .output()
+        .expect("node runs (install Node.js 20 or newer)");
+    assert!(
+        output.status.success(),
+        "@open-rpc/typings cannot read openrpc.json:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    for language in ["typescript", "rust", "go", "python"] {
+        assert!(
+            report["languages"][language].as_u64() > Some(0),
+            "no {language} typings: {report}"
+        );
+    }
+    // One function type per method and notification, named by it.
+    let doc = document();
+    let expected: Vec<String> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            m["name"]
+                .as_str()
+                .unwrap()
+                .split('.')
+                .map(|part| part[..1].to_uppercase() + &part[1..])
+                .collect()
+        })
+        .collect();
+    assert_eq!(report["methodTypings"], json!(expected));
+    assert_eq!(
+        report["schemaTypingsErrors"],
+        json!([]),
+        "the generated TypeScript types fail tsc --strict"
+    );
+    // Its known fault (see the README): some method typings name result
+    // types it never emits. Anything else would be new.
+    for error in report["methodTypingsErrors"].as_array().unwrap() {
+        let error = error.as_str().unwrap();
+        assert!(error.starts_with("Cannot find name '"), "{error}");
+    }
 }
 
 /// Validates `value` against the schema at `pointer` inside the document, so

@@ -393,8 +393,12 @@ async fn docs_are_served_without_a_token_as_the_checked_in_page() {
     let (status, page) = daemon.get("/docs", &[]).await;
     assert_eq!(status, 200);
     let checked_in =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.html")).unwrap();
-    assert!(page == checked_in, "GET /docs differs from docs/api.html");
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/site/index.html"))
+            .unwrap();
+    assert!(
+        page == checked_in,
+        "GET /docs differs from docs/site/index.html"
+    );
     let response = reqwest::get(format!("http://{}/docs", daemon.addr))
         .await
         .unwrap();

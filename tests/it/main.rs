@@ -24,6 +24,10 @@ mod daemon_fuzz;
 mod daemon_jsonrpc;
 mod daemon_lifecycle;
 mod daemon_notifications;
+mod docs_page;
+// Generated: the API page's Rust snippets, called by docs_page.
+#[rustfmt::skip]
+mod docs_snippets;
 mod downloads;
 mod durability;
 mod generated_api;
@@ -34,6 +38,7 @@ mod queue;
 mod rpc_tls;
 mod sdk;
 mod sdk_events;
+mod sdk_local;
 mod set_url;
 mod slow_disk;
 mod stress;

@@ -45,6 +45,8 @@ async fn every_typed_call_works_over_http_and_websocket() {
         assert_eq!(options.unwrap().max_concurrent, 3);
         let document = client.rpc_discover().await.unwrap();
         assert_eq!(document.get(), haul::api::OPENRPC_JSON.trim_end());
+        let info: serde_json::Value = serde_json::from_str(document.get()).unwrap();
+        assert_eq!(info["info"]["version"], haul::api::API_VERSION);
     }
 }
 

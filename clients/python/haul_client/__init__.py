@@ -28,6 +28,7 @@ notifications and replays the ones it missed after a reconnect.
 
 from ._errors import HaulError, TransportError
 from ._events import Event, Events, EventsMode, Resync, ResyncReason
+from ._local import LocalDaemonError, find_local
 from .async_client import AsyncClient
 from .client import Client
 from .errors import (
@@ -140,6 +141,7 @@ __all__ = [
     "InvalidStateErrorData",
     "InvalidUrlErrorData",
     "LimitExceededErrorData",
+    "LocalDaemonError",
     "Notification",
     "NotificationKind",
     "OpenrpcDocument",
@@ -163,4 +165,5 @@ __all__ = [
     "TransportError",
     "VersionInfo",
     "__version__",
+    "find_local",
 ]

@@ -7,6 +7,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 from ._errors import HaulError
 from ._http import AsyncHttpRpc, HttpRpc
+from ._local import find_local
 from ._jsonrpc import (
     DEFAULT_TIMEOUT,
     DEFAULT_URL,
@@ -57,6 +58,17 @@ class ClientBase(_Base):
         scheme_of(url, ("http", "https"))
         self._rpc = HttpRpc(url, token, timeout, self._error_from_wire)
 
+    @classmethod
+    def local(cls: type[C], *, timeout: float = DEFAULT_TIMEOUT) -> C:
+        """A client of the daemon on this machine, found as the `haul` CLI
+        finds it: the URL is `HAUL_URL`, else `http://127.0.0.1:6801/jsonrpc`;
+        the token `HAUL_RPC_SECRET`, else the `rpc-secret` file the daemon
+        wrote in its state directory (`HAUL_STATE_DIR`, else
+        `$XDG_STATE_HOME/haul`, else `~/.local/state/haul`). Raises
+        `LocalDaemonError` without a token, naming where it looked."""
+        url, token = find_local()
+        return cls(url, token=token, timeout=timeout)
+
     def close(self) -> None:
         """Closes the kept-alive connections."""
         self._rpc.close()
@@ -96,6 +108,13 @@ class AsyncClientBase(_Base):
         else:
             self._rpc = WebSocketRpc(url, token, timeout, self._error_from_wire)
             self._events_url = url
+
+    @classmethod
+    def local(cls: type[A], *, timeout: float = DEFAULT_TIMEOUT) -> A:
+        """A client of the daemon on this machine, found as `Client.local()`
+        finds it (`HAUL_URL` may be a `ws(s)://` URL here)."""
+        url, token = find_local()
+        return cls(url, token=token, timeout=timeout)
 
     async def connect(self) -> None:
         """Opens the WebSocket now, for a `ws(s)://` URL, so that an

@@ -38,18 +38,34 @@ class Daemon:
     """A running `haul daemon` on fresh directories; `stop` sends SIGTERM,
     `restart` starts it again on the same state."""
 
-    def __init__(self, directory: Path, flags: tuple[str, ...], token: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        flags: tuple[str, ...],
+        token: Optional[str],
+        state: Optional[Path] = None,
+    ) -> None:
         self.directory = directory
         self.flags = flags
-        self.token = token
         self.root = directory / "downloads"
+        self.state = directory / "state" if state is None else state
+        self._given = token
         self._launch()
+        self.token = (
+            (self.state / "rpc-secret").read_text().strip() if token is None else token
+        )
 
     @staticmethod
     def start(directory: Path, *flags: str) -> "Daemon":
         """Starts the daemon (`HAUL_BIN`, default target/debug/haul) on
         127.0.0.1:<free port> with a random token and these extra flags."""
         return Daemon(directory, flags, secrets.token_hex(32))
+
+    @staticmethod
+    def start_generated(directory: Path, state: Path) -> "Daemon":
+        """Starts the daemon as a user's runs: without `--rpc-secret`, so it
+        generates its token into `state`, where `Client.local()` can find it."""
+        return Daemon(directory, (), None, state)
 
     @property
     def addr(self) -> str:
@@ -94,9 +110,8 @@ class Daemon:
             "--dir",
             str(self.root),
             "--state-dir",
-            str(self.directory / "state"),
-            "--rpc-secret",
-            self.token,
+            str(self.state),
+            *(() if self._given is None else ("--rpc-secret", self._given)),
             "--retry-wait",
             "10ms",
             "--max-tries",

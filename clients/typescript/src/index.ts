@@ -10,3 +10,4 @@ export {
   type StreamEvent,
 } from "./events.js";
 export { HaulError, TransportError, type ClientOptions, type WebSocketLike } from "./runtime.js";
+export { connectLocal, DEFAULT_URL, findLocal, LocalDaemonError, TOKEN_FILE } from "./local.js";

@@ -1,7 +1,8 @@
 // The docs page and the browser transport in headless Chromium: /docs lists
 // every method and notification, and a page served by the daemon opens a
 // WebSocket with the subprotocol token and receives a real download's
-// notifications — by hand, and through haul-client itself.
+// notifications — by hand, and through haul-client itself, whose connectLocal
+// says it needs Node.js.
 
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -103,11 +104,21 @@ test("haul-client runs in the browser: calls over fetch, events over a subprotoc
       const { gid } = await client.downloadAdd({ url, fileName: "sdk.bin" });
       const done = await completed;
       await client.close();
-      return { version: version.version, gid, done };
+      // A browser has no environment or state directory to find a token in.
+      const local = await sdk.connectLocal().then(
+        () => "resolved",
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+      return { version: version.version, gid, done, local };
     },
     { token: daemon.token, url: files.url(128 << 10) },
   );
   assert.match(result.version, /^\d+\.\d+\.\d+/);
   assert.equal(result.done, result.gid);
+  assert.equal(
+    result.local,
+    "LocalDaemonError: connectLocal needs Node.js: a browser has no environment or state directory to find the " +
+      "daemon's token in\nhint: use new Client(url, { token }) with the daemon's URL and token",
+  );
   await context.close();
 });

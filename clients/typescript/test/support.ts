@@ -5,7 +5,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -36,19 +36,34 @@ export class Daemon {
     return Daemon.#spawn(mkdtempSync(join(tmpdir(), "haul-ts-")), randomBytes(32).toString("hex"), extra);
   }
 
+  /**
+   * Starts a daemon as a user's runs: no --rpc-secret, so it generates its token into `stateDir`
+   * (which a test points `connectLocal` at), and the token is read from there.
+   */
+  static startGenerated(stateDir: string): Promise<Daemon> {
+    return Daemon.#spawn(mkdtempSync(join(tmpdir(), "haul-ts-")), undefined, [], stateDir);
+  }
+
   /** Stops the daemon (SIGTERM) and starts it again on the same directories and token, on a new port. */
   async restart(): Promise<Daemon> {
     await this.#terminate();
     return Daemon.#spawn(this.dir, this.token, this.extra);
   }
 
-  static async #spawn(dir: string, token: string, extra: string[]): Promise<Daemon> {
+  static async #spawn(
+    dir: string,
+    token: string | undefined,
+    extra: string[],
+    stateDir = join(dir, "state"),
+  ): Promise<Daemon> {
     const bin = process.env.HAUL_BIN ?? join(repo, "target/debug/haul");
+    const env: NodeJS.ProcessEnv = { ...process.env, HAUL_LOG: "warn" };
+    delete env.HAUL_RPC_SECRET;
     const child = spawn(
       bin,
-      ["daemon", "--listen", "127.0.0.1:0", "--dir", join(dir, "downloads"), "--state-dir", join(dir, "state"),
-        "--rpc-secret", token, "--retry-wait", "10ms", "--max-tries", "3", ...extra],
-      { env: { ...process.env, HAUL_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] },
+      ["daemon", "--listen", "127.0.0.1:0", "--dir", join(dir, "downloads"), "--state-dir", stateDir,
+        ...(token === undefined ? [] : ["--rpc-secret", token]), "--retry-wait", "10ms", "--max-tries", "3", ...extra],
+      { env, stdio: ["ignore", "pipe", "inherit"] },
     );
     const lines = createInterface({ input: child.stdout! });
     const first = await new Promise<string>((ok, fail) => {
@@ -59,6 +74,7 @@ export class Daemon {
     });
     const addr = /http:\/\/([^/]+)\//.exec(first)?.[1];
     if (!addr) throw new Error(`unexpected first line: ${first}`);
+    token ??= readFileSync(join(stateDir, "rpc-secret"), "utf8").trim();
     return new Daemon(child, addr, token, dir, extra);
   }
 

@@ -284,6 +284,10 @@ pub(super) fn package_init(api: &Api) -> String {
             "._errors",
             vec!["HaulError".into(), "TransportError".into()],
         ),
+        (
+            "._local",
+            vec!["LocalDaemonError".into(), "find_local".into()],
+        ),
         (".async_client", vec!["AsyncClient".into()]),
         (".client", vec!["Client".into()]),
     ];

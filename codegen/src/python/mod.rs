@@ -1,6 +1,6 @@
 //! The Python emitter: the generated part of `clients/python` (package
 //! `haul_client`), next to its hand-written runtime (`_client.py`, `_http.py`,
-//! `_websocket.py`, `_jsonrpc.py`, `_errors.py`, `_wire.py`) and event
+//! `_websocket.py`, `_jsonrpc.py`, `_errors.py`, `_wire.py`, `_local.py`) and event
 //! stream (`_events.py`, `_poll.py`).
 //!
 //! - `models.py`: `components/schemas` as type aliases, `str` enums and
@@ -31,7 +31,7 @@ use std::fmt::Write;
 use crate::{header, Api, Output};
 
 mod client;
-mod text;
+pub(crate) mod text;
 mod types;
 
 use client::{client, package_init};

@@ -16,7 +16,7 @@ pub(super) fn event_class(m: &Method) -> String {
 }
 
 /// `system.getVersion` → `system_get_version`.
-pub(super) fn method_name(m: &Method) -> String {
+pub(crate) fn method_name(m: &Method) -> String {
     ident(&m.name)
 }
 
@@ -26,7 +26,7 @@ pub(super) fn error_member(e: &ErrorDef) -> String {
 }
 
 /// `http-status` → `HTTP_STATUS`.
-pub(super) fn enum_member(value: &str) -> String {
+pub(crate) fn enum_member(value: &str) -> String {
     let name = value.to_shouty_snake_case();
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         format!("V_{name}")
@@ -37,7 +37,7 @@ pub(super) fn enum_member(value: &str) -> String {
 
 /// A snake_case Python name; keywords and the names methods need for
 /// themselves get a trailing underscore.
-pub(super) fn ident(wire: &str) -> String {
+pub(crate) fn ident(wire: &str) -> String {
     const TAKEN: &[&str] = &[
         "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
         "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
