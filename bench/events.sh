@@ -13,7 +13,7 @@
 #    never reads, under 1,000 state changes a second: `benches/slow_client.rs`.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-SECRET=bench-secret
+SECRET=bench-secret-0123456789
 need nginx nginx
 build_haul
 

@@ -11,7 +11,7 @@
 #   bench/polling.sh
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-SECRET=bench-secret
+SECRET=bench-secret-0123456789
 PORT=6913
 need nginx nginx
 build_haul

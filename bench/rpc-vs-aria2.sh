@@ -12,13 +12,16 @@
 # 2. download.list of 100 vs aria2.tellWaiting(0, 100): requests/s, same load
 # 3. adding ADDS downloads in JSON-RPC batches of 100: wall time
 # 4. daemon RSS holding ADDS queued (paused) downloads
-# 5. notification latency to 100 WebSocket clients: p50/p99 (haul only;
+# 5. haul's aria2-compatible port (--aria2-listen) vs aria2c on aria2's own
+#    calls, aria2.getGlobalStat and aria2.tellActive, with 5 downloads active
+#    (nginx throttles them) besides the ADDS paused ones: requests/s, same load
+# 6. notification latency to 100 WebSocket clients: p50/p99 (haul only;
 #    aria2 pushes no progress notifications)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 DURATION=${DURATION:-10s}
 ADDS=${ADDS:-10000}
-SECRET=bench-secret
+SECRET=bench-secret-0123456789
 
 need aria2c aria2
 need wrk wrk
@@ -26,7 +29,8 @@ need nginx nginx
 build_haul
 
 "$haul" daemon --listen 127.0.0.1:6901 --dir "$work/haul-dl" --state-dir "$work/haul-state" \
-  --rpc-secret "$SECRET" --max-downloads 1000000 --max-batch 1000 >"$work/haul.out" 2>"$work/haul.err" &
+  --rpc-secret "$SECRET" --max-downloads 1000000 --max-batch 1000 \
+  --aria2-listen 127.0.0.1:6905 >"$work/haul.out" 2>"$work/haul.err" &
 pids+=($!); haul_pid=$!
 aria2c --enable-rpc --rpc-listen-port=6902 --rpc-secret="$SECRET" --dir="$work/aria2-dl" \
   --max-concurrent-downloads=5 --rpc-max-request-size=16M --quiet >"$work/aria2.out" 2>&1 &
@@ -57,11 +61,17 @@ aria2_version="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.getVersion\",\"p
 h=$(rps "$HAUL" "$version" "Bearer $SECRET")
 a=$(rps "$ARIA2" "$aria2_version")
 row "getVersion req/s (16 conns, higher wins)" "$h" "$a" "$(ratio "$h" "$a")"
+mkdir -p "$work/www" && chmod 755 "$work/www" && truncate -s 1G "$work/www/big.bin" && chmod 644 "$work/www/big.bin"
 start_nginx auto <<CONF
   server {
     listen 127.0.0.1:6903;
     keepalive_requests 100000000;
     location / { default_type application/json; return 200 '{"jsonrpc":"2.0","id":1,"result":{"version":"0.1.0"}}'; }
+  }
+  server {
+    listen 127.0.0.1:6906;
+    root $work/www;
+    limit_rate 16k;
   }
 CONF
 n=$(rps http://127.0.0.1:6903/jsonrpc "$version")
@@ -116,6 +126,20 @@ row "RSS with $ADDS queued, MB (lower wins)" "$h" "$a" "$(ratio "$h" "$a")"
 h=$(rps "$HAUL" '{"jsonrpc":"2.0","id":1,"method":"download.list","params":{"limit":100}}' "Bearer $SECRET")
 a=$(rps "$ARIA2" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.tellWaiting\",\"params\":[\"token:$SECRET\",0,100]}")
 row "list 100 req/s (16 conns, higher wins)" "$h" "$a" "$(ratio "$h" "$a")"
+
+HAUL_ARIA2=http://127.0.0.1:6905/jsonrpc
+for i in 1 2 3 4 5; do
+  for url in "$HAUL_ARIA2" "$ARIA2"; do
+    curl -sf -o /dev/null "$url" -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.addUri\",\"params\":[\"token:$SECRET\",[\"http://127.0.0.1:6906/big.bin\"],{\"out\":\"big-$i.bin\"}]}"
+  done
+done
+sleep 1
+stat="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.getGlobalStat\",\"params\":[\"token:$SECRET\"]}"
+h=$(rps "$HAUL_ARIA2" "$stat"); a=$(rps "$ARIA2" "$stat")
+row "aria2 port: getGlobalStat req/s" "$h" "$a" "$(ratio "$h" "$a")"
+active="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"aria2.tellActive\",\"params\":[\"token:$SECRET\"]}"
+h=$(rps "$HAUL_ARIA2" "$active"); a=$(rps "$ARIA2" "$active")
+row "aria2 port: tellActive (5 active) req/s" "$h" "$a" "$(ratio "$h" "$a")"
 
 cargo bench --quiet --bench ws_fanout -- "ws://127.0.0.1:6901/jsonrpc/ws" "$HAUL" "$SECRET" 2>/dev/null \
   | while read -r a b c d e f; do row "$a $b $c $d (p50 / p99)" "$e / $f" "-" "-"; done

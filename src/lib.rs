@@ -16,6 +16,8 @@
 //!   `DaemonApiServer` implementation over the engine.
 //! - [`backoff`] (feature `client`): the one retry rule, exponential backoff
 //!   with jitter, for the engine's tries and the SDK's reconnections.
+//! - `aria2` (feature `server`): aria2's JSON-RPC on a port of its own,
+//!   an adapter over the same engine for the aria2 ecosystem's clients.
 //! - `cli` (binary, `src/cli/`): the `haul` command line — the daemon, the
 //!   client commands over the SDK, and `haul get`, the engine in-process;
 //!   `haul get` and `haul watch` draw progress on one board, from
@@ -68,6 +70,8 @@ pub mod client;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, Events};
+#[cfg(feature = "server")]
+pub mod aria2;
 #[cfg(feature = "server")]
 pub mod engine;
 #[cfg(feature = "server")]

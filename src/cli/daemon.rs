@@ -2,6 +2,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -11,11 +12,13 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 use haul::api::DaemonApiServer;
+use haul::aria2::{self, server::Aria2Config, Aria2};
 use haul::engine::{Engine, EngineConfig};
-use haul::rpc::auth::{Token, TokenSource};
+use haul::rpc::auth::{read_secret, Token, TokenSource};
 use haul::rpc::handlers::Handlers;
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
+use haul::rpc::tls::RpcTls;
 
 use super::network::NetworkArgs;
 use super::{paths, values};
@@ -25,20 +28,41 @@ pub struct DaemonArgs {
     /// Address to serve JSON-RPC on.
     #[arg(long, env = "HAUL_LISTEN", default_value = paths::DEFAULT_LISTEN)]
     listen: SocketAddr,
-    /// Serve on every interface (on --listen's port) instead of loopback only.
+    /// Serve on every interface (on --listen's port) instead of loopback only; needs TLS
+    /// (--rpc-certificate) or --rpc-allow-insecure.
     #[arg(long, env = "HAUL_RPC_LISTEN_ALL")]
     rpc_listen_all: bool,
-    /// The token clients must send; default: generated at first start and
-    /// stored in the state directory.
-    #[arg(long, env = "HAUL_RPC_SECRET", hide_env_values = true)]
+    /// Serve HTTPS and WSS with this PEM certificate (chain); read again on SIGHUP.
+    #[arg(long, env = "HAUL_RPC_CERTIFICATE", requires = "rpc_private_key")]
+    rpc_certificate: Option<PathBuf>,
+    /// The PEM private key of --rpc-certificate.
+    #[arg(long, env = "HAUL_RPC_PRIVATE_KEY", requires = "rpc_certificate")]
+    rpc_private_key: Option<PathBuf>,
+    /// Serve beyond loopback over plain HTTP: only behind a TLS-terminating proxy.
+    #[arg(long, env = "HAUL_RPC_ALLOW_INSECURE")]
+    rpc_allow_insecure: bool,
+    /// The token clients must send (at least 16 bytes); default: generated at first start and
+    /// stored in the state directory. On the command line other local users can read it from the
+    /// process list: prefer --rpc-secret-file or HAUL_RPC_SECRET.
+    #[arg(
+        long,
+        env = "HAUL_RPC_SECRET",
+        hide_env_values = true,
+        conflicts_with = "rpc_secret_file"
+    )]
     rpc_secret: Option<String>,
+    /// A file holding the token clients must send (surrounding whitespace trimmed); it must be
+    /// readable by its owner only.
+    #[arg(long, env = "HAUL_RPC_SECRET_FILE")]
+    rpc_secret_file: Option<PathBuf>,
     /// Download root: every download is saved inside it. [default: the XDG download directory]
     #[arg(long, env = "HAUL_DIR")]
     dir: Option<PathBuf>,
     /// Where the database and the token live. [default: $XDG_STATE_HOME/haul]
     #[arg(long, env = "HAUL_STATE_DIR")]
     state_dir: Option<PathBuf>,
-    /// How many downloads may be active at once.
+    /// How many downloads may be active at once (one that only waits a second or more to retry
+    /// lends its slot to the next queued one).
     #[arg(long, env = "HAUL_MAX_CONCURRENT", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     max_concurrent: u32,
     /// An origin (scheme://host[:port]) whose pages may call the API; repeatable.
@@ -93,8 +117,26 @@ pub struct DaemonArgs {
     /// A connection that receives nothing for this long is retried.
     #[arg(long, env = "HAUL_STALL_TIMEOUT", default_value = "30s", value_parser = values::positive_duration)]
     stall_timeout: Duration,
+    /// Also serve aria2's JSON-RPC (POST/GET /jsonrpc and its WebSocket) on this address, for
+    /// aria2 clients (AriaNg, browser extensions, aria2p); 127.0.0.1:6800 is aria2's own.
+    #[arg(long, env = "HAUL_ARIA2_LISTEN")]
+    aria2_listen: Option<SocketAddr>,
+    /// The secret aria2 clients send as "token:SECRET". [default: the daemon's token]
+    #[arg(long, env = "HAUL_ARIA2_SECRET", hide_env_values = true)]
+    aria2_secret: Option<String>,
     #[command(flatten)]
     network: NetworkArgs,
+}
+
+/// A secret given as a flag is in the process list for every local user to
+/// read (a variable or a file is not): said once, at start.
+fn warn_of_secrets_on_the_command_line() {
+    for flag in ["--rpc-secret", "--aria2-secret"] {
+        let given = std::env::args().any(|arg| arg == flag || arg.starts_with(&format!("{flag}=")));
+        if given {
+            tracing::warn!("{flag} on the command line can be read by other users of this machine (ps); prefer --rpc-secret-file or the HAUL_* variable");
+        }
+    }
 }
 
 pub async fn run(args: DaemonArgs) -> Result<()> {
@@ -106,9 +148,19 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         Some(dir) => dir,
         None => paths::default_download_dir()?,
     };
-    let (token, source) = Token::load_or_generate(args.rpc_secret.as_deref(), &state_dir)?;
+    warn_of_secrets_on_the_command_line();
+    let chosen = match &args.rpc_secret_file {
+        Some(path) => Some(
+            read_secret(path)
+                .with_context(|| format!("cannot use --rpc-secret-file {}", path.display()))?,
+        ),
+        None => args.rpc_secret.clone(),
+    };
+    let (token, source) = Token::load_or_generate(chosen.as_deref(), &state_dir)?;
     match source {
-        TokenSource::Given => tracing::info!("rpc secret: given by --rpc-secret / HAUL_RPC_SECRET"),
+        TokenSource::Given => tracing::info!(
+            "rpc secret: given by --rpc-secret-file, --rpc-secret or HAUL_RPC_SECRET"
+        ),
         TokenSource::Stored(path) => {
             tracing::info!(path = %path.display(), "rpc secret: read from the state directory")
         }
@@ -116,6 +168,26 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
             tracing::info!(path = %path.display(), "rpc secret: generated (mode 0600)")
         }
     }
+
+    // Checked before anything starts: a refused secret leaves nothing behind.
+    let aria2_secret = match &args.aria2_secret {
+        Some(secret) => Some(Token::chosen(secret).context("invalid --aria2-secret")?),
+        None => None,
+    };
+    if let Some(address) = args.aria2_listen {
+        if !address.ip().is_loopback() && !args.rpc_listen_all {
+            anyhow::bail!(
+                "--aria2-listen {address} is not a loopback address\nhint: serving beyond this machine needs --rpc-listen-all too"
+            );
+        }
+    }
+
+    let tls = match (&args.rpc_certificate, &args.rpc_private_key) {
+        (Some(cert), Some(key)) => Some(Arc::new(
+            RpcTls::load(cert.clone(), key.clone()).context("cannot serve TLS on the RPC port")?,
+        )),
+        _ => None,
+    };
 
     let mut config = EngineConfig::new(&download_root, Some(state_dir.clone()));
     config.max_concurrent = args.max_concurrent as usize;
@@ -137,6 +209,19 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
             "--listen {} is not a loopback address\nhint: serving beyond this machine needs --rpc-listen-all too",
             args.listen
         );
+    }
+    let beyond_loopback = args.rpc_listen_all
+        || args
+            .aria2_listen
+            .is_some_and(|address| !address.ip().is_loopback());
+    match (&tls, beyond_loopback, args.rpc_allow_insecure) {
+        (None, true, false) => anyhow::bail!(
+            "serving beyond this machine over plain HTTP would send the token, and every URL, header and cookie clients send, in clear\nhint: give --rpc-certificate FILE --rpc-private-key FILE, or --rpc-allow-insecure if a TLS-terminating proxy fronts the daemon"
+        ),
+        (None, true, true) => tracing::warn!(
+            "serving beyond this machine over plain HTTP (--rpc-allow-insecure): only a TLS-terminating proxy in front keeps the token secret"
+        ),
+        _ => {}
     }
     // Every interface: IPv6 and (dual-stack) IPv4, or IPv4 alone where
     // the machine has no IPv6.
@@ -174,7 +259,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         .into_rpc()
         .into();
     let serve_config = ServeConfig {
-        allowed_origins: args.allow_origins,
+        allowed_origins: args.allow_origins.clone(),
         max_request_size: args.max_request_size,
         max_response_size: args.max_response_size,
         max_batch: args.max_batch,
@@ -185,9 +270,35 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
             Some(threads) => threads as usize,
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         },
+        tls: tls.clone(),
     };
 
     let shutdown = CancellationToken::new();
+    let aria2 = match args.aria2_listen {
+        None => None,
+        Some(address) => {
+            let listener = TcpListener::bind(address).await.with_context(|| {
+                format!("cannot listen on {address} for aria2 clients\nhint: is aria2 itself running there? pick another address with --aria2-listen")
+            })?;
+            let local = listener
+                .local_addr()
+                .context("cannot read the aria2 port's address")?;
+            let secret = aria2_secret.unwrap_or_else(|| token.clone());
+            let adapter = Aria2::new(engine.clone(), secret, shutdown.clone());
+            let config = Aria2Config {
+                allowed_origins: args.allow_origins.clone(),
+                max_request_size: args.max_request_size,
+                max_connections: args.max_connections,
+            };
+            let serving = tokio::spawn(aria2::server::serve(
+                listener,
+                adapter,
+                config,
+                shutdown.clone(),
+            ));
+            Some((local, serving))
+        }
+    };
     // Installed before the daemon says it is ready, so an early SIGTERM is
     // a clean stop too.
     let (interrupt, terminate) = (
@@ -198,6 +309,19 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         interrupt.context("cannot handle SIGINT")?,
         terminate.context("cannot handle SIGTERM")?,
     );
+    if let Some(tls) = tls.clone() {
+        let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                match tls.reload() {
+                    Ok(()) => tracing::info!("SIGHUP: the RPC port's certificate is read again"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "SIGHUP: cannot read the RPC port's certificate; the one in use stays")
+                    }
+                }
+            }
+        });
+    }
     let stop = shutdown.clone();
     tokio::spawn(async move {
         tokio::select! {
@@ -215,10 +339,35 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     });
     tracing::info!(root = %engine.download_root().display(), state = %state_dir.display(), "downloads go to the download root");
     // One plain line on stdout, for people and for scripts that start the daemon on port 0.
-    println!("haul daemon listening on http://{local}/jsonrpc (WebSocket ws://{local}/jsonrpc/ws)");
-    server::serve(listener, serve_config, token, methods, push, shutdown)
-        .await
-        .context("the RPC server failed")?;
+    let (http, ws) = match tls {
+        Some(_) => ("https", "wss"),
+        None => ("http", "ws"),
+    };
+    println!(
+        "haul daemon listening on {http}://{local}/jsonrpc (WebSocket {ws}://{local}/jsonrpc/ws)"
+    );
+    if let Some((aria2, _)) = &aria2 {
+        println!("aria2-compatible RPC listening on http://{aria2}/jsonrpc (WebSocket ws://{aria2}/jsonrpc)");
+    }
+    server::serve(
+        listener,
+        serve_config,
+        token,
+        methods,
+        push,
+        shutdown.clone(),
+    )
+    .await
+    .context("the RPC server failed")?;
+    // `aria2.shutdown` stops the main port too; either way both are done.
+    shutdown.cancel();
+    if let Some((_, serving)) = aria2 {
+        match serving.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "the aria2 port failed"),
+            Err(e) => tracing::warn!(error = %e, "the aria2 port's task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
 
     tracing::info!("stopping: checkpointing unfinished downloads so they resume at the next start");
     engine.shutdown().await;

@@ -24,6 +24,9 @@ pub struct AddArgs {
     /// Save as this file name (with a single URL).
     #[arg(short = 'o', long = "output")]
     file_name: Option<String>,
+    /// Another URL of the same file, to download from at once (with a single URL); repeatable.
+    #[arg(long = "mirror", value_name = "URL")]
+    mirrors: Vec<String>,
     /// A directory inside the daemon's download root.
     #[arg(short, long)]
     dir: Option<String>,
@@ -56,6 +59,9 @@ pub async fn add(remote: &RemoteArgs, args: AddArgs) -> Result<()> {
     if args.file_name.is_some() && args.urls.len() > 1 {
         bail!("--output names one file, but {} URLs were given\nhint: use --dir, or add the URLs one by one", args.urls.len());
     }
+    if !args.mirrors.is_empty() && args.urls.len() > 1 {
+        bail!("--mirror gives more sources of one file, but {} URLs were given\nhint: give one URL and its mirrors", args.urls.len());
+    }
     let headers = parse_headers(&args.headers)?;
     let client = remote.connect().await?;
     // Listen before adding, so no event is missed.
@@ -80,6 +86,7 @@ pub async fn add(remote: &RemoteArgs, args: AddArgs) -> Result<()> {
             proxy: args.network.proxy.clone(),
             insecure: args.network.insecure.then_some(true),
             cookies: args.network.cookies.clone(),
+            urls: (!args.mirrors.is_empty()).then(|| args.mirrors.clone()),
             ..DownloadAddParams::new(url.clone())
         };
         let result = client
@@ -220,6 +227,20 @@ pub async fn status(remote: &RemoteArgs, args: StatusArgs) -> Result<()> {
         }
         if let Some(error) = &status.error {
             rows.push(("error", format!("{} ({})", error.message, error.code)));
+        }
+        // With mirrors, each source's part.
+        if status.sources.len() > 1 {
+            for source in &status.sources {
+                let part = match (&source.reason, source.state) {
+                    (Some(reason), _) => reason.clone(),
+                    (None, state) => format!(
+                        "{state}, {} connections, {}/s",
+                        source.connections,
+                        bytes(source.download_speed)
+                    ),
+                };
+                rows.push(("source", format!("{} ({part})", source.url)));
+            }
         }
         rows.iter()
             .map(|(k, v)| format!("{k:<12}{v}"))

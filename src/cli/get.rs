@@ -92,8 +92,10 @@ pub async fn run(mut args: GetArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let Some(event) = event else { break };
-        seq += 1;
-        board.apply(&pump::notification(event, seq, STREAM_ID.to_owned()));
+        if let Some(notification) = pump::notification(event, seq + 1, STREAM_ID.to_owned()) {
+            seq += 1;
+            board.apply(&notification);
+        }
     }
     failed += board.failures().len();
     engine.shutdown().await;

@@ -5,6 +5,7 @@
 //! - `downloads`: add, ls, status, pause, resume, set-url, rm, version.
 //! - `watch`: live progress from the daemon (`haul watch`, `haul add --wait`).
 //! - `get`: `haul get`, the engine in this process, no daemon.
+//! - `import`: `haul import-aria2`, an aria2 queue added to the daemon.
 //! - `board`: the progress display all three draw with, fed notifications
 //!   (`get` maps its engine's events with the daemon's own mapping).
 //! - `network`: the proxy and TLS flags of `haul daemon` and `haul get`.
@@ -14,6 +15,7 @@ mod board;
 mod daemon;
 mod downloads;
 mod get;
+mod import;
 mod network;
 mod paths;
 mod remote;
@@ -100,6 +102,13 @@ enum Command {
         #[command(flatten)]
         args: watch::WatchArgs,
     },
+    /// Add the downloads of an aria2 session or input file (--save-session, --input-file).
+    ImportAria2 {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: import::ImportArgs,
+    },
     /// Show the client's and the daemon's versions.
     Version {
         #[command(flatten)]
@@ -149,6 +158,7 @@ pub fn main() -> ExitCode {
                 .await
             }
             Command::Watch { remote, args } => watch::watch(&remote, args).await,
+            Command::ImportAria2 { remote, args } => import::import(&remote, args).await,
             Command::Version { remote } => downloads::version(&remote).await,
             Command::Completions { shell } => {
                 clap_complete::generate(shell, &mut Cli::command(), "haul", &mut std::io::stdout());

@@ -21,13 +21,20 @@
 //! - Every caller waiting on one stop awaits the same settlement, which
 //!   carries the ticket of the record written when the task's end was
 //!   applied; the caller answers once that record is durable.
+//! - An active download that only waits to retry (every one of its
+//!   connections sleeping a second or more after failures) is [`Park`]ed:
+//!   it stays active, but lends its slot to the next queued download, so
+//!   one that keeps failing (`--max-tries 0`) never holds back the queue.
 
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 use super::writer::Ticket;
+use super::Shared;
 
 /// Why a running download is being stopped, in escalating order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +82,9 @@ pub(crate) struct Running {
     retarget: Arc<Notify>,
     pub speed: u64,
     pub connections: u32,
+    /// Each source's part, in the order the download gives its URLs; empty
+    /// until the transfer begins.
+    pub sources: Vec<super::SourceStatus>,
 }
 
 /// Resolves once the stop it was taken for is applied.
@@ -102,6 +112,7 @@ impl Running {
             retarget: Arc::default(),
             speed: 0,
             connections: 0,
+            sources: Vec::new(),
         }
     }
 
@@ -217,5 +228,99 @@ mod tests {
                 delete_files: false
             })
         );
+    }
+}
+
+/// A retry wait this long or longer lends the download's slot.
+const PARK_AFTER: Duration = Duration::from_secs(1);
+
+/// Whether a running download only waits to retry; see the module's notes.
+pub(crate) struct Park {
+    shared: Arc<Shared>,
+    state: Mutex<Parking>,
+}
+
+#[derive(Default)]
+struct Parking {
+    /// The probe, or the connections: what could be doing something.
+    workers: u32,
+    /// Those of them sleeping before a retry.
+    sleepers: u32,
+    parked: bool,
+}
+
+/// One worker of a download, counted while it lives.
+pub(crate) struct Worker(Arc<Park>);
+
+impl std::fmt::Debug for Park {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f.debug_struct("Park")
+            .field("parked", &state.parked)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Park {
+    pub fn new(shared: Arc<Shared>) -> Arc<Park> {
+        Arc::new(Park {
+            shared,
+            state: Mutex::new(Parking::default()),
+        })
+    }
+
+    pub fn worker(self: &Arc<Self>) -> Worker {
+        self.change(|p| p.workers += 1);
+        Worker(self.clone())
+    }
+
+    /// Sleeps `delay` before a retry; a long one counts as waiting.
+    pub async fn sleep(&self, delay: Duration) {
+        if delay < PARK_AFTER {
+            return tokio::time::sleep(delay).await;
+        }
+        self.change(|p| p.sleepers += 1);
+        // Counted out however the sleep ends (a cancelled task included).
+        struct Awake<'a>(&'a Park);
+        impl Drop for Awake<'_> {
+            fn drop(&mut self) {
+                self.0.change(|p| p.sleepers -= 1);
+            }
+        }
+        let _awake = Awake(self);
+        tokio::time::sleep(delay).await;
+    }
+
+    fn change(&self, change: impl FnOnce(&mut Parking)) {
+        let newly_parked = {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            change(&mut state);
+            let parked = state.workers > 0 && state.sleepers >= state.workers;
+            let before = std::mem::replace(&mut state.parked, parked);
+            match (before, parked) {
+                (false, true) => self.shared.parked.fetch_add(1, Ordering::SeqCst),
+                (true, false) => self.shared.parked.fetch_sub(1, Ordering::SeqCst),
+                _ => 0,
+            };
+            !before && parked
+        };
+        if newly_parked {
+            self.shared.schedule();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.0.change(|p| p.workers -= 1);
+    }
+}
+
+impl Drop for Park {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if state.parked {
+            self.shared.parked.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 }

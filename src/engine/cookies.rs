@@ -3,11 +3,15 @@
 //! own (`cookies`: a `Cookie` header value, or cookies.txt contents), and
 //! those its server sets along the way. One jar per download run holds
 //! them, shared by the probe and every connection, and sends each only to
-//! the hosts and paths it belongs to.
+//! the hosts and paths it belongs to. What servers set is kept in the
+//! download's record too ([`SetCookie`]), so it reaches the download's
+//! requests after a restart as well.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use reqwest::cookie::Jar;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::header::HeaderValue;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::error::EngineError;
@@ -73,6 +77,86 @@ pub fn parse_cookies_txt(text: &str) -> Result<Vec<Cookie>, String> {
     Ok(cookies)
 }
 
+/// A cookie a server set, as it set it (`Set-Cookie`), and for which URL.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetCookie {
+    pub url: String,
+    pub header: String,
+}
+
+impl std::fmt::Debug for SetCookie {
+    // The value is a secret: the name only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.name(), self.url)
+    }
+}
+
+impl SetCookie {
+    fn name(&self) -> &str {
+        self.header.split('=').next().unwrap_or_default().trim()
+    }
+
+    fn host(&self) -> Option<String> {
+        Url::parse(&self.url).ok()?.host_str().map(str::to_owned)
+    }
+}
+
+/// The most server-set cookies a download keeps: a server setting a new
+/// one at every answer cannot grow the record without bound.
+const MAX_SET: usize = 64;
+
+/// A download's cookie jar, which remembers what servers set.
+pub(crate) struct DownloadJar {
+    jar: Jar,
+    set: Mutex<Vec<SetCookie>>,
+}
+
+impl DownloadJar {
+    /// What servers set so far (the latest of each name per host).
+    pub fn server_set(&self) -> Vec<SetCookie> {
+        self.set.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sets cookies a server set in an earlier run.
+    pub fn replay(&self, cookies: &[SetCookie]) {
+        for cookie in cookies {
+            if let (Ok(url), Ok(header)) = (
+                Url::parse(&cookie.url),
+                HeaderValue::from_str(&cookie.header),
+            ) {
+                self.set_cookies(&mut std::iter::once(&header), &url);
+            }
+        }
+    }
+}
+
+impl CookieStore for DownloadJar {
+    fn set_cookies(&self, headers: &mut dyn Iterator<Item = &HeaderValue>, url: &Url) {
+        let headers: Vec<&HeaderValue> = headers.collect();
+        {
+            let mut set = self.set.lock().unwrap_or_else(|e| e.into_inner());
+            for header in &headers {
+                let Ok(text) = header.to_str() else { continue };
+                let cookie = SetCookie {
+                    url: url.as_str().to_owned(),
+                    header: text.to_owned(),
+                };
+                let (name, host) = (cookie.name().to_owned(), cookie.host());
+                set.retain(|c| !(c.name() == name && c.host() == host));
+                set.push(cookie);
+                if set.len() > MAX_SET {
+                    set.remove(0);
+                }
+            }
+        }
+        self.jar.set_cookies(&mut headers.into_iter(), url);
+    }
+
+    fn cookies(&self, url: &Url) -> Option<HeaderValue> {
+        self.jar.cookies(url)
+    }
+}
+
 /// Whether a download's `cookies` are cookies.txt contents rather than a
 /// `Cookie` header value (which has no tab and no line break).
 fn is_cookies_txt(text: &str) -> bool {
@@ -99,8 +183,11 @@ pub(crate) fn validate(text: &str) -> Result<(), EngineError> {
 
 /// The jar of one download of `url`: the daemon's cookies, then its own
 /// (which win over the daemon's of the same name, host and path).
-pub(crate) fn jar(daemons: &[Cookie], own: Option<&str>, url: &Url) -> Arc<Jar> {
-    let jar = Arc::new(Jar::default());
+pub(crate) fn jar(daemons: &[Cookie], own: Option<&str>, url: &Url) -> Arc<DownloadJar> {
+    let jar = Arc::new(DownloadJar {
+        jar: Jar::default(),
+        set: Mutex::new(Vec::new()),
+    });
     for cookie in daemons {
         add(&jar, cookie);
     }
@@ -113,7 +200,7 @@ pub(crate) fn jar(daemons: &[Cookie], own: Option<&str>, url: &Url) -> Arc<Jar> 
         // A header value: host-only cookies of the download's URL.
         Some(text) => {
             for pair in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-                jar.add_cookie_str(&format!("{pair}; Path=/"), url);
+                jar.jar.add_cookie_str(&format!("{pair}; Path=/"), url);
             }
         }
         None => {}
@@ -121,7 +208,7 @@ pub(crate) fn jar(daemons: &[Cookie], own: Option<&str>, url: &Url) -> Arc<Jar> 
     jar
 }
 
-fn add(jar: &Jar, cookie: &Cookie) {
+fn add(jar: &DownloadJar, cookie: &Cookie) {
     let scheme = if cookie.secure { "https" } else { "http" };
     let Ok(at) = Url::parse(&format!("{scheme}://{}{}", cookie.host, cookie.path)) else {
         tracing::warn!(?cookie, "skipping a cookie whose domain is not a host name");
@@ -134,7 +221,7 @@ fn add(jar: &Jar, cookie: &Cookie) {
     if cookie.secure {
         text += "; Secure";
     }
-    jar.add_cookie_str(&text, &at);
+    jar.jar.add_cookie_str(&text, &at);
 }
 
 #[cfg(test)]
@@ -149,7 +236,7 @@ mod tests {
         #HttpOnly_example.com\tFALSE\t/\tTRUE\t0\tsecure\t3\n\n";
 
     /// What `jar` sends to `url`, sorted (a jar keeps no order).
-    fn sent(jar: &Jar, url: &str) -> String {
+    fn sent(jar: &DownloadJar, url: &str) -> String {
         let header = jar
             .cookies(&Url::parse(url).unwrap())
             .map(|v| v.to_str().unwrap().to_owned())

@@ -4,7 +4,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,17 +13,20 @@ use tokio::sync::{Notify, OwnedSemaphorePermit};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::control::Park;
 use super::error::{Failure, FailureCode};
 use super::events::{EngineEvent, RestartReason};
 use super::limiter::Limiter;
 use super::naming;
 use super::network::{self, Route};
 use super::probe::{self, Probe};
+use super::request;
 use super::request::{AddRequest, Overwrite};
 use super::segments::{Meter, SavedSegment, SegmentTable};
 use super::status::{self, Gid};
+use super::status::{SourceState, SourceStatus};
 use super::store::DownloadRecord;
-use super::transfer::{Body, ConnectionEnd, Identity, Transfer};
+use super::transfer::{Body, ConnectionEnd, Identity, Source, Transfer};
 use super::Shared;
 
 /// Times a download starts over from zero because the remote file changed
@@ -61,6 +64,7 @@ pub(crate) async fn run(
     if let Some(done) = renamed_before_a_crash(shared, gid) {
         return done;
     }
+    let park = Park::new(shared.clone());
     let mut restarted = None;
     let mut restarts = 0;
     // The route of the last start: its cookie jar carries on.
@@ -68,7 +72,7 @@ pub(crate) async fn run(
     loop {
         let prepared = tokio::select! {
             _ = cancel.cancelled() => return Outcome::Stopped,
-            prepared = prepare(shared, gid, limiter.clone(), restarted, earlier.as_ref()) => prepared,
+            prepared = prepare(shared, gid, limiter.clone(), restarted, earlier.as_ref(), &park) => prepared,
         };
         let job = match prepared {
             Ok(job) => job,
@@ -138,12 +142,31 @@ struct Job {
     path: PathBuf,
     total: Option<u64>,
     transfer: Arc<Transfer>,
-    /// The probe's body and connection slot, handed to the first connection.
+    /// The probe's body and connection slot, handed to the first connection
+    /// (to the first source, which answered the probe).
     first: Option<(Body, OwnedSemaphorePermit)>,
-    host: String,
     workers: usize,
-    /// How its connections reach the server.
+    /// How the reference source's connections reach it; its cookies carry
+    /// on to the next start.
     route: Route,
+    /// Each source's route, by its index in the transfer.
+    routes: Arc<Vec<Option<Route>>>,
+    /// Each source's place among the download's URLs (its status order).
+    given: Vec<usize>,
+}
+
+/// After this long a source is judged against the others' speed.
+const JUDGED_AFTER: Duration = Duration::from_secs(3);
+/// A source this many times slower per connection than the fastest is
+/// dropped: its connections serve the file faster from another.
+const SLOWER_BY: u64 = 8;
+
+/// One source as `prepare` found it; a source dropped before the transfer
+/// began has no route.
+struct Found {
+    given: usize,
+    source: Source,
+    route: Option<Route>,
 }
 
 /// Probes, picks the name, (re)opens the `.part` and plans the ranges.
@@ -154,42 +177,75 @@ async fn prepare(
     limiter: Arc<Limiter>,
     restarted: Option<RestartReason>,
     earlier: Option<&Route>,
+    park: &Arc<Park>,
 ) -> Result<Job, Failure> {
     let record = shared
         .record(gid)
         .ok_or_else(|| Failure::new(FailureCode::Io, "the download was removed"))?;
     let invalid = |e: super::EngineError| Failure::new(FailureCode::Io, e.to_string());
-    let (url, headers) = record.request.validate().map_err(invalid)?;
-    let url = shared.network.login(&url);
+    let (_, headers) = record.request.validate().map_err(invalid)?;
     let config = &shared.config;
-    let host = format!(
-        "{}:{}",
-        url.host_str().unwrap_or_default(),
-        url.port_or_known_default().unwrap_or(0)
-    );
     let resuming =
         record.path.is_some() && (record.completed_length > 0 || !record.segments.is_empty());
-    let validator = record.if_range.clone().filter(|_| resuming);
+    let urls: Vec<&str> = record.request.urls().collect();
 
-    let mut route = Route::new(shared.network.clone(), &record.request, &url).map_err(invalid)?;
-    if let Some(earlier) = earlier {
-        route = route.keeping_cookies_of(earlier);
+    // The first URL that answers is the reference the others are checked
+    // against; one that does not is dropped for this run, while another
+    // is left to try.
+    let mut found: Vec<Found> = Vec::new();
+    let mut reference = None;
+    for (given, text) in urls.iter().enumerate() {
+        let url = request::parse_url(text).map_err(invalid)?;
+        let url = shared.network.login(&url);
+        let mut route =
+            Route::new(shared.network.clone(), &record.request, &url).map_err(invalid)?;
+        route = match (given, earlier) {
+            (0, Some(earlier)) => route.keeping_cookies_of(earlier),
+            // A restart since: what the servers set is in the record.
+            _ => route.replaying(&record.server_cookies),
+        };
+        // The kept validators are the download's URL's: a mirror has its own.
+        let validator = record.if_range.clone().filter(|_| resuming && given == 0);
+        let probing = park.worker();
+        let probed = probe_with_retries(
+            shared,
+            gid,
+            &route,
+            &url,
+            &headers,
+            validator.as_deref(),
+            park,
+        )
+        .await;
+        drop(probing);
+        let shown = network::shown_url(text);
+        match probed {
+            Ok(probed) => {
+                reference = Some((given, url, route, probed));
+                break;
+            }
+            Err(failure) if given + 1 < urls.len() => {
+                tracing::warn!(%gid, url = %shown, error = %failure, "trying the next mirror");
+                let source =
+                    Source::unusable(shown, url.clone(), format!("failed: {}", failure.message));
+                found.push(Found {
+                    given,
+                    source,
+                    route: None,
+                });
+            }
+            Err(failure) => return Err(failure),
+        }
     }
-    let (probe, permit) = probe_with_retries(
-        shared,
-        gid,
-        &route,
-        &url,
-        &headers,
-        validator.as_deref(),
-        &host,
-    )
-    .await?;
-
+    let Some((reference_at, url, route, (probe, permit))) = reference else {
+        return Err(Failure::new(FailureCode::Io, "the download has no URL"));
+    };
+    // A mirror's validators are not the URL's: against a mirror, only the
+    // length says whether the kept bytes are this file's.
     let kept = Identity {
         total: record.total_length,
-        etag: record.etag.clone(),
-        last_modified: record.last_modified.clone(),
+        etag: record.etag.clone().filter(|_| reference_at == 0),
+        last_modified: record.last_modified.clone().filter(|_| reference_at == 0),
     };
     let part = record.path.as_deref().map(naming::part_path);
     let part_exists = match part {
@@ -210,7 +266,7 @@ async fn prepare(
     };
     let resume = resuming && restart.is_none();
     if let Some(reason) = restart {
-        let url = network::shown_url(&record.request.url);
+        let url = network::shown_url(urls[reference_at]);
         tracing::warn!(%gid, %url, reason = reason.as_str(), "restarting from zero");
     }
     let restarted = if resume { None } else { restart.or(restarted) };
@@ -219,6 +275,12 @@ async fn prepare(
         None => choose_path(shared, &record, &probe).await?,
     };
     let total = probe.total();
+    let mirrors = urls
+        .iter()
+        .enumerate()
+        .skip(reference_at + 1)
+        .map(|(given, text)| mirror(shared, &record, &headers, given, text, &probe));
+    let mirrors = futures::future::join_all(mirrors).await;
     let (part, min_split, connections, segments, ranges) = (
         naming::part_path(&path),
         config.min_split,
@@ -255,9 +317,12 @@ async fn prepare(
         r.file_name = Some(file_name.clone());
         r.total_length = total;
         r.completed_length = completed;
-        r.etag = probe.identity.etag.clone();
-        r.last_modified = probe.identity.last_modified.clone();
-        r.if_range = probe.if_range.clone();
+        // The URL's own validators are kept, never a mirror's.
+        if reference_at == 0 {
+            r.etag = probe.identity.etag.clone();
+            r.last_modified = probe.identity.last_modified.clone();
+            r.if_range = probe.if_range.clone();
+        }
         r.segments = table.snapshot();
         Some(EngineEvent::Started {
             gid,
@@ -270,34 +335,115 @@ async fn prepare(
     // Nobody waits on this write: a crash before it commits only means
     // probing again.
     let _ = saved.map_err(invalid)?;
-    let (target, headers) = network::redirected(&url, headers, &probe.url);
-    let transfer = Transfer {
-        url: target,
-        headers,
-        if_range: probe
-            .if_range
-            .as_deref()
-            .and_then(|v| HeaderValue::from_str(v).ok()),
-        identity: probe.identity.clone(),
-        file: Arc::new(file),
-        table: Arc::new(table),
-        limiters: [limiter, shared.global_limiter.clone()],
-        stall_timeout: config.stall_timeout,
-        retries: config.retry_policy(),
-        digest: route.digest(),
-        received: AtomicU64::new(0),
-        connections: AtomicU32::new(0),
+    let (target, target_headers) = network::redirected(&url, headers, &probe.url);
+    let first = Found {
+        given: reference_at,
+        source: Source::new(
+            target,
+            network::shown_url(urls[reference_at]),
+            target_headers,
+            probe
+                .if_range
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok()),
+            probe.identity.clone(),
+            route.digest(),
+        ),
+        route: Some(route.clone()),
     };
+    // The reference first: the probe's body is its.
+    let all: Vec<Found> = std::iter::once(first).chain(found).chain(mirrors).collect();
+    let given = all.iter().map(|f| f.given).collect();
+    let (sources, routes): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .map(|f| (Arc::new(f.source), f.route))
+        .unzip();
+    let transfer = Transfer::new(
+        sources,
+        Arc::new(file),
+        Arc::new(table),
+        [limiter, shared.global_limiter.clone()],
+        config.stall_timeout,
+        config.retry_policy(),
+        park.clone(),
+    );
     Ok(Job {
         gid,
         path,
         total,
         transfer: Arc::new(transfer),
         first: Some((probe.body, permit)),
-        host,
         workers,
         route,
+        routes: Arc::new(routes),
+        given,
     })
+}
+
+/// A mirror, checked against the reference's `probe`: it must serve the
+/// same length with ranges, or it is dropped before the transfer begins.
+async fn mirror(
+    shared: &Shared,
+    record: &DownloadRecord,
+    headers: &HeaderMap,
+    given: usize,
+    text: &str,
+    reference: &Probe,
+) -> Found {
+    let shown = network::shown_url(text);
+    let unusable = |url: url::Url, reason: String| Found {
+        given,
+        source: Source::unusable(shown.clone(), url, reason),
+        route: None,
+    };
+    // Checked when the download was added, and again by `validate`.
+    let url = match request::parse_url(text) {
+        Ok(url) => shared.network.login(&url),
+        Err(e) => return unusable(reference.url.clone(), e.to_string()),
+    };
+    let route = match Route::new(shared.network.clone(), &record.request, &url) {
+        Ok(route) => route.replaying(&record.server_cookies),
+        Err(e) => return unusable(url, e.to_string()),
+    };
+    if !reference.ranges || reference.total().is_none() {
+        let why = "not used: the first source serves no ranges, so one connection downloads it all";
+        return unusable(url, why.into());
+    }
+    let client = match route.client() {
+        Ok(client) => client,
+        Err(e) => return unusable(url, cannot_connect(e).message),
+    };
+    let timeout = shared.config.stall_timeout;
+    let digest = route.digest();
+    let probed = probe::probe(&client, digest.as_deref(), &url, headers, None, 1, timeout).await;
+    let probe = match probed {
+        Ok(probe) => probe,
+        Err(e) => return unusable(url, format!("failed: {}", e.failure.message)),
+    };
+    let expected = reference.total().unwrap_or_default();
+    if probe.total() != Some(expected) {
+        let served = probe
+            .total()
+            .map_or("no length".to_owned(), |t| format!("{t} bytes"));
+        return unusable(
+            url,
+            format!("serves another file: {served}, not {expected} bytes"),
+        );
+    }
+    if !probe.ranges {
+        return unusable(url, "serves no ranges".into());
+    }
+    let (target, headers) = network::redirected(&url, headers.clone(), &probe.url);
+    let if_range = probe
+        .if_range
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok());
+    let source = Source::new(target, shown, headers, if_range, probe.identity, digest);
+    Found {
+        given,
+        source,
+        route: Some(route),
+    }
 }
 
 /// The probe, retried like any range; it holds a connection slot, which the
@@ -309,9 +455,14 @@ async fn probe_with_retries(
     url: &url::Url,
     headers: &HeaderMap,
     validator: Option<&str>,
-    host: &str,
+    park: &Park,
 ) -> Result<(Probe, OwnedSemaphorePermit), Failure> {
     let config = &shared.config;
+    let host = &format!(
+        "{}:{}",
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    );
     let client = route.client().map_err(cannot_connect)?;
     let mut retries = config.retry_policy().start();
     loop {
@@ -332,7 +483,7 @@ async fn probe_with_retries(
                 drop(permit);
                 let delay = retries.after(&err).ok_or_else(|| err.failure.clone())?;
                 tracing::debug!(%gid, error = %err.failure, ?delay, "retrying the probe");
-                tokio::time::sleep(delay).await;
+                park.sleep(delay).await;
             }
             Err(err) => return Err(err.failure),
         }
@@ -499,26 +650,50 @@ impl Job {
         // worker would take that range, the probe's bytes thrown away.
         let mut first = self.first.take().map(|(body, permit)| {
             let meter = Arc::new(Meter::default());
-            let claimed = self.transfer.table.claim_at(0, &meter).map(|s| (s, body));
+            let claimed = self
+                .transfer
+                .table
+                .claim_at(0, &meter)
+                .map(|s| (s, Some(body)));
             (claimed, meter, permit)
         });
-        for _ in 0..self.workers {
-            let client = match self.route.client() {
-                Ok(client) => client,
-                Err(e) => return JobEnd::Done(Outcome::Failed(cannot_connect(e))),
-            };
-            let (transfer, shared, host) =
-                (self.transfer.clone(), shared.clone(), self.host.clone());
+        // Connections spread over the sources in use, the reference first.
+        let usable: Vec<usize> = (0..self.transfer.sources.len())
+            .filter(|&i| self.routes[i].is_some())
+            .collect();
+        for n in 0..self.workers {
+            let (transfer, shared, routes) =
+                (self.transfer.clone(), shared.clone(), self.routes.clone());
             let first = first.take();
+            let source = usable[n % usable.len()];
+            let worker = self.transfer.park.worker();
             workers.spawn(async move {
-                let (claimed, meter, _permit) = match first {
+                let _worker = worker;
+                let (claimed, meter, permit) = match first {
                     Some(first) => first,
-                    None => (None, Arc::default(), shared.hosts.acquire(&host).await),
+                    None => {
+                        let host = &transfer.sources[source].host;
+                        (None, Arc::default(), shared.hosts.acquire(host).await)
+                    }
                 };
-                transfer.run_connection(claimed, meter, client).await
+                connection(&shared, transfer, routes, source, claimed, meter, permit).await
             });
         }
         drop(first);
+        let started = Instant::now();
+        let mut source_meters: Vec<SpeedMeter> = self
+            .transfer
+            .sources
+            .iter()
+            .map(|_| SpeedMeter::default())
+            .collect();
+        // Which sources are in use, from the start.
+        self.report(
+            shared,
+            &mut SpeedMeter::default(),
+            &mut source_meters,
+            Duration::ZERO,
+        );
 
         let config = &shared.config;
         let mut ticker = tokio::time::interval(config.progress_interval);
@@ -535,6 +710,8 @@ impl Job {
                     Some(Ok(Ok(()))) if self.transfer.table.is_done() => break Stopped::Finished,
                     Some(Ok(Ok(()))) => {}
                     Some(Ok(Err(ConnectionEnd::Failed(failure)))) => break Stopped::Failed(failure),
+                    // `connection` moves to another source, or fails.
+                    Some(Ok(Err(ConnectionEnd::SourceLost(_)))) => {}
                     Some(Ok(Err(ConnectionEnd::Changed(reason, why)))) => {
                         // Nothing to checkpoint: these bytes are thrown away.
                         workers.abort_all();
@@ -548,7 +725,7 @@ impl Job {
                     }
                 },
                 _ = ticker.tick() => {
-                    self.report(shared, &mut meter);
+                    self.report(shared, &mut meter, &mut source_meters, started.elapsed());
                     if last_checkpoint.elapsed() >= config.checkpoint_interval {
                         if let Err(failure) = self.checkpoint(shared).await {
                             break Stopped::Failed(failure);
@@ -575,13 +752,46 @@ impl Job {
         })
     }
 
-    fn report(&self, shared: &Shared, meter: &mut SpeedMeter) {
+    fn report(
+        &self,
+        shared: &Shared,
+        meter: &mut SpeedMeter,
+        source_meters: &mut [SpeedMeter],
+        running_for: Duration,
+    ) {
         let completed = self.transfer.table.completed();
-        let speed = meter.update(
-            Instant::now(),
-            self.transfer.received.load(Ordering::Relaxed),
-        );
-        let connections = self.transfer.connections.load(Ordering::Relaxed);
+        let now = Instant::now();
+        let speed = meter.update(now, self.transfer.received());
+        let connections = self.transfer.connections();
+        let sources = &self.transfer.sources;
+        let speeds: Vec<u64> = sources
+            .iter()
+            .zip(source_meters.iter_mut())
+            .map(|(source, meter)| meter.update(now, source.received.load(Ordering::Relaxed)))
+            .collect();
+        if running_for >= JUDGED_AFTER {
+            self.drop_slow_sources(&speeds);
+        }
+        let mut reports: Vec<(usize, SourceStatus)> = sources
+            .iter()
+            .zip(&speeds)
+            .zip(&self.given)
+            .map(|((source, &speed), &given)| {
+                let reason = source.reason();
+                let report = SourceStatus {
+                    url: source.shown.clone(),
+                    state: match reason {
+                        Some(_) => SourceState::Dropped,
+                        None => SourceState::Active,
+                    },
+                    download_speed: if reason.is_some() { 0 } else { speed },
+                    connections: source.connections.load(Ordering::Relaxed),
+                    reason,
+                };
+                (given, report)
+            })
+            .collect();
+        reports.sort_by_key(|(given, _)| *given);
         let mut registry = shared.registry();
         let Some(entry) = registry.get_mut(self.gid) else {
             return;
@@ -590,6 +800,7 @@ impl Job {
         if let Some(running) = entry.running.as_mut() {
             running.speed = speed;
             running.connections = connections;
+            running.sources = reports.into_iter().map(|(_, r)| r).collect();
         }
         // Under the lock, like every event of a download: in order with its
         // state changes.
@@ -601,6 +812,30 @@ impl Job {
             eta: status::eta(self.total, completed, speed),
             connections,
         });
+    }
+
+    /// Drops the sources in use that lag far behind the fastest, per
+    /// connection; never the last one.
+    fn drop_slow_sources(&self, speeds: &[u64]) {
+        let sources = &self.transfer.sources;
+        let per_connection = |i: usize| {
+            let connections = sources[i].connections.load(Ordering::Relaxed);
+            (connections > 0 && !sources[i].is_dropped())
+                .then(|| speeds[i] / u64::from(connections))
+        };
+        let Some(best) = (0..sources.len()).filter_map(per_connection).max() else {
+            return;
+        };
+        for i in 0..sources.len() {
+            if let Some(speed) = per_connection(i) {
+                if speed.saturating_mul(SLOWER_BY) < best {
+                    let why = format!(
+                        "dropped as slow: {speed} B/s per connection, where another gives {best} B/s"
+                    );
+                    self.transfer.drop_source(i, why);
+                }
+            }
+        }
     }
 
     /// Syncs the data, then records the progress it covers: the store never
@@ -616,9 +851,18 @@ impl Job {
 
     /// Records progress whose bytes are already synced.
     fn record_progress(&self, shared: &Shared, segments: Vec<SavedSegment>, completed: u64) {
+        let server_cookies: Vec<_> = self
+            .routes
+            .iter()
+            .flatten()
+            .flat_map(Route::server_cookies)
+            .collect();
         let saved = shared.update(self.gid, |r| {
             r.segments = segments;
             r.completed_length = completed;
+            if !server_cookies.is_empty() {
+                r.server_cookies = server_cookies;
+            }
             None
         });
         if let Err(e) = saved {
@@ -729,6 +973,52 @@ impl Job {
             Ok(target)
         })
         .await
+    }
+}
+
+/// One connection of a download: ranges from `source` until none is left,
+/// moving to another source (and its host's slot) when that one is
+/// dropped, with the range it held.
+async fn connection(
+    shared: &Shared,
+    transfer: Arc<Transfer>,
+    routes: Arc<Vec<Option<Route>>>,
+    mut source: usize,
+    mut claimed: Option<(Arc<super::segments::Segment>, Option<Body>)>,
+    meter: Arc<Meter>,
+    mut permit: OwnedSemaphorePermit,
+) -> Result<(), ConnectionEnd> {
+    loop {
+        let Some(route) = &routes[source] else {
+            return Err(ConnectionEnd::Failed(Failure::new(
+                FailureCode::Internal,
+                "a connection was given a source without a route",
+            )));
+        };
+        let client = route
+            .client()
+            .map_err(|e| ConnectionEnd::Failed(cannot_connect(e)))?;
+        let run = transfer
+            .clone()
+            .run_connection(claimed.take(), meter.clone(), source, client);
+        match run.await {
+            Err(ConnectionEnd::SourceLost(segment)) => {
+                let Some(next) = transfer.least_busy_source() else {
+                    let why = transfer.sources[source].reason().unwrap_or_default();
+                    return Err(ConnectionEnd::Failed(Failure::new(
+                        FailureCode::Network,
+                        why,
+                    )));
+                };
+                claimed = segment.map(|segment| (segment, None));
+                if transfer.sources[next].host != transfer.sources[source].host {
+                    drop(permit);
+                    permit = shared.hosts.acquire(&transfer.sources[next].host).await;
+                }
+                source = next;
+            }
+            end => return end,
+        }
     }
 }
 

@@ -36,6 +36,11 @@ impl RestartReason {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EngineEvent {
+    /// The scheduler gave the download a slot: it is active, and probes
+    /// its server next.
+    Activated {
+        gid: Gid,
+    },
     /// The transfer began. `resumed` is true when earlier bytes were kept;
     /// false for a fresh start and for a restart from zero, whose reason
     /// `restarted` gives.
@@ -77,7 +82,8 @@ pub enum EngineEvent {
 impl EngineEvent {
     pub fn gid(&self) -> Gid {
         match self {
-            EngineEvent::Started { gid, .. }
+            EngineEvent::Activated { gid }
+            | EngineEvent::Started { gid, .. }
             | EngineEvent::Progress { gid, .. }
             | EngineEvent::Paused { gid, .. }
             | EngineEvent::Complete { gid, .. }

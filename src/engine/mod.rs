@@ -57,10 +57,12 @@ pub use cookies::{parse_cookies_txt, Cookie};
 pub use error::{EngineError, Failure, FailureCode};
 pub use events::{EngineEvent, RestartReason, Subscription};
 pub use netrc::{parse_netrc, NetrcEntry};
-pub use network::{NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl};
+pub use network::{
+    read_key_pair, shown_url, NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl,
+};
 pub use request::{AddRequest, Checksum, HashAlgorithm, Overwrite};
 pub use segments::SavedSegment;
-pub use status::{Gid, Options, ParseGidError, State, Stats, Status};
+pub use status::{Gid, Options, ParseGidError, SourceState, SourceStatus, State, Stats, Status};
 pub use store::{DownloadRecord, SqliteStore, Store, StoreError, Write};
 pub use writer::StoreFailure;
 
@@ -89,6 +91,18 @@ pub enum OpenError {
     Store(#[from] StoreError),
     #[error("cannot set up the network: {0}")]
     Network(#[from] NetworkError),
+}
+
+/// Where [`Engine::move_in_queue`] moves a download, as aria2's
+/// `changePosition` says it; positions past either end stop there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueMove {
+    /// To this position, 0 being the first.
+    To(usize),
+    /// By this many places (negative: forwards, towards the first).
+    By(i64),
+    /// To this many places before the last.
+    FromEnd(usize),
 }
 
 /// A page of [`Engine::list`].
@@ -150,6 +164,9 @@ pub(crate) struct Shared {
     closing: AtomicBool,
     /// Starts at `config.max_concurrent`; changeable at run time.
     max_concurrent: AtomicUsize,
+    /// Active downloads that only wait to retry, whose slots are lent to
+    /// queued ones (`control::Park`).
+    parked: AtomicUsize,
     /// Held (flock) until shutdown: one engine per state directory.
     lock: Mutex<Option<File>>,
     /// The runtime the engine was opened on: downloads run there, whichever
@@ -215,6 +232,7 @@ impl Engine {
             hosts: HostSlots::new(config.max_connections_per_host),
             closing: AtomicBool::new(false),
             max_concurrent: AtomicUsize::new(config.max_concurrent.max(1)),
+            parked: AtomicUsize::new(0),
             lock: Mutex::new(lock),
             runtime: tokio::runtime::Handle::current(),
             config,
@@ -398,6 +416,30 @@ impl Engine {
             .ok_or(EngineError::NotFound { gid })
     }
 
+    /// What the download was added with, credentials included: for a
+    /// caller that shows its options, which must hide them itself.
+    pub fn request(&self, gid: Gid) -> Result<AddRequest, EngineError> {
+        self.shared
+            .registry()
+            .get(gid)
+            .map(|e| e.record.request.clone())
+            .ok_or(EngineError::NotFound { gid })
+    }
+
+    /// Up to `max` gids whose text starts with `prefix`, for callers that
+    /// accept a gid by its first digits (as aria2 does).
+    pub fn gids_starting_with(&self, prefix: &str, max: usize) -> Vec<Gid> {
+        if let Ok(gid) = prefix.parse::<Gid>() {
+            return self.status(gid).map(|_| gid).into_iter().collect();
+        }
+        self.shared
+            .registry()
+            .gids()
+            .filter(|gid| gid.to_string().starts_with(prefix))
+            .take(max)
+            .collect()
+    }
+
     /// The downloads in `states` (all when empty), in creation order: the
     /// page `offset..offset + limit` of those created after `after` (a
     /// [`Page::cursor`] from an earlier page), and how many matched in all.
@@ -438,6 +480,76 @@ impl Engine {
             total,
             cursor: last.filter(|_| more).map(Cursor),
         }
+    }
+
+    /// The waiting downloads (queued and paused) in queue order: the page
+    /// `offset..offset + limit`, and how many wait in all.
+    pub fn waiting(&self, offset: usize, limit: usize) -> Page {
+        let proxies = self.shared.network.proxies();
+        let mut registry = self.shared.registry();
+        let waiting = registry.waiting();
+        let total = waiting.len();
+        let downloads = waiting
+            .skip(offset)
+            .take(limit)
+            .map(|e| status_of(e, &proxies))
+            .collect();
+        Page {
+            downloads,
+            total,
+            cursor: None,
+        }
+    }
+
+    /// Moves a waiting (queued or paused) download in the queue and answers
+    /// its new position (0 is first) once the new order is committed.
+    pub async fn move_in_queue(&self, gid: Gid, to: QueueMove) -> Result<usize, EngineError> {
+        let (position, ticket) = {
+            let mut registry = self.shared.registry();
+            let entry = registry.get(gid).ok_or(EngineError::NotFound { gid })?;
+            let state = entry.record.state;
+            if !matches!(state, State::Queued | State::Paused) {
+                return Err(EngineError::InvalidState { gid, state });
+            }
+            let (mut order, ranks): (Vec<Gid>, Vec<i64>) = registry
+                .waiting()
+                .map(|e| (e.record.gid, e.record.rank))
+                .unzip();
+            let from = order
+                .iter()
+                .position(|g| *g == gid)
+                .ok_or_else(|| EngineError::internal("a waiting download is not in the queue"))?;
+            let last = order.len() - 1;
+            let position = match to {
+                QueueMove::To(n) => n.min(last),
+                QueueMove::By(d) => from.saturating_add_signed(d as isize).min(last),
+                QueueMove::FromEnd(n) => last.saturating_sub(n),
+            };
+            order.remove(from);
+            order.insert(position, gid);
+            // The same ranks in the new order: only the moved span changes,
+            // and downloads added later still come after all of them.
+            let mut ticket = None;
+            for (moved, rank) in order.into_iter().zip(ranks) {
+                let entry = registry
+                    .get_mut(moved)
+                    .ok_or_else(|| EngineError::internal("lost a waiting download"))?;
+                if entry.record.rank != rank {
+                    entry.record.rank = rank;
+                    ticket = Some(self.shared.save(entry));
+                }
+            }
+            (position, ticket)
+        };
+        if let Some(ticket) = ticket {
+            self.shared
+                .store
+                .durable(ticket)
+                .await
+                .map_err(EngineError::store)?;
+        }
+        self.shared.schedule();
+        Ok(position)
     }
 
     pub fn stats(&self) -> Stats {
@@ -623,17 +735,33 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
         .running
         .as_ref()
         .map_or((0, 0), |run| (run.speed, run.connections));
+    let sources = match entry.running.as_ref().map(|run| &run.sources) {
+        Some(sources) if !sources.is_empty() => sources.clone(),
+        _ => r
+            .request
+            .urls()
+            .map(|url| SourceStatus {
+                url: network::shown_url(url),
+                state: SourceState::Waiting,
+                download_speed: 0,
+                connections: 0,
+                reason: None,
+            })
+            .collect(),
+    };
     Status {
         gid: r.gid,
         url: network::shown_url(&r.request.url),
         state: r.state,
         file_name: r.file_name.clone(),
+        dir: r.request.dir.clone(),
         path: r.path.clone(),
         total_length: r.total_length,
         completed_length: r.completed_length,
         download_speed: speed,
         eta: status::eta(r.total_length, r.completed_length, speed),
         connections,
+        sources,
         speed_limit: r.request.speed_limit.unwrap_or(0),
         proxy: proxies.shown_for(&r.request),
         insecure: r.request.insecure,
@@ -644,18 +772,29 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
 }
 
 fn lock_state_dir(dir: &Path) -> Result<File, OpenError> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     use std::os::unix::io::AsRawFd;
     let io_error = |source| OpenError::StateDir {
         path: dir.to_owned(),
         source,
     };
-    // The store holds request headers (tokens, cookies): owner only.
+    // The store holds request headers (tokens, cookies): owner only, also
+    // when the directory was there before (made by hand, or by an older
+    // version under a looser umask).
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(io_error)?;
+    let mode = std::fs::metadata(dir)
+        .map_err(io_error)?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io_error)?;
+        tracing::warn!(dir = %dir.display(), mode = format!("{mode:o}"), "the state directory was open to other users: made it 0700");
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -745,7 +884,12 @@ impl Shared {
             return;
         }
         let mut registry = self.registry();
-        while registry.count(State::Active) < self.max_concurrent.load(Ordering::SeqCst) {
+        let max = self.max_concurrent.load(Ordering::SeqCst);
+        while registry
+            .count(State::Active)
+            .saturating_sub(self.parked.load(Ordering::SeqCst))
+            < max
+        {
             let queued = |gid: &&Gid| {
                 registry
                     .get(**gid)
@@ -764,6 +908,7 @@ impl Shared {
             };
             entry.record.state = State::Active;
             let _ = self.save(entry);
+            self.events.publish(EngineEvent::Activated { gid });
             let cancel = CancellationToken::new();
             let running = Running::new(cancel.clone());
             let retarget = running.retarget();

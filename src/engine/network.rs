@@ -21,7 +21,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use reqwest::cookie::Jar;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
@@ -29,7 +28,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore};
 use url::Url;
 
-use super::cookies::{self, Cookie};
+use super::cookies::{self, Cookie, DownloadJar, SetCookie};
 use super::digest::DigestAuth;
 use super::error::{EngineError, Failure, FailureCode};
 use super::netrc::{self, NetrcEntry};
@@ -356,11 +355,7 @@ impl Network {
         let tls = match &config.client_certificate {
             None => builder.with_no_client_auth(),
             Some((cert, key)) => {
-                let chain = read_certificates(cert)?;
-                let key = PrivateKeyDer::from_pem_file(key).map_err(|e| NetworkError::Key {
-                    path: key.clone(),
-                    reason: e.to_string(),
-                })?;
+                let (chain, key) = read_key_pair(cert, key)?;
                 builder
                     .with_client_auth_cert(chain, key)
                     .map_err(NetworkError::ClientCertificate)?
@@ -416,7 +411,7 @@ pub(crate) struct Route {
     network: Arc<Network>,
     proxy: ProxyChoice,
     insecure: bool,
-    jar: Arc<Jar>,
+    jar: Arc<DownloadJar>,
     /// Answers Digest challenges when the URL carries credentials.
     digest: Option<Arc<DigestAuth>>,
 }
@@ -441,6 +436,18 @@ impl Route {
     /// The Digest answerer of this route's credentials, if any.
     pub(crate) fn digest(&self) -> Option<Arc<DigestAuth>> {
         self.digest.clone()
+    }
+
+    /// The cookies servers set on this route so far.
+    pub(crate) fn server_cookies(&self) -> Vec<SetCookie> {
+        self.jar.server_set()
+    }
+
+    /// The same route with the cookies servers set in an earlier run (a
+    /// restart between) in its jar.
+    pub(crate) fn replaying(self, cookies: &[SetCookie]) -> Route {
+        self.jar.replay(cookies);
+        self
     }
 
     /// The same route with `other`'s jar: the cookies a server set in one
@@ -524,6 +531,20 @@ fn roots(extra: &[PathBuf]) -> Result<RootCertStore, NetworkError> {
         ));
     }
     Ok(roots)
+}
+
+/// A certificate chain and its private key, from PEM files: a client
+/// certificate's, or the RPC port's own.
+pub fn read_key_pair(
+    cert: &PathBuf,
+    key: &PathBuf,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NetworkError> {
+    let chain = read_certificates(cert)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| NetworkError::Key {
+        path: key.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((chain, key))
 }
 
 fn read_certificates(path: &PathBuf) -> Result<Vec<CertificateDer<'static>>, NetworkError> {

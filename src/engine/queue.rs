@@ -1,5 +1,5 @@
-//! The in-memory registry of downloads (the queue order lives in `seq`) and
-//! the per-host connection slots shared by all downloads.
+//! The in-memory registry of downloads (creation order is `seq`, queue
+//! order `rank`) and the per-host connection slots shared by all downloads.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
@@ -32,12 +32,16 @@ pub(crate) struct Registry {
     /// Creation order → entry.
     entries: BTreeMap<i64, Entry>,
     index: HashMap<Gid, i64>,
-    /// Each state's downloads, oldest first: the queued ones are the FIFO.
+    /// Each state's downloads, oldest first.
     by_state: [BTreeSet<i64>; State::ALL.len()],
-    /// The entry last lent out by [`Registry::get_mut`], with its state at
-    /// that moment: whatever the borrower changed is accounted for on the
-    /// next call (only one can be lent at a time).
-    lent: Option<(i64, State)>,
+    /// The waiting downloads (queued or paused) in queue order, `(rank,
+    /// seq)`: the queued ones start in this order.
+    waiting: BTreeSet<(i64, i64)>,
+    queued: BTreeSet<(i64, i64)>,
+    /// The entry last lent out by [`Registry::get_mut`], with its state and
+    /// rank at that moment: whatever the borrower changed is accounted for
+    /// on the next call (only one can be lent at a time).
+    lent: Option<(i64, State, i64)>,
     next_seq: i64,
 }
 
@@ -45,7 +49,7 @@ impl Registry {
     pub fn insert(&mut self, record: DownloadRecord) {
         self.settle();
         self.next_seq = self.next_seq.max(record.seq + 1);
-        self.account(record.seq, record.state, true);
+        self.account(record.seq, record.state, record.rank, true);
         self.index.insert(record.gid, record.seq);
         let limiter = Arc::new(Limiter::new(record.request.speed_limit.unwrap_or(0)));
         self.entries.insert(
@@ -70,8 +74,8 @@ impl Registry {
     pub fn get_mut(&mut self, gid: Gid) -> Option<&mut Entry> {
         self.settle();
         let seq = *self.index.get(&gid)?;
-        let state = self.entries.get(&seq)?.record.state;
-        self.lent = Some((seq, state));
+        let record = &self.entries.get(&seq)?.record;
+        self.lent = Some((seq, record.state, record.rank));
         self.entries.get_mut(&seq)
     }
 
@@ -79,8 +83,13 @@ impl Registry {
         self.settle();
         let seq = self.index.remove(&gid)?;
         let entry = self.entries.remove(&seq)?;
-        self.account(seq, entry.record.state, false);
+        self.account(seq, entry.record.state, entry.record.rank, false);
         Some(entry)
+    }
+
+    /// Every gid, in no particular order.
+    pub fn gids(&self) -> impl Iterator<Item = Gid> + '_ {
+        self.index.keys().copied()
     }
 
     pub fn len(&self) -> usize {
@@ -92,11 +101,18 @@ impl Registry {
         self.by_state[state as usize].len()
     }
 
-    /// The oldest queued download.
+    /// The queued download first in the queue.
     pub fn next_queued(&mut self) -> Option<Gid> {
         self.settle();
-        let seq = self.by_state[State::Queued as usize].first()?;
+        let (_, seq) = self.queued.first()?;
         Some(self.entries.get(seq)?.record.gid)
+    }
+
+    /// The waiting downloads (queued or paused), in queue order.
+    pub fn waiting(&mut self) -> impl ExactSizeIterator<Item = &Entry> + DoubleEndedIterator {
+        self.settle();
+        let this = &*self;
+        this.waiting.iter().map(|(_, seq)| &this.entries[seq])
     }
 
     /// The entries in `states` (every entry when empty), oldest first.
@@ -139,24 +155,36 @@ impl Registry {
 
     /// Accounts for the state change of the entry last lent out, if any.
     fn settle(&mut self) {
-        let Some((seq, before)) = self.lent.take() else {
+        let Some((seq, state, rank)) = self.lent.take() else {
             return;
         };
-        let Some(now) = self.entries.get(&seq).map(|e| e.record.state) else {
+        let Some(now) = self
+            .entries
+            .get(&seq)
+            .map(|e| (e.record.state, e.record.rank))
+        else {
             return;
         };
-        if now != before {
-            self.account(seq, before, false);
-            self.account(seq, now, true);
+        if now != (state, rank) {
+            self.account(seq, state, rank, false);
+            self.account(seq, now.0, now.1, true);
         }
     }
 
-    fn account(&mut self, seq: i64, state: State, present: bool) {
-        let set = &mut self.by_state[state as usize];
-        if present {
-            set.insert(seq);
-        } else {
-            set.remove(&seq);
+    fn account(&mut self, seq: i64, state: State, rank: i64, present: bool) {
+        fn change<K: Ord>(set: &mut BTreeSet<K>, key: K, present: bool) {
+            if present {
+                set.insert(key);
+            } else {
+                set.remove(&key);
+            }
+        }
+        change(&mut self.by_state[state as usize], seq, present);
+        if matches!(state, State::Queued | State::Paused) {
+            change(&mut self.waiting, (rank, seq), present);
+        }
+        if state == State::Queued {
+            change(&mut self.queued, (rank, seq), present);
         }
     }
 

@@ -43,7 +43,14 @@ pub struct AddRequest {
     /// Cookies to send: a `Cookie` header value, or cookies.txt contents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cookies: Option<String>,
+    /// Other URLs of the same file: connections are spread over `url` and
+    /// these, and one that fails or lags far behind is dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mirrors: Vec<String>,
 }
+
+/// The most mirrors a download may have.
+pub const MAX_MIRRORS: usize = 16;
 
 impl AddRequest {
     pub fn new(url: impl Into<String>) -> Self {
@@ -57,10 +64,24 @@ impl AddRequest {
         self.connections.unwrap_or(DEFAULT_CONNECTIONS)
     }
 
+    /// Its URL, then its mirrors.
+    pub fn urls(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.url.as_str()).chain(self.mirrors.iter().map(String::as_str))
+    }
+
     /// Checks everything that can be checked without touching the network
     /// or the disk, and returns the headers ready to send.
     pub(crate) fn validate(&self) -> Result<(url::Url, HeaderMap), EngineError> {
         let url = parse_url(&self.url)?;
+        if self.mirrors.len() > MAX_MIRRORS {
+            return Err(EngineError::InvalidParam {
+                name: "urls",
+                reason: format!("{} mirrors; at most {MAX_MIRRORS}", self.mirrors.len()),
+            });
+        }
+        for mirror in &self.mirrors {
+            parse_url(mirror)?;
+        }
         ProxyChoice::of(self)?;
         if let Some(cookies) = &self.cookies {
             super::cookies::validate(cookies)?;

@@ -92,6 +92,8 @@ pub struct Status {
     pub url: String,
     pub state: State,
     pub file_name: Option<String>,
+    /// The directory asked for, relative to the download root.
+    pub dir: Option<String>,
     /// The absolute final path, once the name is chosen.
     pub path: Option<PathBuf>,
     /// `None` until the server said (or never, for a stream without length).
@@ -103,6 +105,8 @@ pub struct Status {
     pub eta: Option<u64>,
     /// Connections open now.
     pub connections: u32,
+    /// Where the file comes from: its URL, then its mirrors.
+    pub sources: Vec<SourceStatus>,
     /// Bytes per second; 0 means none.
     pub speed_limit: u64,
     /// The proxy its requests take now, without credentials.
@@ -112,6 +116,41 @@ pub struct Status {
     pub error: Option<Failure>,
     pub created_at: SystemTime,
     pub completed_at: Option<SystemTime>,
+}
+
+/// One source of a download: its URL or a mirror.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceStatus {
+    /// Without its password.
+    pub url: String,
+    pub state: SourceState,
+    /// Bytes per second from it, 0 unless active.
+    pub download_speed: u64,
+    /// Connections open to it now.
+    pub connections: u32,
+    /// Why it is dropped.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceState {
+    /// Not in use: the download is not running (or has not begun its transfer).
+    Waiting,
+    /// In use by the running download.
+    Active,
+    /// No longer used by this run of the download: it failed, served
+    /// another file, or was much slower than the others.
+    Dropped,
+}
+
+impl SourceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceState::Waiting => "waiting",
+            SourceState::Active => "active",
+            SourceState::Dropped => "dropped",
+        }
+    }
 }
 
 /// The options that can change while the engine runs.

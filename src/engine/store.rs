@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection};
 
+use super::cookies::SetCookie;
 use super::error::{Failure, FailureCode};
 use super::request::AddRequest;
 use super::segments::SavedSegment;
@@ -15,8 +16,11 @@ use super::status::{Gid, State};
 #[derive(Debug, Clone, PartialEq)]
 pub struct DownloadRecord {
     pub gid: Gid,
-    /// Creation order: `list` and the queue go by it.
+    /// Creation order: `list` goes by it.
     pub seq: i64,
+    /// Queue order, the creation order until the download is moved: the
+    /// waiting downloads start in this order.
+    pub rank: i64,
     pub request: AddRequest,
     pub state: State,
     pub file_name: Option<String>,
@@ -36,6 +40,8 @@ pub struct DownloadRecord {
     pub completed_at: Option<SystemTime>,
     /// Unfinished ranges at the last checkpoint; empty before the first.
     pub segments: Vec<SavedSegment>,
+    /// Cookies its servers set, for its next run (secrets: never shown).
+    pub server_cookies: Vec<SetCookie>,
 }
 
 impl DownloadRecord {
@@ -44,6 +50,7 @@ impl DownloadRecord {
         DownloadRecord {
             gid,
             seq,
+            rank: seq,
             file_name: request.file_name.clone(),
             request,
             state,
@@ -54,6 +61,7 @@ impl DownloadRecord {
             last_modified: None,
             if_range: None,
             error: None,
+            server_cookies: Vec::new(),
             created_at: SystemTime::now(),
             completed_at: None,
             segments: Vec::new(),
@@ -178,6 +186,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE downloads_by_seq RENAME TO downloads;
     ALTER TABLE segments_by_seq RENAME TO segments;
 ",
+    // The queue order, once a download was moved in the queue (aria2's
+    // changePosition); NULL is the creation order.
+    "ALTER TABLE downloads ADD COLUMN queue_rank INTEGER;",
+    // Cookies servers set (JSON), so they outlive a restart.
+    "ALTER TABLE downloads ADD COLUMN server_cookies TEXT;",
 ];
 
 pub struct SqliteStore {
@@ -264,7 +277,7 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT gid, seq, request, state, file_name, path, total_length, completed_length,
                     etag, last_modified, error_code, error_message, created_at_ms, completed_at_ms,
-                    if_range
+                    if_range, queue_rank, server_cookies
              FROM downloads ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -287,6 +300,8 @@ impl Store for SqliteStore {
                 (
                     r.get::<_, Option<i64>>(13)?,
                     r.get::<_, Option<String>>(14)?,
+                    r.get::<_, Option<i64>>(15)?,
+                    r.get::<_, Option<String>>(16)?,
                 ),
             ))
         })?;
@@ -305,7 +320,7 @@ impl Store for SqliteStore {
                 last_modified,
                 error,
                 created,
-                (done, if_range),
+                (done, if_range, rank, server_cookies),
             ) = row?;
             let corrupt = |what: &str| StoreError::Corrupt {
                 gid: gid_text.clone(),
@@ -327,6 +342,7 @@ impl Store for SqliteStore {
             records.push(DownloadRecord {
                 gid,
                 seq,
+                rank: rank.unwrap_or(seq),
                 request,
                 state,
                 file_name,
@@ -340,6 +356,12 @@ impl Store for SqliteStore {
                 created_at: from_ms(created),
                 completed_at: done.map(from_ms),
                 segments: Vec::new(),
+                server_cookies: match server_cookies {
+                    Some(json) => {
+                        serde_json::from_str(&json).map_err(|_| corrupt("server cookies"))?
+                    }
+                    None => Vec::new(),
+                },
             });
         }
         let mut stmt = self
@@ -382,6 +404,15 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
         gid: gid.clone(),
         source,
     })?;
+    let server_cookies = match d.server_cookies.is_empty() {
+        true => None,
+        false => Some(serde_json::to_string(&d.server_cookies).map_err(|source| {
+            StoreError::Request {
+                gid: gid.clone(),
+                source,
+            }
+        })?),
+    };
     tx.prepare_cached("DELETE FROM segments WHERE seq = ?1")?
         .execute([d.seq])?;
     // An upsert, not a replace: a replace deletes the row first, with its
@@ -389,12 +420,12 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
     tx.prepare_cached(
         "INSERT INTO downloads (gid, seq, request, state, file_name, path, total_length,
             completed_length, etag, last_modified, error_code, error_message, created_at_ms,
-            completed_at_ms, if_range)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+            completed_at_ms, if_range, queue_rank, server_cookies)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
          ON CONFLICT (seq) DO UPDATE SET gid = ?1, request = ?3, state = ?4, file_name = ?5,
             path = ?6, total_length = ?7, completed_length = ?8, etag = ?9, last_modified = ?10,
             error_code = ?11, error_message = ?12, created_at_ms = ?13, completed_at_ms = ?14,
-            if_range = ?15",
+            if_range = ?15, queue_rank = ?16, server_cookies = ?17",
     )?
     .execute(params![
         gid,
@@ -412,6 +443,8 @@ fn save(tx: &rusqlite::Transaction<'_>, d: &DownloadRecord) -> Result<(), StoreE
         to_ms(d.created_at),
         d.completed_at.map(to_ms),
         d.if_range,
+        (d.rank != d.seq).then_some(d.rank),
+        server_cookies,
     ])?;
     let mut insert = tx.prepare_cached("INSERT INTO segments VALUES (?1, ?2, ?3, ?4)")?;
     for s in &d.segments {
@@ -447,6 +480,7 @@ mod tests {
         DownloadRecord {
             gid: Gid::random(),
             seq: 7,
+            rank: 3,
             request: AddRequest::new("http://example.com/a"),
             state: State::Error,
             file_name: Some("a".into()),
@@ -463,6 +497,10 @@ mod tests {
                 start: 0,
                 pos: 40,
                 end: 100,
+            }],
+            server_cookies: vec![SetCookie {
+                url: "http://example.com/a".into(),
+                header: "session=abc; Path=/".into(),
             }],
         }
     }

@@ -1,19 +1,21 @@
 //! One connection's work: ranged GETs written straight into the `.part`
-//! file, with per-range retries.
+//! file, with per-range retries, from one of the download's sources (its
+//! URL or a mirror) until that source fails or is dropped.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Client, Response, StatusCode};
 
 use super::digest::{self, DigestAuth};
-use super::network::{proxy_failure, shown_url, tls_failure};
+use super::network::{proxy_failure, tls_failure};
 use crate::backoff::Backoff;
 
+use super::control::Park;
 use super::error::{Failure, FailureCode};
 use super::events::RestartReason;
 use super::limiter::Limiter;
@@ -30,6 +32,8 @@ pub struct AttemptError {
     /// How long the server asked to wait first (`Retry-After` on a 429 or
     /// 503).
     pub retry_after: Option<Duration>,
+    /// The source was dropped meanwhile: go on from another, no retry here.
+    pub dropped: bool,
 }
 
 /// Why a connection gave up.
@@ -38,6 +42,9 @@ pub enum ConnectionEnd {
     Failed(Failure),
     /// The remote file is not the one the bytes so far came from.
     Changed(RestartReason, String),
+    /// Its source failed or was dropped while others are left: the
+    /// connection goes on from one of them, with the range it held.
+    SourceLost(Option<Arc<Segment>>),
 }
 
 impl AttemptError {
@@ -47,6 +54,7 @@ impl AttemptError {
             transient: true,
             changed: None,
             retry_after: None,
+            dropped: false,
         }
     }
 
@@ -56,6 +64,7 @@ impl AttemptError {
             transient: false,
             changed: None,
             retry_after: None,
+            dropped: false,
         }
     }
 
@@ -65,6 +74,14 @@ impl AttemptError {
             transient: false,
             changed: Some(reason),
             retry_after: None,
+            dropped: false,
+        }
+    }
+
+    fn dropped() -> Self {
+        AttemptError {
+            dropped: true,
+            ..AttemptError::permanent(Failure::new(FailureCode::Network, "the source was dropped"))
         }
     }
 
@@ -96,6 +113,7 @@ impl AttemptError {
             transient,
             changed: None,
             retry_after: asks_to_wait.then(|| retry_after(headers)).flatten(),
+            dropped: false,
         }
     }
 
@@ -208,26 +226,103 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// How long a connection with nothing worth doing waits before it asks again.
 const CLAIM_AGAIN: Duration = Duration::from_millis(20);
 
+/// One place the file comes from: the download's URL, or a mirror of it.
+/// Each is asked on its own terms (its validators, its credentials).
+#[derive(Debug)]
+pub struct Source {
+    /// Where its redirects ended: its connections go there directly.
+    pub url: url::Url,
+    /// The URL as given, for statuses and logs (without a password).
+    pub shown: String,
+    pub headers: HeaderMap,
+    /// Its strong validator: a server answers a range of a changed file
+    /// with the whole new one.
+    pub if_range: Option<HeaderValue>,
+    /// What every answer of it must agree with, If-Range or not.
+    pub identity: Identity,
+    /// Answers its Digest challenges, when its URL has credentials.
+    pub digest: Option<Arc<DigestAuth>>,
+    /// `host:port`, for the per-host connection slots.
+    pub host: String,
+    /// Bytes received from it since the start, for its speed.
+    pub received: AtomicU64,
+    pub connections: AtomicU32,
+    dropped: AtomicBool,
+    /// Why it is no longer used.
+    reason: Mutex<Option<String>>,
+}
+
+impl Source {
+    pub fn new(
+        url: url::Url,
+        shown: String,
+        headers: HeaderMap,
+        if_range: Option<HeaderValue>,
+        identity: Identity,
+        digest: Option<Arc<DigestAuth>>,
+    ) -> Source {
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        Source {
+            url,
+            shown,
+            headers,
+            if_range,
+            identity,
+            digest,
+            host,
+            received: AtomicU64::new(0),
+            connections: AtomicU32::new(0),
+            dropped: AtomicBool::new(false),
+            reason: Mutex::new(None),
+        }
+    }
+
+    /// A source never used: it failed before the transfer began.
+    pub fn unusable(shown: String, url: url::Url, reason: String) -> Source {
+        let source = Source::new(
+            url,
+            shown,
+            HeaderMap::new(),
+            None,
+            Identity::default(),
+            None,
+        );
+        source.dropped.store(true, Ordering::SeqCst);
+        *source.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        source
+    }
+
+    pub fn is_dropped(&self) -> bool {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Why it was dropped, if it was.
+    pub fn reason(&self) -> Option<String> {
+        self.reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
 /// What every connection of one download shares.
 #[derive(Debug)]
 pub struct Transfer {
-    pub url: url::Url,
-    pub headers: HeaderMap,
-    /// The remote file's strong validator: a server answers a range of a
-    /// changed file with the whole new one.
-    pub if_range: Option<HeaderValue>,
-    /// What every answer must agree with, If-Range or not.
-    pub identity: Identity,
+    /// The first is the reference the others were checked against.
+    pub sources: Vec<Arc<Source>>,
     pub file: Arc<File>,
     pub table: Arc<SegmentTable>,
     pub limiters: [Arc<Limiter>; 2],
     pub stall_timeout: Duration,
     pub retries: RetryPolicy,
-    /// Answers the server's Digest challenges, when the URL has credentials.
-    pub digest: Option<Arc<DigestAuth>>,
-    /// Bytes received since the start, for the speed.
-    pub received: AtomicU64,
-    pub connections: AtomicU32,
+    /// Where its connections sleep before retrying (see `control::Park`).
+    pub park: Arc<Park>,
+    /// Held while a source is dropped, so that the last one never is.
+    dropping: Mutex<()>,
 }
 
 /// A response and the offset just past the last byte it will deliver.
@@ -238,17 +333,90 @@ pub struct Body {
 }
 
 impl Transfer {
-    /// One connection: takes ranges until none is left. `first` is a range
-    /// already claimed with `meter` and the body that serves it (the probe's).
+    pub fn new(
+        sources: Vec<Arc<Source>>,
+        file: Arc<File>,
+        table: Arc<SegmentTable>,
+        limiters: [Arc<Limiter>; 2],
+        stall_timeout: Duration,
+        retries: RetryPolicy,
+        park: Arc<Park>,
+    ) -> Transfer {
+        Transfer {
+            sources,
+            file,
+            table,
+            limiters,
+            stall_timeout,
+            retries,
+            park,
+            dropping: Mutex::new(()),
+        }
+    }
+
+    /// Bytes received since the start, from every source.
+    pub fn received(&self) -> u64 {
+        self.sources
+            .iter()
+            .map(|s| s.received.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Connections open now, to every source.
+    pub fn connections(&self) -> u32 {
+        self.sources
+            .iter()
+            .map(|s| s.connections.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Stops using source `i` for `reason`, unless it is the last one left:
+    /// whether it was dropped.
+    pub fn drop_source(&self, i: usize, reason: String) -> bool {
+        let _one_at_a_time = self.dropping.lock().unwrap_or_else(|e| e.into_inner());
+        let others = self
+            .sources
+            .iter()
+            .enumerate()
+            .any(|(j, s)| j != i && !s.is_dropped());
+        let source = &self.sources[i];
+        if !others || source.is_dropped() {
+            return others && source.is_dropped();
+        }
+        tracing::info!(url = %source.shown, %reason, "no longer downloading from a source");
+        *source.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        source.dropped.store(true, Ordering::SeqCst);
+        true
+    }
+
+    /// The source in use with the fewest connections, for a connection
+    /// whose own source is gone.
+    pub fn least_busy_source(&self) -> Option<usize> {
+        self.sources
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.is_dropped())
+            .min_by_key(|(_, s)| s.connections.load(Ordering::Relaxed))
+            .map(|(i, _)| i)
+    }
+
+    /// One connection to source `source`: takes ranges until none is left.
+    /// `first` is a range already claimed with `meter`, and the body that
+    /// serves it if there is one (the probe's).
     pub async fn run_connection(
         self: Arc<Self>,
-        mut first: Option<(Arc<Segment>, Body)>,
+        mut first: Option<(Arc<Segment>, Option<Body>)>,
         meter: Arc<Meter>,
+        source: usize,
         client: Client,
     ) -> Result<(), ConnectionEnd> {
+        let from = &self.sources[source];
         loop {
+            if from.is_dropped() {
+                return Err(ConnectionEnd::SourceLost(first.map(|(segment, _)| segment)));
+            }
             let (segment, body) = match first.take() {
-                Some((segment, body)) => (segment, Some(body)),
+                Some((segment, body)) => (segment, body),
                 None => match self.table.claim(&meter) {
                     Claim::Range(segment) => (segment, None),
                     // Idle for a moment, connection kept: the owners of what
@@ -260,46 +428,68 @@ impl Transfer {
                     Claim::Done => return Ok(()),
                 },
             };
-            self.fetch(&segment, body, &meter, &client).await?;
+            self.fetch(source, segment, body, &meter, &client).await?;
         }
     }
 
+    /// Fetches `segment` from source `source`. When that source fails and
+    /// others are left, it is dropped and the segment handed back.
     async fn fetch(
         &self,
-        segment: &Segment,
+        source: usize,
+        segment: Arc<Segment>,
         mut body: Option<Body>,
         meter: &Meter,
         client: &Client,
     ) -> Result<(), ConnectionEnd> {
+        let from = &self.sources[source];
         let mut retries = self.retries.start();
         while segment.remaining() > 0 {
             let before = segment.pos();
             let attempt = match body.take() {
-                Some(body) => self.stream(segment, body, meter).await,
-                None => self.request_and_stream(segment, meter, client).await,
+                Some(body) => self.stream(from, &segment, body, meter).await,
+                None => self.request_and_stream(from, &segment, meter, client).await,
             };
             let Err(err) = attempt else { continue };
-            if let Some(reason) = err.changed {
-                return Err(ConnectionEnd::Changed(reason, err.failure.message));
-            }
-            if !err.transient {
-                return Err(ConnectionEnd::Failed(err.failure));
+            if err.dropped {
+                return Err(ConnectionEnd::SourceLost(Some(segment)));
             }
             if segment.pos() > before {
                 retries.reset();
             }
-            let Some(delay) = retries.after(&err) else {
-                return Err(ConnectionEnd::Failed(err.failure));
+            let delay = match err.transient && err.changed.is_none() {
+                true => retries.after(&err),
+                false => None,
             };
-            let url = shown_url(self.url.as_str());
+            // A local fault (the disk) is no source's: another would meet it too.
+            let local = matches!(err.failure.code, FailureCode::Io | FailureCode::DiskFull);
+            let Some(delay) = delay else {
+                if local {
+                    return Err(ConnectionEnd::Failed(err.failure));
+                }
+                // This source is done for; another may serve the rest.
+                let why = match err.changed {
+                    Some(_) => format!("serves another file: {}", err.failure.message),
+                    None => format!("failed: {}", err.failure.message),
+                };
+                if self.drop_source(source, why) {
+                    return Err(ConnectionEnd::SourceLost(Some(segment)));
+                }
+                return Err(match err.changed {
+                    Some(reason) => ConnectionEnd::Changed(reason, err.failure.message),
+                    None => ConnectionEnd::Failed(err.failure),
+                });
+            };
+            let url = &from.shown;
             tracing::debug!(%url, error = %err.failure, ?delay, "retrying range");
-            tokio::time::sleep(delay).await;
+            self.park.sleep(delay).await;
         }
         Ok(())
     }
 
     async fn request_and_stream(
         &self,
+        from: &Source,
         segment: &Segment,
         meter: &Meter,
         client: &Client,
@@ -310,10 +500,10 @@ impl Transfer {
         }
         let (pos, end) = (segment.pos(), segment.end());
         let build = || {
-            let mut request = client.get(self.url.clone()).headers(self.headers.clone());
+            let mut request = client.get(from.url.clone()).headers(from.headers.clone());
             if ranged {
                 request = request.header(header::RANGE, format!("bytes={pos}-{}", end - 1));
-                if let Some(validator) = &self.if_range {
+                if let Some(validator) = &from.if_range {
                     request = request.header(header::IF_RANGE, validator.clone());
                 }
             }
@@ -321,7 +511,7 @@ impl Transfer {
         };
         let asked = Instant::now();
         let response =
-            digest::send(self.digest.as_deref(), &self.url, build, self.stall_timeout).await?;
+            digest::send(from.digest.as_deref(), &from.url, build, self.stall_timeout).await?;
         meter.record_overhead(asked.elapsed());
         let status = response.status();
         if !status.is_success() {
@@ -332,7 +522,7 @@ impl Transfer {
             ));
         }
         let body_end = if ranged {
-            check_range(&response, pos, end, &self.identity, self.if_range.is_some())?;
+            check_range(&response, pos, end, &from.identity, from.if_range.is_some())?;
             end
         } else {
             // Starting over, the stream's length is whatever this answer says.
@@ -341,6 +531,7 @@ impl Transfer {
             len
         };
         self.stream(
+            from,
             segment,
             Body {
                 response,
@@ -353,13 +544,14 @@ impl Transfer {
 
     async fn stream(
         &self,
+        from: &Source,
         segment: &Segment,
         mut body: Body,
         meter: &Meter,
     ) -> Result<(), AttemptError> {
-        self.connections.fetch_add(1, Ordering::Relaxed);
-        let result = self.copy_body(segment, &mut body, meter).await;
-        self.connections.fetch_sub(1, Ordering::Relaxed);
+        from.connections.fetch_add(1, Ordering::Relaxed);
+        let result = self.copy_body(from, segment, &mut body, meter).await;
+        from.connections.fetch_sub(1, Ordering::Relaxed);
         result
     }
 
@@ -367,11 +559,15 @@ impl Transfer {
     /// body or the segment (whose end a stealer may lower) ends.
     async fn copy_body(
         &self,
+        from: &Source,
         segment: &Segment,
         body: &mut Body,
         meter: &Meter,
     ) -> Result<(), AttemptError> {
         loop {
+            if from.is_dropped() {
+                return Err(AttemptError::dropped());
+            }
             let chunk = tokio::time::timeout(self.stall_timeout, body.response.chunk())
                 .await
                 .map_err(|_| {
@@ -414,7 +610,7 @@ impl Transfer {
                     }
                 })?;
             segment.set_pos(pos + len);
-            self.received.fetch_add(len, Ordering::Relaxed);
+            from.received.fetch_add(len, Ordering::Relaxed);
             meter.record(chunk.len() as u64, Instant::now());
             for limiter in &self.limiters {
                 limiter.take(len as usize).await;

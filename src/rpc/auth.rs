@@ -25,6 +25,7 @@ pub const TOKEN_PROTOCOL_PREFIX: &str = "haul.bearer.";
 pub use crate::client::local::TOKEN_FILE;
 
 /// The secret every request must present. Never printed.
+#[derive(Clone)]
 pub struct Token {
     /// Compared as digests, so the comparison time depends on neither the
     /// token's length nor its content.
@@ -46,6 +47,8 @@ pub enum TokenSource {
 pub enum TokenError {
     #[error("the rpc secret is empty: give a non-empty --rpc-secret or leave it out to use a generated one")]
     Empty,
+    #[error("a secret of {len} bytes is too short to be safe: give at least {MIN_SECRET_LEN} (e.g. `openssl rand -hex 16`), or leave it out to use a generated one")]
+    TooShort { len: usize },
     #[error("cannot read the rpc secret {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
     #[error("cannot write the rpc secret {}: {source}", path.display())]
@@ -56,7 +59,19 @@ pub enum TokenError {
     Corrupt { path: PathBuf },
 }
 
+/// The shortest secret a user may choose: 128 bits of hex.
+pub const MIN_SECRET_LEN: usize = 16;
+
 impl Token {
+    /// A secret the user chose (a flag, a variable, a file): long enough to
+    /// resist guessing, which the failure backoff only slows.
+    pub fn chosen(secret: &str) -> Result<Token, TokenError> {
+        if !secret.is_empty() && secret.len() < MIN_SECRET_LEN {
+            return Err(TokenError::TooShort { len: secret.len() });
+        }
+        Token::new(secret)
+    }
+
     pub fn new(secret: &str) -> Result<Token, TokenError> {
         if secret.is_empty() {
             return Err(TokenError::Empty);
@@ -73,7 +88,7 @@ impl Token {
         state_dir: &Path,
     ) -> Result<(Token, TokenSource), TokenError> {
         if let Some(secret) = given {
-            return Ok((Token::new(secret)?, TokenSource::Given));
+            return Ok((Token::chosen(secret)?, TokenSource::Given));
         }
         let path = state_dir.join(TOKEN_FILE);
         let write_error = |source| TokenError::Write {
@@ -220,18 +235,41 @@ fn protocol_entries(value: &HeaderValue) -> impl Iterator<Item = &str> {
         .filter(|s| !s.is_empty())
 }
 
-/// Slows down repeated failures from one address: each refusal waits
-/// longer than the last (up to [`Backoff::MAX_DELAY`]), so guessing the
-/// token over the network is hopeless; a quiet minute forgives.
+/// Locks out an address that keeps failing: past [`Backoff::FREE_TRIES`]
+/// failures in a row (a mistyped token costs nothing), each failure locks
+/// it out for longer than the one before (up to [`Backoff::MAX_DELAY`]),
+/// and a try during the lockout is refused at once, without its token being
+/// looked at. So guessing is slow whether the guesses come one after
+/// another or in parallel (one per lockout is checked), no connection
+/// waits meanwhile, and other addresses are not affected. A success or a
+/// quiet minute forgives.
 pub struct Backoff {
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    /// Failures in a row, when the last was, and until when the address
+    /// is locked out.
+    failures: Mutex<HashMap<IpAddr, Failures>>,
     /// Whether `failures` may hold an entry: lets a success skip the lock,
     /// which every serving thread would otherwise take on every call.
     any: AtomicBool,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+    locked_until: Instant,
+}
+
+/// Whether an address may try a token now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Open,
+    /// Locked out for this much longer.
+    Locked(Duration),
+}
+
 impl Backoff {
     const MAX_DELAY: Duration = Duration::from_secs(2);
+    const FREE_TRIES: u32 = 3;
     const FORGET_AFTER: Duration = Duration::from_secs(60);
     /// Bounds the table; past it, the oldest entries go first.
     const MAX_TRACKED: usize = 4096;
@@ -243,25 +281,47 @@ impl Backoff {
         }
     }
 
-    /// Records a failure from `ip` and returns how long to wait before answering.
+    /// Whether `ip` may try now.
+    pub fn gate(&self, ip: IpAddr) -> Gate {
+        if !self.any.load(Ordering::Relaxed) {
+            return Gate::Open;
+        }
+        let now = Instant::now();
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        match failures.get(&ip) {
+            Some(f) if f.locked_until > now => Gate::Locked(f.locked_until - now),
+            _ => Gate::Open,
+        }
+    }
+
+    /// Records a failure from `ip` and returns how long it is locked out
+    /// (zero while it has tries left).
     pub fn failed(&self, ip: IpAddr) -> Duration {
         let now = Instant::now();
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if failures.len() >= Self::MAX_TRACKED {
-            failures.retain(|_, (_, last)| now.duration_since(*last) < Self::FORGET_AFTER);
+            failures.retain(|_, f| now.duration_since(f.last) < Self::FORGET_AFTER);
             if failures.len() >= Self::MAX_TRACKED {
                 failures.clear();
             }
         }
         self.any.store(true, Ordering::Relaxed);
-        let entry = failures.entry(ip).or_insert((0, now));
-        if now.duration_since(entry.1) >= Self::FORGET_AFTER {
-            entry.0 = 0;
+        let entry = failures.entry(ip).or_insert(Failures {
+            count: 0,
+            last: now,
+            locked_until: now,
+        });
+        if now.duration_since(entry.last) >= Self::FORGET_AFTER {
+            entry.count = 0;
         }
-        entry.0 = entry.0.saturating_add(1);
-        entry.1 = now;
-        let exponent = entry.0.saturating_sub(1).min(6);
-        (Duration::from_millis(50) * (1 << exponent)).min(Self::MAX_DELAY)
+        entry.count = entry.count.saturating_add(1);
+        entry.last = now;
+        let Some(over) = entry.count.checked_sub(Self::FREE_TRIES + 1) else {
+            return Duration::ZERO;
+        };
+        let delay = (Duration::from_millis(50) * (1 << over.min(6))).min(Self::MAX_DELAY);
+        entry.locked_until = now + delay;
+        delay
     }
 
     pub fn succeeded(&self, ip: IpAddr) {
@@ -381,14 +441,29 @@ mod tests {
     }
 
     #[test]
-    fn repeated_failures_wait_longer_up_to_a_cap() {
+    fn repeated_failures_lock_out_longer_up_to_a_cap_and_only_their_address() {
         let backoff = Backoff::new();
-        let ip: IpAddr = [127, 0, 0, 1].into();
-        let delays: Vec<Duration> = (0..10).map(|_| backoff.failed(ip)).collect();
-        assert_eq!(delays[0], Duration::from_millis(50));
+        let (ip, other): (IpAddr, IpAddr) = ([127, 0, 0, 1].into(), [127, 0, 0, 2].into());
+        assert_eq!(backoff.gate(ip), Gate::Open);
+        let delays: Vec<Duration> = (0..13).map(|_| backoff.failed(ip)).collect();
+        assert_eq!(delays[..3], [Duration::ZERO; 3], "three tries are free");
+        assert_eq!(delays[3], Duration::from_millis(50));
         assert!(delays.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(delays[9], Backoff::MAX_DELAY);
+        assert_eq!(delays[12], Backoff::MAX_DELAY);
+        assert!(matches!(backoff.gate(ip), Gate::Locked(left) if left > Duration::from_secs(1)));
+        assert_eq!(backoff.gate(other), Gate::Open);
         backoff.succeeded(ip);
-        assert_eq!(backoff.failed(ip), Duration::from_millis(50));
+        assert_eq!(backoff.gate(ip), Gate::Open);
+        assert_eq!(backoff.failed(ip), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_chosen_secret_must_be_long_enough() {
+        let error = Token::chosen("hunter2").err().unwrap().to_string();
+        assert!(
+            error.contains("7 bytes is too short") && error.contains("at least 16"),
+            "{error}"
+        );
+        assert!(Token::chosen("0123456789abcdef").is_ok());
     }
 }

@@ -30,6 +30,7 @@ impl DaemonApiServer for Handlers {
     async fn download_add(&self, params: api::DownloadAddParams) -> RpcResult<api::AddResult> {
         let api::DownloadAddParams {
             url,
+            urls,
             file_name,
             dir,
             connections,
@@ -67,6 +68,7 @@ impl DaemonApiServer for Handlers {
             proxy,
             insecure: insecure.unwrap_or(false),
             cookies,
+            mirrors: urls.unwrap_or_default(),
         };
         let gid = self.engine.add(request).await.map_err(api_error)?;
         Ok(api::AddResult {
@@ -347,6 +349,21 @@ pub fn api_status(s: engine::Status) -> api::DownloadStatus {
         download_speed: s.download_speed,
         eta: s.eta,
         connections: s.connections,
+        sources: s
+            .sources
+            .into_iter()
+            .map(|source| api::Source {
+                url: source.url,
+                state: match source.state {
+                    engine::SourceState::Waiting => api::SourceState::Waiting,
+                    engine::SourceState::Active => api::SourceState::Active,
+                    engine::SourceState::Dropped => api::SourceState::Dropped,
+                },
+                download_speed: source.download_speed,
+                connections: source.connections,
+                reason: source.reason,
+            })
+            .collect(),
         speed_limit: s.speed_limit,
         proxy: s.proxy,
         insecure: s.insecure,

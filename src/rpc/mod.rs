@@ -4,7 +4,8 @@
 //! - `server`: the one port — routing, Host/Origin guards, auth, jsonrpsee;
 //!   `socket`: the TCP stream it can cut under a client that stopped reading;
 //!   `threads`: the single-threaded runtimes connections are served on.
-//! - `auth`: the token, its file, constant-time checks, failure backoff.
+//! - `auth`: the token, its file, constant-time checks, failure lockout;
+//!   `tls`: the port's certificate (HTTPS and WSS), reloaded on SIGHUP.
 //! - `params`: every call's params checked against their schemas in `openrpc.json`.
 //! - `push`: notifications to every authenticated WebSocket, per-connection
 //!   filters and replay; `window`: the recent notifications kept for replay.
@@ -20,4 +21,5 @@ pub mod push;
 pub mod server;
 pub mod socket;
 pub mod threads;
+pub mod tls;
 pub mod window;

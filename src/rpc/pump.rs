@@ -23,9 +23,12 @@ pub async fn run(mut events: Subscription, push: Push) {
 }
 
 /// The notification an engine event becomes, numbered `seq` in the stream
-/// `stream_id`.
-pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Notification {
-    match event {
+/// `stream_id`; none for a download becoming active, which haul's API
+/// tells of when its transfer begins (`download.started`), and only the
+/// aria2 door at once.
+pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Option<Notification> {
+    Some(match event {
+        EngineEvent::Activated { .. } => return None,
         EngineEvent::Started {
             gid,
             file_name,
@@ -99,5 +102,5 @@ pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Notifica
             stream_id,
             gid: gid.to_string(),
         }),
-    }
+    })
 }

@@ -121,11 +121,14 @@ impl Push {
 
     /// Sends the notification `make` builds from the next `seq` and the
     /// stream id to every attached connection, and keeps it for replay.
-    pub fn publish(&self, make: impl FnOnce(u64, String) -> Notification) {
+    pub fn publish(&self, make: impl FnOnce(u64, String) -> Option<Notification>) {
         let mut state = self.state();
-        state.seq += 1;
-        let seq = state.seq;
-        let notification = make(seq, self.inner.stream_id.clone());
+        let seq = state.seq + 1;
+        // An event the API tells nothing of takes no number.
+        let Some(notification) = make(seq, self.inner.stream_id.clone()) else {
+            return;
+        };
+        state.seq = seq;
         #[derive(serde::Serialize)]
         struct Wire<'a> {
             jsonrpc: &'static str,

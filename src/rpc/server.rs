@@ -32,11 +32,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{offers_protocol, Backoff, Token, Verdict, PROTOCOL};
+use super::auth::{offers_protocol, Backoff, Gate, Token, Verdict, PROTOCOL};
 use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
 use super::socket::{Killer, Socket};
 use super::threads::Threads;
+use super::tls::RpcTls;
 use crate::api::{ErrorCode, OPENRPC_JSON};
 
 /// The serving limits and guards; every field has a `haul daemon` flag.
@@ -60,6 +61,8 @@ pub struct ServeConfig {
     pub ws_ping_interval: Duration,
     /// Threads serving connections (see [`super::threads`]).
     pub threads: usize,
+    /// HTTPS and WSS instead of HTTP and WS.
+    pub tls: Option<Arc<RpcTls>>,
 }
 
 /// Everything a request needs, shared by all connections.
@@ -160,13 +163,26 @@ pub async fn serve(
             };
             let (socket, killer) = Socket::new(stream);
             let stopped = stop.clone().shutdown();
+            let tls = shared.config.tls.clone();
             let service = tower::service_fn(move |request: HttpRequest<Incoming>| {
                 let (shared, stop, killer) = (shared.clone(), stop.clone(), killer.clone());
                 async move {
                     Ok::<_, Infallible>(route(shared, stop, killer, remote.ip(), request).await)
                 }
             });
-            if let Err(e) = serve_connection(socket, service, stopped).await {
+            let served = match tls {
+                None => serve_connection(socket, service, stopped).await,
+                // The handshake is bounded like a request's headers.
+                Some(tls) => {
+                    let handshake = tls.acceptor().accept(socket);
+                    match tokio::time::timeout(HEADER_READ_TIMEOUT, handshake).await {
+                        Ok(Ok(stream)) => serve_connection(stream, service, stopped).await,
+                        Ok(Err(e)) => Err(e.into()),
+                        Err(_) => Err("no TLS handshake in time".into()),
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
             }
             drop(permit);
@@ -186,12 +202,13 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves one TCP connection (HTTP/1.1 or h2, with upgrades) until it ends,
 /// or until `stopped`, after which in-flight requests are finished first.
-async fn serve_connection<S>(
-    socket: Socket,
+pub(crate) async fn serve_connection<S, IO>(
+    socket: IO,
     service: S,
     stopped: impl std::future::Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
 where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<HttpRequest<Incoming>, Response = HttpResponse, Error = Infallible>
         + Clone
         + Send
@@ -223,7 +240,8 @@ async fn route(
     remote: IpAddr,
     request: HttpRequest<Incoming>,
 ) -> HttpResponse {
-    if let Some(refusal) = check_host_and_origin(&shared, &request) {
+    let allowed = &shared.config.allowed_origins;
+    if let Some(refusal) = check_host_and_origin(shared.loopback, allowed, &request) {
         return refusal;
     }
     // Past the check, an Origin is one the daemon allows: let its pages
@@ -296,8 +314,9 @@ async fn dispatch(
         (&Method::GET, "/openrpc.json") => document(OPENRPC_JSON, "application/json"),
         (&Method::GET, "/docs") => document(DOCS_HTML, "text/html; charset=utf-8"),
         (_, "/jsonrpc/ws") if ws::is_upgrade_request(&request) => {
-            let Some(via_protocol) = authenticate(&shared, remote, &request, true).await else {
-                return unauthorized();
+            let via_protocol = match authenticate(&shared, remote, &request, true) {
+                Ok(via_protocol) => via_protocol,
+                Err(locked) => return unauthorized(locked),
             };
             websocket(shared, stop, killer, request, via_protocol).await
         }
@@ -306,15 +325,12 @@ async fn dispatch(
             "this endpoint speaks WebSocket only\n",
         ),
         (&Method::POST, "/jsonrpc") => {
-            if authenticate(&shared, remote, &request, false)
-                .await
-                .is_none()
-            {
+            if let Err(locked) = authenticate(&shared, remote, &request, false) {
                 // Unread, the body would cost a keep-alive client the
                 // connection, and its next request with it (see `drain`).
                 let limit = shared.config.max_request_size as usize;
                 drain(request.into_body(), limit).await;
-                return unauthorized();
+                return unauthorized(locked);
             }
             post(&shared, stop, request).await
         }
@@ -507,24 +523,27 @@ fn connection(shared: &Shared, stop: jsonrpsee::server::StopHandle) -> Connectio
     ConnectionState::new(stop, id, permit)
 }
 
-/// `Some(via_protocol)` when the request carries the token; `None`, after
-/// the failure backoff, when it does not.
-async fn authenticate(
+/// `Ok(via_protocol)` when the request carries the token; else how long
+/// its address is locked out: a wrong token locks it out, and a request
+/// during a lockout is refused without its token being looked at.
+fn authenticate(
     shared: &Shared,
     remote: IpAddr,
     request: &HttpRequest<Incoming>,
     upgrade: bool,
-) -> Option<bool> {
+) -> Result<bool, Duration> {
+    if let Gate::Locked(left) = shared.backoff.gate(remote) {
+        return Err(left);
+    }
     match shared.token.check(request.headers(), upgrade) {
         Verdict::Allowed { via_protocol } => {
             shared.backoff.succeeded(remote);
-            Some(via_protocol)
+            Ok(via_protocol)
         }
         Verdict::Refused => {
-            let delay = shared.backoff.failed(remote);
-            tracing::info!(%remote, ?delay, path = request.uri().path(), "refused a request without the right token");
-            tokio::time::sleep(delay).await;
-            None
+            let locked = shared.backoff.failed(remote);
+            tracing::info!(%remote, ?locked, path = request.uri().path(), "refused a request without the right token");
+            Err(locked)
         }
     }
 }
@@ -611,23 +630,36 @@ fn error_response(status: StatusCode, code: ErrorCode, data: Option<&str>) -> Ht
     response
 }
 
-/// 401 with the JSON-RPC error a client library can show.
-fn unauthorized() -> HttpResponse {
+/// 401 with the JSON-RPC error a client library can show, and when the
+/// address may try again (whole seconds, as Retry-After has them).
+fn unauthorized(locked: Duration) -> HttpResponse {
     let mut response = error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, None);
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    let headers = response.headers_mut();
+    headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    if !locked.is_zero() {
+        let seconds = locked.as_millis().div_ceil(1000).max(1);
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds as u64));
+    }
     response
 }
 
-/// The refusal for a request whose Host or Origin is not acceptable.
-fn check_host_and_origin(shared: &Shared, request: &HttpRequest<Incoming>) -> Option<HttpResponse> {
+/// The refusal for a request whose Host or Origin is not acceptable, on a
+/// port bound to loopback (`loopback`) or beyond, which `allowed_origins`
+/// may call besides its own pages.
+pub(crate) fn check_host_and_origin(
+    loopback: bool,
+    allowed_origins: &[String],
+    request: &HttpRequest<Incoming>,
+) -> Option<HttpResponse> {
+    // HTTP/2 (over TLS, by ALPN) names the host in the `:authority`,
+    // which hyper puts in the URI instead of a Host header.
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
         .unwrap_or_default();
-    if shared.loopback && !is_loopback_host(host) {
+    if loopback && !is_loopback_host(host) {
         return Some(text(
             StatusCode::FORBIDDEN,
             &format!(
@@ -639,14 +671,12 @@ fn check_host_and_origin(shared: &Shared, request: &HttpRequest<Incoming>) -> Op
         let origin = origin.to_str().unwrap_or_default();
         // A page the daemon served itself. Only on loopback, where the Host
         // check above makes `host` trustworthy (DNS rebinding).
-        let same_origin = shared.loopback
+        let same_origin = loopback
             && origin
                 .split_once("://")
                 .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(host));
         if !same_origin
-            && !shared
-                .config
-                .allowed_origins
+            && !allowed_origins
                 .iter()
                 .any(|o| o.eq_ignore_ascii_case(origin))
         {
@@ -669,7 +699,7 @@ fn is_loopback_host(host: &str) -> bool {
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn text(status: StatusCode, body: &str) -> HttpResponse {
+pub(crate) fn text(status: StatusCode, body: &str) -> HttpResponse {
     let mut response = HttpResponse::new(HttpBody::from(body.to_owned()));
     *response.status_mut() = status;
     response.headers_mut().insert(

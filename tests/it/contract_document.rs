@@ -203,9 +203,9 @@ fn the_schema_check_itself_rejects_what_the_contract_forbids() {
         "partial status"
     )
     .is_err());
-    let add_connections = "/methods/0/params/3/schema";
+    let add_connections = "/methods/0/params/4/schema";
     assert_eq!(
-        doc.pointer("/methods/0/params/3/name"),
+        doc.pointer("/methods/0/params/4/name"),
         Some(&json!("connections"))
     );
     assert!(check(&doc, add_connections, &json!(65), "65 connections").is_err());

@@ -273,3 +273,35 @@ async fn an_apache_that_wants_digest_auth_gets_it_on_every_request_and_a_wrong_p
     assert!(ranges >= 4, "{statuses:?}");
     assert!(challenges <= 4, "{statuses:?}");
 }
+
+#[tokio::test]
+async fn cookies_a_server_set_outlive_a_restart_of_the_daemon() {
+    let data = random_bytes(LEN, 24);
+    let server = TestServer::start([Resource::file("/f.bin", data.clone())
+        .rate(1 << 20)
+        .set_cookie("session=from-server; Path=/; Max-Age=3600")])
+    .await;
+    let daemon = Daemon::start().await;
+    let gid = daemon
+        .add(json!({"url": server.url("/f.bin"), "connections": 1}))
+        .await;
+    daemon
+        .status_until(&gid, |s| s["completedLength"].as_u64() > Some(0))
+        .await;
+    daemon.result("download.pause", json!({"gid": gid})).await;
+    let before = server.secrets("/f.bin").len();
+    let (daemon, _) = daemon.restart(&[]).await;
+    daemon.result("download.resume", json!({"gid": gid})).await;
+    let done = daemon.finished(&gid).await;
+    assert_eq!(done["state"], "complete", "{done}");
+    let sent = server.secrets("/f.bin");
+    assert!(sent.len() > before, "{sent:?}");
+    // The first request after the restart (its probe) has it already.
+    assert_eq!(
+        pairs(&sent[before].cookie),
+        ["session=from-server"],
+        "{sent:?}"
+    );
+    let everything = format!("{done}{}", daemon.result("download.list", json!({})).await);
+    assert!(!everything.contains("from-server"), "{everything}");
+}

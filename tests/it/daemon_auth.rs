@@ -198,19 +198,84 @@ async fn an_unauthenticated_socket_never_receives_a_notification() {
 }
 
 #[tokio::test]
-async fn repeated_failures_are_answered_more_and_more_slowly() {
+async fn parallel_guesses_are_locked_out_while_a_right_token_from_elsewhere_is_served_promptly() {
     let daemon = Daemon::start().await;
-    let mut elapsed = Vec::new();
-    for _ in 0..5 {
-        let started = std::time::Instant::now();
-        let (status, _) = daemon
-            .post_with(&[("authorization", "Bearer wrong")], CALL)
-            .await;
-        assert_eq!(status, 401);
-        elapsed.push(started.elapsed());
+    // 200 wrong tokens at once from 127.0.0.1: past three free tries, each
+    // failure locks the address out, and the tries meanwhile are refused
+    // unchecked, at once, with Retry-After.
+    let http = reqwest::Client::new();
+    let guesses = (0..200).map(|i| {
+        let request = http
+            .post(daemon.url())
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer guess-{i}"))
+            .body(CALL);
+        async move { request.send().await.expect("an answer") }
+    });
+    let started = std::time::Instant::now();
+    let answers = futures::future::join_all(guesses).await;
+    let guessing_took = started.elapsed();
+    assert!(answers.iter().all(|a| a.status() == 401));
+    let locked = answers
+        .iter()
+        .filter(|a| a.headers().contains_key("retry-after"))
+        .count();
+    assert!(locked >= 190, "only {locked} of 200 were locked out");
+    assert!(
+        guessing_took < Duration::from_secs(5),
+        "no connection waits: {guessing_took:?}"
+    );
+    // The same address is still locked out a moment later: the right
+    // token from it waits its turn.
+    let (status, _) = daemon
+        .post_with(
+            &[("authorization", &format!("Bearer {}", daemon.token))],
+            CALL,
+        )
+        .await;
+    assert_eq!(status, 401);
+    // Another address is not: 127.0.0.2 is this machine too.
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let answer = elsewhere
+        .post(daemon.url())
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", daemon.token))
+        .body(CALL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_mistyped_token_costs_nothing_but_repeated_ones_lock_the_address_out() {
+    let daemon = Daemon::start().await;
+    let wrong = [("authorization", "Bearer wrong")];
+    for _ in 0..3 {
+        let response = daemon.post_with(&wrong, CALL).await;
+        assert_eq!(response.0, 401);
     }
-    // 50, 100, 200, 400, 800 ms: the fifth waits at least 8× the first's delay.
-    assert!(elapsed[4] >= Duration::from_millis(800), "{elapsed:?}");
+    // Free tries: the right token is served at once.
+    assert_eq!(daemon.post(CALL).await.0, 200);
+    for _ in 0..4 {
+        daemon.post_with(&wrong, CALL).await;
+    }
+    assert_eq!(
+        daemon.post(CALL).await.0,
+        401,
+        "locked out, token unchecked"
+    );
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(daemon.post(CALL).await.0, 200, "the lockout passed");
 }
 
 #[tokio::test]
@@ -223,11 +288,101 @@ async fn the_generated_token_is_stored_for_the_owner_only_and_a_given_one_replac
         0o600
     );
     assert_eq!(daemon.token.len(), 64);
-    let given = Daemon::start_with(&["--rpc-secret", "hunter2"]).await;
+    let given = Daemon::start_with(&["--rpc-secret", "correct-horse-battery"]).await;
     let (status, _) = given
-        .post_with(&[("authorization", "Bearer hunter2")], CALL)
+        .post_with(&[("authorization", "Bearer correct-horse-battery")], CALL)
         .await;
     assert_eq!(status, 200);
+}
+
+/// Runs `haul daemon` with `flags` until it exits (it must refuse to start).
+async fn refused(flags: &[&str]) -> String {
+    let dirs = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_haul"))
+        .args(["daemon", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(dirs.path().join("dl"))
+        .arg("--state-dir")
+        .arg(dirs.path().join("state"))
+        .args(flags)
+        .env_remove("HAUL_RPC_SECRET")
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn a_secret_file_gives_the_token_and_a_short_or_exposed_secret_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secret");
+    std::fs::write(&file, "a-secret-from-a-file-0123\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let daemon = Daemon::start_with(&["--rpc-secret-file", file.to_str().unwrap()]).await;
+    let (status, _) = daemon
+        .post_with(
+            &[("authorization", "Bearer a-secret-from-a-file-0123")],
+            CALL,
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let error = refused(&["--rpc-secret-file", file.to_str().unwrap()]).await;
+    assert!(
+        error.contains("readable by other users (mode 644)") && error.contains("chmod 600"),
+        "{error}"
+    );
+    let error = refused(&["--rpc-secret", "hunter2"]).await;
+    assert!(
+        error.contains("a secret of 7 bytes is too short") && error.contains("at least 16"),
+        "{error}"
+    );
+    let error = refused(&["--aria2-listen", "127.0.0.1:0", "--aria2-secret", "short"]).await;
+    assert!(
+        error.contains("invalid --aria2-secret") && error.contains("too short"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_on_the_command_line_is_warned_of_but_not_one_in_the_environment() {
+    let flag = Daemon::start_watched(&["--rpc-secret", "correct-horse-battery"]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        flag.stderr()
+            .contains("--rpc-secret on the command line can be read by other users"),
+        "{}",
+        flag.stderr()
+    );
+    assert!(!flag.stderr().contains("correct-horse-battery"));
+}
+
+#[tokio::test]
+async fn the_state_directory_is_made_private_even_when_it_was_there_before() {
+    use std::os::unix::fs::PermissionsExt;
+    let dirs = tempfile::tempdir().unwrap();
+    let state = dirs.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let daemon = Daemon::start_at(&dirs.path().join("dl"), &state, &[]).await;
+    // Something is written: the database gets its WAL.
+    daemon
+        .add(serde_json::json!({"url": "http://127.0.0.1:9/x", "paused": true}))
+        .await;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&state), 0o700);
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&state).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        files.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    files.sort();
+    assert!(files.iter().any(|f| f.ends_with("-wal")), "{files:?}");
+    assert!(files.contains(&"rpc-secret".to_owned()), "{files:?}");
 }
 
 #[tokio::test]

@@ -189,6 +189,51 @@ async fn a_url_with_an_ipv6_literal_downloads_in_ranges() {
     assert!(server.requests("/six.bin") >= 3);
 }
 
+/// A host name that resolves to `::1` only (an AAAA record and no A), in
+/// a mount namespace of its own whose /etc/hosts says so: nothing on the
+/// machine changes. Needs root (CI runs as root); elsewhere it is skipped
+/// with a message.
+#[tokio::test]
+async fn a_host_name_with_only_an_ipv6_address_downloads() {
+    let data = random_bytes(2 * MIB, 24);
+    let server = TestServer::start_ipv6([Resource::file("/six.bin", data.clone())]).await;
+    let port = server
+        .url("/six.bin")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "::1 v6only.haul.test\n").unwrap();
+    let out = dir.path().join("six.bin");
+    let script = format!(
+        "mount --bind {hosts} /etc/hosts && exec {haul} get -x 3 -o {out} http://v6only.haul.test:{port}/six.bin",
+        hosts = hosts.display(),
+        haul = env!("CARGO_BIN_EXE_haul"),
+        out = out.display(),
+    );
+    let run = tokio::process::Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .output()
+        .await
+        .expect("unshare runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    if !run.status.success() && (stderr.contains("unshare failed") || stderr.contains("mount:")) {
+        assert!(
+            std::env::var("HAUL_SKIP_NAMESPACES").is_ok_and(|v| v == "1"),
+            "cannot make a mount namespace here (needs root): {stderr}\nhint: run as root, or set HAUL_SKIP_NAMESPACES=1"
+        );
+        return;
+    }
+    assert!(run.status.success(), "{stderr}");
+    assert_eq!(sha256_file(&out), sha256(&data));
+    assert!(server.requests("/six.bin") >= 2, "in ranges");
+}
+
 #[tokio::test]
 async fn a_stalled_connection_is_dropped_and_retried() {
     let data = random_bytes(MIB, 6);

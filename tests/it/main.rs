@@ -7,6 +7,9 @@
 
 mod support;
 
+mod aria2;
+mod aria2_differential;
+mod aria2_networks;
 mod cli;
 mod cli_display;
 mod cli_get;
@@ -28,9 +31,11 @@ mod docs_snippets;
 mod downloads;
 mod durability;
 mod generated_api;
+mod mirrors;
 mod names;
 mod proxies;
 mod queue;
+mod rpc_tls;
 mod sdk;
 mod sdk_events;
 mod sdk_local;

@@ -2,7 +2,8 @@
 //! microsocks for SOCKS5), each test proving from the proxy's own log that
 //! the bytes went through it: the daemon's proxies, a download's own, the
 //! standard variables under `haul get`, `noProxy` and `none`, wrong
-//! passwords, and proxies changed at run time.
+//! passwords, proxies changed at run time, and an `https://` proxy (TLS to
+//! the proxy, nginx's stream module in front of tinyproxy).
 #![cfg(feature = "server")]
 
 use crate::support;
@@ -10,7 +11,7 @@ use crate::support;
 use haul::engine::{AddRequest, FailureCode, Proxies, ProxyUrl, State};
 use serde_json::json;
 use support::daemon::Daemon;
-use support::proxies::{Program, ProxyServer};
+use support::proxies::{Program, ProxyServer, TlsFront};
 use support::tls::{Authority, Leaf};
 use support::webservers::{Age, Kind, ServerTls, Settings, WebServer};
 use support::{random_bytes, sha256, sha256_file, Resource, TestEngine, TestServer};
@@ -343,4 +344,62 @@ async fn set_options_changes_the_proxies_at_run_time_and_refuses_a_bad_one_chang
     assert_eq!(cleared["noProxy"], json!(null));
     let status = daemon.result("download.status", json!({"gid": gid})).await;
     assert_eq!(status["proxy"], json!(null));
+}
+
+#[tokio::test]
+async fn an_https_proxy_is_reached_over_tls_with_its_credentials() {
+    let Some(tinyproxy) = ProxyServer::start(Program::Tinyproxy, Some(("ada", "s3cret"))).await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let authority = Authority::new("haul proxy authority", dir.path());
+    let cert = authority.issue(Leaf::Server(&["localhost"]), "proxy");
+    let Some(front) = TlsFront::start(tinyproxy.port, &cert.cert, &cert.key).await else {
+        return;
+    };
+    let (server, data) = origin().await;
+    let proxy_url = format!("https://ada:s3cret@localhost:{}", front.port);
+    let engine = TestEngine::start_with(|config| {
+        config.network.ca_certificates = vec![authority.pem_path()];
+        config.network.proxies = Proxies {
+            all: proxy(&proxy_url),
+            ..Proxies::default()
+        };
+    })
+    .await;
+    let done = engine
+        .download(AddRequest {
+            connections: Some(4),
+            ..AddRequest::new(server.url("/f.bin"))
+        })
+        .await;
+    assert_eq!(done.state, State::Complete, "{done:#?}");
+    assert_eq!(
+        done.proxy.as_deref(),
+        Some(format!("https://localhost:{}", front.port).as_str())
+    );
+    assert_eq!(sha256_file(done.path.as_ref().unwrap()), sha256(&data));
+    // Every connection the origin saw came through tinyproxy, which only
+    // nginx's TLS front reaches.
+    assert_eq!(
+        relayed(&tinyproxy),
+        server.connections(),
+        "{}",
+        tinyproxy.log()
+    );
+
+    // A proxy whose certificate the daemon does not trust is refused, as
+    // any server's would be.
+    let untrusting = TestEngine::start_with(|config| {
+        config.network.proxies = Proxies {
+            all: proxy(&proxy_url),
+            ..Proxies::default()
+        };
+    })
+    .await;
+    let refused = untrusting
+        .download(AddRequest::new(server.url("/f.bin")))
+        .await;
+    assert_eq!(refused.state, State::Error, "{refused:#?}");
 }

@@ -140,15 +140,16 @@ async fn events_tell_the_whole_story_of_a_download() {
             break;
         }
     }
+    assert_eq!(seen[0], EngineEvent::Activated { gid }, "a slot first");
     assert!(matches!(
-        &seen[0],
+        &seen[1],
         EngineEvent::Started { file_name, total_length: Some(len), resumed: false, .. }
             if file_name == "a.bin" && *len == data.len() as u64
     ));
-    assert!(seen[1..seen.len() - 1]
+    assert!(seen[2..seen.len() - 1]
         .iter()
         .all(|e| matches!(e, EngineEvent::Progress { .. })));
-    assert!(seen.len() > 2, "progress was reported");
+    assert!(seen.len() > 3, "progress was reported");
     assert!(matches!(
         seen.last(),
         Some(EngineEvent::Complete { total_length, .. }) if *total_length == data.len() as u64
@@ -342,4 +343,48 @@ async fn raising_max_concurrent_at_run_time_starts_queued_downloads() {
     for gid in gids {
         assert_complete(&wait_finished(&t.engine, gid).await);
     }
+}
+
+#[tokio::test]
+async fn a_download_that_keeps_failing_lends_its_slot_to_the_queue() {
+    // Nothing listens there: every try fails, and with no limit on tries
+    // (`--max-tries 0`) the download retries for ever.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let data = random_bytes(256 * KIB, 9);
+    let server = TestServer::start([Resource::file("/ok", data.clone())]).await;
+    let t = TestEngine::start_with(|c| {
+        c.max_concurrent = 1;
+        c.max_tries = 0;
+        c.retry_base_delay = Duration::from_millis(300);
+    })
+    .await;
+    let failing = t.add(request(format!("http://{closed}/never"))).await;
+    wait_until(&t.engine, failing, |s| s.state == State::Active).await;
+    let next = t.add(request(server.url("/ok"))).await;
+    let started = Instant::now();
+    let done = wait_until(&t.engine, next, |s| s.state.is_finished()).await;
+    assert_eq!(done.state, State::Complete, "{done:#?}");
+    assert_eq!(sha256_file(done.path.as_ref().unwrap()), sha256(&data));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // It still retries, in its place: active, never failed.
+    let failing = t.engine.status(failing).unwrap();
+    assert_eq!((failing.state, failing.error), (State::Active, None));
+    // A slot is lent, not given: max-concurrent still holds for the rest.
+    let (third, fourth) = (
+        t.add(request(server.url("/ok"))).await,
+        t.add(AddRequest {
+            paused: false,
+            ..request(server.url("/ok"))
+        })
+        .await,
+    );
+    wait_until(&t.engine, third, |s| s.state.is_finished()).await;
+    wait_until(&t.engine, fourth, |s| s.state.is_finished()).await;
 }

@@ -234,6 +234,7 @@ async fn the_daemon_reports_insecure_and_the_tls_failure_on_the_wire() {
     insta::assert_json_snapshot!("tls_failure_status", verified, {
         ".gid" => "[gid]",
         ".url" => "[url]",
+        ".sources[].url" => "[url]",
         ".createdAt" => "[time]",
     });
 }

@@ -64,6 +64,7 @@ class AsyncClient(AsyncClientBase):
         self,
         *,
         url: str,
+        urls: Optional[list[str]] = None,
         file_name: Optional[FileName] = None,
         dir: Optional[str] = None,
         connections: Optional[int] = None,
@@ -87,6 +88,12 @@ class AsyncClient(AsyncClientBase):
 
         Args:
             url: The http or https URL to download. Redirects (up to 10) are followed.
+            urls: Mirrors: more http or https URLs of the same file. Connections are
+                spread over `url` and these; a source that fails, serves another file
+                (another length, no ranges) or is far slower than the others per
+                connection is dropped for the rest of that run, and `sources` in the
+                status says which and why. The first source that answers is the one the
+                others are checked against. Default none.
             file_name: The name to save the file as: a plain file name, no directory
                 parts. When absent, the name comes from the server's Content-Disposition
                 header, else the URL's last path segment, else `download`.
@@ -144,6 +151,7 @@ class AsyncClient(AsyncClientBase):
         """
         params = DownloadAddParams(
             url=url,
+            urls=urls,
             file_name=file_name,
             dir=dir,
             connections=connections,

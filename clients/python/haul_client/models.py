@@ -103,6 +103,20 @@ class RestartReason(str, Enum):
     NOT_RESUMABLE = "not-resumable"
 
 
+class SourceState(str, Enum):
+    """A source's part in its download: `waiting` while the download is not running (or
+    before its transfer begins), `active` while in use, `dropped` when this run no
+    longer uses it (see `reason`).
+
+    A value the daemon sends that this client does not know (a newer daemon's) is
+    kept as a plain `str`: fields of this type are typed `Union[SourceState, str]`.
+    """
+
+    WAITING = "waiting"
+    ACTIVE = "active"
+    DROPPED = "dropped"
+
+
 Gid = str
 """A download's id: 16 lowercase hexadecimal characters."""
 
@@ -173,6 +187,49 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Source:
+    """One source of a download: its URL or a mirror."""
+
+    url: str
+    """The URL as given, without its password."""
+
+    state: Union[SourceState, str]
+    """Its part in the download now."""
+
+    download_speed: int
+    """Bytes per second from it (0 unless active)."""
+
+    connections: int
+    """Connections open to it now."""
+
+    reason: Optional[str]
+    """Why it is dropped (`failed: …`, `serves another file: …`, `dropped as slow: …`),
+    or null.
+    """
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> Source:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            url=wire["url"],
+            state=enum_or_str(SourceState, wire["state"]),
+            download_speed=wire["downloadSpeed"],
+            connections=wire["connections"],
+            reason=wire["reason"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "url": self.url,
+            "state": enum_value(self.state),
+            "downloadSpeed": self.download_speed,
+            "connections": self.connections,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class DownloadStatus:
     """A download's current status."""
 
@@ -211,6 +268,11 @@ class DownloadStatus:
     connections: int
     """Connections currently open for this download."""
 
+    sources: list[Source]
+    """Where the file comes from: its `url`, then its mirrors (`urls`), each with its
+    part in the running download.
+    """
+
     speed_limit: SpeedLimit
     """This download's speed limit in bytes per second; 0 means none."""
 
@@ -247,6 +309,7 @@ class DownloadStatus:
             download_speed=wire["downloadSpeed"],
             eta=wire["eta"],
             connections=wire["connections"],
+            sources=[Source.from_wire(x0) for x0 in wire["sources"]],
             speed_limit=wire["speedLimit"],
             proxy=wire["proxy"],
             insecure=wire["insecure"],
@@ -268,6 +331,7 @@ class DownloadStatus:
             "downloadSpeed": self.download_speed,
             "eta": self.eta,
             "connections": self.connections,
+            "sources": [x0.to_wire() for x0 in self.sources],
             "speedLimit": self.speed_limit,
             "proxy": self.proxy,
             "insecure": self.insecure,

@@ -29,6 +29,14 @@ class DownloadAddParams:
     url: str
     """The http or https URL to download. Redirects (up to 10) are followed."""
 
+    urls: Optional[list[str]] = None
+    """Mirrors: more http or https URLs of the same file. Connections are spread over
+    `url` and these; a source that fails, serves another file (another length, no
+    ranges) or is far slower than the others per connection is dropped for the rest
+    of that run, and `sources` in the status says which and why. The first source
+    that answers is the one the others are checked against. Default none.
+    """
+
     file_name: Optional[FileName] = None
     """The name to save the file as: a plain file name, no directory parts. When absent,
     the name comes from the server's Content-Disposition header, else the URL's last
@@ -91,6 +99,7 @@ class DownloadAddParams:
         """Reads the wire form; keys this client does not know are ignored."""
         return cls(
             url=wire["url"],
+            urls=wire.get("urls"),
             file_name=wire.get("fileName"),
             dir=wire.get("dir"),
             connections=wire.get("connections"),
@@ -111,6 +120,8 @@ class DownloadAddParams:
         wire: dict[str, Any] = {
             "url": self.url,
         }
+        if self.urls is not None:
+            wire["urls"] = self.urls
         if self.file_name is not None:
             wire["fileName"] = self.file_name
         if self.dir is not None:

@@ -32,6 +32,15 @@ STATUS: dict[str, Any] = {
     "downloadSpeed": 0,
     "eta": None,
     "connections": 0,
+    "sources": [
+        {
+            "url": "https://example.com/files/ubuntu.iso",
+            "state": "waiting",
+            "downloadSpeed": 0,
+            "connections": 0,
+            "reason": None,
+        }
+    ],
     "speedLimit": 0,
     "proxy": "socks5h://proxy.example:1080",
     "insecure": False,

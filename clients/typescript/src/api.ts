@@ -87,6 +87,41 @@ export interface Failure {
 }
 
 /**
+ * A source's part in its download: `waiting` while the download is not running (or before its transfer begins), `active` while in use, `dropped` when this run no longer uses it (see `reason`).
+ */
+export type SourceState = "waiting" | "active" | "dropped";
+
+/**
+ * One source of a download: its URL or a mirror.
+ */
+export interface Source {
+  /**
+   * The URL as given, without its password.
+   */
+  url: string;
+  /**
+   * Its part in the download now.
+   */
+  state: SourceState;
+  /**
+   * Bytes per second from it (0 unless active).
+   *
+   * Constraints: minimum 0.
+   */
+  downloadSpeed: number;
+  /**
+   * Connections open to it now.
+   *
+   * Constraints: minimum 0, maximum 64.
+   */
+  connections: number;
+  /**
+   * Why it is dropped (`failed: …`, `serves another file: …`, `dropped as slow: …`), or null.
+   */
+  reason: string | null;
+}
+
+/**
  * A download's current status.
  */
 export interface DownloadStatus {
@@ -140,6 +175,10 @@ export interface DownloadStatus {
    * Constraints: minimum 0, maximum 64.
    */
   connections: number;
+  /**
+   * Where the file comes from: its `url`, then its mirrors (`urls`), each with its part in the running download.
+   */
+  sources: Source[];
   /**
    * This download's speed limit in bytes per second; 0 means none.
    */
@@ -583,6 +622,10 @@ export interface DownloadAddParams {
    * Constraints: minLength 1, maxLength 8192, format "uri".
    */
   url: string;
+  /**
+   * Mirrors: more http or https URLs of the same file. Connections are spread over `url` and these; a source that fails, serves another file (another length, no ranges) or is far slower than the others per connection is dropped for the rest of that run, and `sources` in the status says which and why. The first source that answers is the one the others are checked against. Default none.
+   */
+  urls?: string[];
   /**
    * The name to save the file as: a plain file name, no directory parts. When absent, the name comes from the server's Content-Disposition header, else the URL's last path segment, else `download`.
    */

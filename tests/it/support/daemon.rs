@@ -19,6 +19,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub struct Daemon {
     child: Child,
     pub addr: String,
+    /// The aria2-compatible port's address, when started with `--aria2-listen`.
+    pub aria2: Option<String>,
     pub token: String,
     pub root: PathBuf,
     pub state: PathBuf,
@@ -114,15 +116,35 @@ impl Daemon {
             .expect("the daemon says where it listens within 20 s")
             .expect("stdout is readable")
             .expect("the daemon printed its address");
+        // http://, or https:// with --rpc-certificate.
         let addr = line
-            .split("http://")
+            .split("://")
             .nth(1)
             .and_then(|rest| rest.split('/').next())
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
             .to_owned();
-        let token = match flags.iter().position(|f| *f == "--rpc-secret") {
-            Some(i) => flags[i + 1].to_owned(),
-            None => std::fs::read_to_string(state.join("rpc-secret"))
+        let aria2 = match flags.contains(&"--aria2-listen") {
+            false => None,
+            true => {
+                let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+                    .await
+                    .expect("the daemon says where the aria2 port is within 20 s")
+                    .expect("stdout is readable")
+                    .expect("the daemon printed the aria2 port's address");
+                line.split("http://")
+                    .nth(1)
+                    .and_then(|rest| rest.split('/').next())
+                    .map(str::to_owned)
+            }
+        };
+        let given = |flag: &str| flags.iter().position(|f| *f == flag).map(|i| flags[i + 1]);
+        let token = match (given("--rpc-secret"), given("--rpc-secret-file")) {
+            (Some(secret), _) => secret.to_owned(),
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .expect("the secret file")
+                .trim()
+                .to_owned(),
+            (None, None) => std::fs::read_to_string(state.join("rpc-secret"))
                 .expect("the token file")
                 .trim()
                 .to_owned(),
@@ -132,6 +154,7 @@ impl Daemon {
         Daemon {
             child,
             addr,
+            aria2,
             token,
             root,
             state,

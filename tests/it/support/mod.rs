@@ -35,6 +35,8 @@ pub fn sha256_file(path: &std::path::Path) -> String {
 }
 
 #[cfg(feature = "server")]
+pub mod aria2;
+#[cfg(feature = "server")]
 pub mod daemon;
 #[cfg(feature = "server")]
 mod engine;

@@ -6,7 +6,7 @@
 //! `socks5`).
 
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -172,4 +172,85 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// TLS in front of a proxy: nginx's stream module terminating TLS with the
+/// test's certificate and passing the bytes to the proxy behind, which
+/// makes that proxy an `https://` proxy (TLS from the client to the proxy).
+pub struct TlsFront {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+/// Debian's nginx builds its stream module as this dynamic module
+/// (package libnginx-mod-stream).
+const STREAM_MODULE: &str = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
+impl TlsFront {
+    /// Serves TLS with `cert` and `key` on a free port, passing to
+    /// `upstream` on 127.0.0.1. `None` when nginx or its stream module is
+    /// not installed and HAUL_SKIP_PROXIES=1 says to skip.
+    pub async fn start(upstream: u16, cert: &Path, key: &Path) -> Option<TlsFront> {
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| Path::new(p).exists());
+        let (Some(nginx), true) = (nginx, Path::new(STREAM_MODULE).exists()) else {
+            if std::env::var(SKIP_VAR).as_deref() == Ok("1") {
+                eprintln!("skipped: nginx's stream module is not installed and {SKIP_VAR}=1");
+                return None;
+            }
+            panic!(
+                "these tests need nginx with its stream module: apt-get install nginx \
+                 libnginx-mod-stream, or {SKIP_VAR}=1 to skip them"
+            );
+        };
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let port = free_port();
+            let conf = dir.path().join("front.conf");
+            let text = format!(
+                "load_module {STREAM_MODULE};\npid {pid};\nevents {{}}\n\
+                 stream {{ server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {cert}; \
+                 ssl_certificate_key {key}; proxy_pass 127.0.0.1:{upstream}; }} }}\n",
+                pid = dir.path().join("front.pid").display(),
+                cert = cert.display(),
+                key = key.display(),
+            );
+            std::fs::write(&conf, text).unwrap();
+            let log = std::fs::File::create(dir.path().join("console.log")).unwrap();
+            let child = Command::new(nginx)
+                .arg("-p")
+                .arg(dir.path())
+                .arg("-e")
+                .arg(dir.path().join("error.log"))
+                .arg("-c")
+                .arg(&conf)
+                .args(["-g", "daemon off; master_process off;"])
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .expect("nginx runs");
+            let front = TlsFront {
+                child,
+                port,
+                _dir: dir,
+            };
+            for _ in 0..100 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(front);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        panic!("nginx did not start a TLS front on a free port");
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
