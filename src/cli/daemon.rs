@@ -152,7 +152,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     warn_of_secrets_on_the_command_line();
     let chosen = match &args.rpc_secret_file {
         Some(path) => Some(
-            read_token_file(path)
+            read_secret(path)
                 .with_context(|| format!("cannot use --rpc-secret-file {}", path.display()))?,
         ),
         None => args.rpc_secret.clone(),

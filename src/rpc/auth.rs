@@ -200,13 +200,16 @@ fn write_private(path: &Path, secret: &str) -> io::Result<()> {
     file.sync_all()
 }
 
-/// Reads the token file, by the SDK's rules ([`read_token_file`]).
-fn read_secret(path: &Path) -> Result<String, TokenError> {
-    read_token_file(path).map_err(|e| match e {
-        TokenFileError::Read { path, source } => TokenError::Read { path, source },
-        TokenFileError::Exposed { path, mode } => TokenError::Exposed { path, mode },
-        TokenFileError::Empty { path } => TokenError::Corrupt { path },
-    })
+/// Reads a token file, by the SDK's rules ([`read_token_file`]: the
+/// CLI's and the SDKs' reader). An empty one reads as empty, for the
+/// caller to judge: a stored token is corrupt, a chosen one missing.
+pub fn read_secret(path: &Path) -> Result<String, TokenError> {
+    match read_token_file(path) {
+        Ok(secret) => Ok(secret),
+        Err(TokenFileError::Empty { .. }) => Ok(String::new()),
+        Err(TokenFileError::Read { path, source }) => Err(TokenError::Read { path, source }),
+        Err(TokenFileError::Exposed { path, mode }) => Err(TokenError::Exposed { path, mode }),
+    }
 }
 
 /// Whether the upgrade request offers the [`PROTOCOL`] subprotocol.

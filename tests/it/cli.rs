@@ -187,7 +187,7 @@ async fn the_cli_finds_the_token_in_the_xdg_state_directory() {
 
 #[tokio::test]
 async fn the_cli_without_a_token_file_says_where_it_looked() {
-    let daemon = Daemon::start_with(&["--rpc-secret", "hunter2-hunter2-hunter2"]).await;
+    let daemon = Daemon::start_with(&["--rpc-secret", "correct-horse-battery"]).await;
     let home = tempfile::tempdir().unwrap();
     let url = daemon.url();
     let output = ls_with(&[("HAUL_URL", url.as_ref()), ("HOME", home.path())]).await;

@@ -56,11 +56,11 @@ async fn the_token_is_found_in_the_xdg_state_directory_then_under_home() {
 
 #[tokio::test]
 async fn haul_rpc_secret_wins_over_the_token_file() {
-    let daemon = Daemon::start_with(&["--rpc-secret", "hunter2-hunter2-hunter2"]).await;
+    let daemon = Daemon::start_with(&["--rpc-secret", "correct-horse-battery"]).await;
     let (url, state) = (daemon.url(), daemon.state.clone());
     let local = find(&[
         ("HAUL_URL", &url),
-        ("HAUL_RPC_SECRET", &"hunter2-hunter2-hunter2"),
+        ("HAUL_RPC_SECRET", &"correct-horse-battery"),
         ("HAUL_STATE_DIR", &state),
     ])
     .unwrap();
@@ -69,7 +69,7 @@ async fn haul_rpc_secret_wins_over_the_token_file() {
 
 #[tokio::test]
 async fn without_a_token_the_error_names_where_it_looked() {
-    let daemon = Daemon::start_with(&["--rpc-secret", "hunter2-hunter2-hunter2"]).await;
+    let daemon = Daemon::start_with(&["--rpc-secret", "correct-horse-battery"]).await;
     let empty = tempfile::tempdir().unwrap();
     let error = find(&[
         ("HAUL_URL", &daemon.url()),
