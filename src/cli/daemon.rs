@@ -13,9 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use haul::api::DaemonApiServer;
 use haul::aria2::{self, server::Aria2Config, Aria2};
-use haul::client::local::read_token_file;
 use haul::engine::{Engine, EngineConfig};
-use haul::rpc::auth::{Token, TokenSource};
+use haul::rpc::auth::{read_secret, Token, TokenSource};
 use haul::rpc::handlers::Handlers;
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
