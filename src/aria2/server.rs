@@ -23,15 +23,16 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, StatusCode};
 use jsonrpsee::server::{HttpBody, HttpRequest, HttpResponse};
 use serde_json::Value;
-use tokio::net::TcpListener;
 use tokio::sync::{broadcast, Semaphore};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
+use crate::rpc::listen::{AllowList, Listener};
 use crate::rpc::server::{check_host_and_origin, serve_connection, text};
 use crate::rpc::socket::Socket;
+use crate::rpc::tls::RpcTls;
 
 use super::Aria2;
 
@@ -44,6 +45,10 @@ pub struct Aria2Config {
     pub max_request_size: u32,
     /// The most connections served at once.
     pub max_connections: u32,
+    /// HTTPS and WSS (aria2's `--rpc-secure`), on the main port's certificate.
+    pub tls: Option<Arc<RpcTls>>,
+    /// The networks peers must be in (`--rpc-allow-ip`).
+    pub allowed_ips: AllowList,
 }
 
 struct Door {
@@ -58,12 +63,12 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves the aria2 port until `shutdown` is cancelled.
 pub async fn serve(
-    listener: TcpListener,
+    listener: Listener,
     aria2: Arc<Aria2>,
     config: Aria2Config,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let loopback = listener.local_addr()?.ip().is_loopback();
+    let loopback = listener.is_local();
     let open = Arc::new(Semaphore::new(config.max_connections as usize));
     let door = Arc::new(Door {
         aria2,
@@ -72,7 +77,7 @@ pub async fn serve(
         shutdown: shutdown.clone(),
     });
     loop {
-        let (stream, remote) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -83,21 +88,32 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => return Ok(()),
         };
+        if !door.config.allowed_ips.admits(peer) {
+            tracing::info!(%peer, "refused an aria2 connection from outside --rpc-allow-ip");
+            continue;
+        }
         let Ok(permit) = open.clone().try_acquire_owned() else {
-            tracing::warn!(%remote, "refused an aria2 connection: --max-connections reached");
+            tracing::warn!(%peer, "refused an aria2 connection: --max-connections reached");
             continue;
         };
-        let _ = stream.set_nodelay(true);
         let door = door.clone();
         tokio::spawn(async move {
             let (socket, _killer) = Socket::new(stream);
             let stopped = door.shutdown.clone().cancelled_owned();
+            let tls = door.config.tls.clone();
             let service = tower::service_fn(move |request: HttpRequest<Incoming>| {
                 let door = door.clone();
-                async move { Ok::<_, Infallible>(route(door, remote.ip(), request).await) }
+                async move { Ok::<_, Infallible>(route(door, peer.ip(), request).await) }
             });
-            if let Err(e) = serve_connection(socket, service, stopped).await {
-                tracing::debug!(error = %e, %remote, "aria2 connection ended with an error");
+            let served = match tls {
+                None => serve_connection(socket, service, stopped).await,
+                Some(tls) => match tls.handshake(socket).await {
+                    Ok(stream) => serve_connection(stream, service, stopped).await,
+                    Err(e) => Err(e),
+                },
+            };
+            if let Err(e) = served {
+                tracing::debug!(error = %e, %peer, "aria2 connection ended with an error");
             }
             drop(permit);
         });

@@ -1,13 +1,14 @@
 //! `haul daemon`: the engine behind the JSON-RPC port, until SIGINT/SIGTERM.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use ipnet::IpNet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
@@ -16,6 +17,7 @@ use haul::aria2::{self, server::Aria2Config, Aria2};
 use haul::engine::{Engine, EngineConfig};
 use haul::rpc::auth::{read_secret, Token, TokenSource};
 use haul::rpc::handlers::Handlers;
+use haul::rpc::listen::{self, Address, AllowList, Listener};
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
 use haul::rpc::tls::RpcTls;
@@ -25,13 +27,23 @@ use super::{paths, values};
 
 #[derive(Debug, Args)]
 pub struct DaemonArgs {
-    /// Address to serve JSON-RPC on.
-    #[arg(long, env = "HAUL_LISTEN", default_value = paths::DEFAULT_LISTEN)]
-    listen: SocketAddr,
+    /// Where to serve JSON-RPC: HOST:PORT, or unix:PATH for a unix socket (mode 0660, plain
+    /// HTTP); repeatable. Sockets passed by systemd (socket activation) are served too.
+    /// [default: 127.0.0.1:6801, unless systemd passed sockets]
+    #[arg(long, env = "HAUL_LISTEN", value_delimiter = ',')]
+    listen: Vec<Address>,
     /// Serve on every interface (on --listen's port) instead of loopback only; needs TLS
     /// (--rpc-certificate) or --rpc-allow-insecure.
     #[arg(long, env = "HAUL_RPC_LISTEN_ALL")]
     rpc_listen_all: bool,
+    /// Only serve TCP peers in this network (CIDR, e.g. 192.168.1.0/24 or 10.0.0.7/32), on both
+    /// ports; repeatable. Others are disconnected before anything is read.
+    #[arg(
+        long = "rpc-allow-ip",
+        env = "HAUL_RPC_ALLOW_IP",
+        value_delimiter = ','
+    )]
+    rpc_allow_ips: Vec<IpNet>,
     /// Serve HTTPS and WSS with this PEM certificate (chain); read again on SIGHUP.
     #[arg(long, env = "HAUL_RPC_CERTIFICATE", requires = "rpc_private_key")]
     rpc_certificate: Option<PathBuf>,
@@ -204,13 +216,8 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         )
     })?;
 
-    if !args.listen.ip().is_loopback() && !args.rpc_listen_all {
-        anyhow::bail!(
-            "--listen {} is not a loopback address\nhint: serving beyond this machine needs --rpc-listen-all too",
-            args.listen
-        );
-    }
-    let beyond_loopback = args.rpc_listen_all
+    let listeners = bind(&args.listen, args.rpc_listen_all).await?;
+    let beyond_loopback = listeners.iter().any(|listener| !listener.is_local())
         || args
             .aria2_listen
             .is_some_and(|address| !address.ip().is_loopback());
@@ -223,30 +230,11 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         ),
         _ => {}
     }
-    // Every interface: IPv6 and (dual-stack) IPv4, or IPv4 alone where
-    // the machine has no IPv6.
-    let candidates = if args.rpc_listen_all {
-        let port = args.listen.port();
-        vec![
-            SocketAddr::from((Ipv6Addr::UNSPECIFIED, port)),
-            SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)),
-        ]
-    } else {
-        vec![args.listen]
-    };
-    let mut bound = Err(std::io::Error::other("no address to listen on"));
-    for address in &candidates {
-        bound = TcpListener::bind(address).await;
-        if bound.is_ok() {
-            break;
-        }
-    }
-    let listen = candidates[candidates.len() - 1];
-    let listener = bound.with_context(|| {
-        format!("cannot listen on {listen}\nhint: is another daemon running? pick another address with --listen")
-    })?;
-    let local = listener
-        .local_addr()
+    let allowed_ips = AllowList::new(args.rpc_allow_ips.clone());
+    let addresses = listeners
+        .iter()
+        .map(Listener::address)
+        .collect::<std::io::Result<Vec<_>>>()
         .context("cannot read the bound address")?;
 
     let push = Push::new(&PushConfig {
@@ -271,17 +259,18 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
             None => std::thread::available_parallelism().map_or(1, |n| n.get()),
         },
         tls: tls.clone(),
+        allowed_ips: allowed_ips.clone(),
     };
 
     let shutdown = CancellationToken::new();
     let aria2 = match args.aria2_listen {
         None => None,
         Some(address) => {
-            let listener = TcpListener::bind(address).await.with_context(|| {
+            let listener = Listener::bind(&Address::Tcp(address)).await.with_context(|| {
                 format!("cannot listen on {address} for aria2 clients\nhint: is aria2 itself running there? pick another address with --aria2-listen")
             })?;
             let local = listener
-                .local_addr()
+                .address()
                 .context("cannot read the aria2 port's address")?;
             let secret = aria2_secret.unwrap_or_else(|| token.clone());
             let adapter = Aria2::new(engine.clone(), secret, shutdown.clone());
@@ -289,6 +278,8 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
                 allowed_origins: args.allow_origins.clone(),
                 max_request_size: args.max_request_size,
                 max_connections: args.max_connections,
+                tls: tls.clone(),
+                allowed_ips: allowed_ips.clone(),
             };
             let serving = tokio::spawn(aria2::server::serve(
                 listener,
@@ -309,19 +300,21 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         interrupt.context("cannot handle SIGINT")?,
         terminate.context("cannot handle SIGTERM")?,
     );
-    if let Some(tls) = tls.clone() {
-        let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
-        tokio::spawn(async move {
-            while hangup.recv().await.is_some() {
-                match tls.reload() {
-                    Ok(()) => tracing::info!("SIGHUP: the RPC port's certificate is read again"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "SIGHUP: cannot read the RPC port's certificate; the one in use stays")
-                    }
+    // SIGHUP reads the certificate again. Handled without one too: its
+    // default would kill the daemon without a checkpoint (`systemctl reload`).
+    let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
+    let reloadable = tls.clone();
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            match reloadable.as_ref().map(|tls| tls.reload()) {
+                None => tracing::info!("SIGHUP: nothing to read again (no --rpc-certificate)"),
+                Some(Ok(())) => tracing::info!("SIGHUP: the RPC port's certificate is read again"),
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "SIGHUP: cannot read the RPC port's certificate; the one in use stays")
                 }
             }
-        });
-    }
+        }
+    });
     let stop = shutdown.clone();
     tokio::spawn(async move {
         tokio::select! {
@@ -338,19 +331,25 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         std::process::exit(130);
     });
     tracing::info!(root = %engine.download_root().display(), state = %state_dir.display(), "downloads go to the download root");
-    // One plain line on stdout, for people and for scripts that start the daemon on port 0.
+    // One plain line per listener on stdout, for people and for scripts
+    // that start the daemon on port 0.
     let (http, ws) = match tls {
         Some(_) => ("https", "wss"),
         None => ("http", "ws"),
     };
-    println!(
-        "haul daemon listening on {http}://{local}/jsonrpc (WebSocket {ws}://{local}/jsonrpc/ws)"
-    );
+    for address in &addresses {
+        match address {
+            Address::Tcp(local) => println!(
+                "haul daemon listening on {http}://{local}/jsonrpc (WebSocket {ws}://{local}/jsonrpc/ws)"
+            ),
+            Address::Unix(_) => println!("haul daemon listening on {address} (HTTP and WebSocket)"),
+        }
+    }
     if let Some((aria2, _)) = &aria2 {
-        println!("aria2-compatible RPC listening on http://{aria2}/jsonrpc (WebSocket ws://{aria2}/jsonrpc)");
+        println!("aria2-compatible RPC listening on {http}://{aria2}/jsonrpc (WebSocket {ws}://{aria2}/jsonrpc)");
     }
     server::serve(
-        listener,
+        listeners,
         serve_config,
         token,
         methods,
@@ -374,4 +373,61 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(1), pump).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The API's listeners: the sockets systemd passed, if it passed some
+/// (a unit's `--listen` names the same addresses for a start without its
+/// socket unit, and they are in use then); else every `--listen`
+/// (127.0.0.1:6801 by default), with `--rpc-listen-all` a TCP one on every
+/// interface at its port.
+async fn bind(listen: &[Address], listen_all: bool) -> Result<Vec<Listener>> {
+    let activated = listen::activated().context("cannot use the sockets systemd passed")?;
+    if !activated.is_empty() {
+        if !listen.is_empty() {
+            tracing::info!("serving the sockets systemd passed; --listen is not used");
+        }
+        return Ok(activated);
+    }
+    let mut listeners = Vec::new();
+    let mut addresses = listen.to_vec();
+    if addresses.is_empty() {
+        addresses.push(paths::DEFAULT_LISTEN.parse().map_err(anyhow::Error::msg)?);
+    }
+    for address in addresses {
+        if let Address::Tcp(tcp) = address {
+            if !tcp.ip().is_loopback() && !listen_all {
+                anyhow::bail!(
+                    "--listen {tcp} is not a loopback address\nhint: serving beyond this machine needs --rpc-listen-all too"
+                );
+            }
+        }
+        let hint = match &address {
+            Address::Unix(path) => format!(
+                "hint: can the daemon's user create {}? is another daemon serving it?",
+                path.display()
+            ),
+            Address::Tcp(_) => {
+                "hint: is another daemon running? pick another address with --listen".into()
+            }
+        };
+        let candidates = match address {
+            // Every interface: IPv6 and (dual-stack) IPv4, or IPv4 alone
+            // where the machine has no IPv6.
+            Address::Tcp(tcp) if listen_all => vec![
+                Address::Tcp(SocketAddr::from((Ipv6Addr::UNSPECIFIED, tcp.port()))),
+                Address::Tcp(SocketAddr::from((Ipv4Addr::UNSPECIFIED, tcp.port()))),
+            ],
+            address => vec![address],
+        };
+        let mut bound = Err(std::io::Error::other("no address to listen on"));
+        for candidate in &candidates {
+            bound = Listener::bind(candidate).await;
+            if bound.is_ok() {
+                break;
+            }
+        }
+        let last = &candidates[candidates.len() - 1];
+        listeners.push(bound.with_context(|| format!("cannot listen on {last}\n{hint}"))?);
+    }
+    Ok(listeners)
 }

@@ -13,12 +13,17 @@ use haul::{Client, ClientError};
 /// How client commands reach the daemon.
 #[derive(Debug, Args)]
 pub struct RemoteArgs {
-    /// The daemon's JSON-RPC URL.
+    /// The daemon's JSON-RPC URL: http(s)://HOST:PORT/jsonrpc, ws(s)://HOST:PORT/jsonrpc/ws, or
+    /// unix:PATH for its unix socket.
     #[arg(long, env = "HAUL_URL", default_value = DEFAULT_URL, global = true)]
     pub url: String,
     /// The daemon's token. [default: read from the state directory]
     #[arg(long, env = "HAUL_RPC_SECRET", hide_env_values = true, global = true)]
     pub rpc_secret: Option<String>,
+    /// A PEM file of CA certificates to trust (besides the system's) for an https:// or wss://
+    /// daemon whose certificate an internal CA signed.
+    #[arg(long, env = "HAUL_RPC_CA_CERTIFICATE", global = true)]
+    pub rpc_ca_certificate: Option<PathBuf>,
     /// The daemon's state directory, where its token is. [default: $XDG_STATE_HOME/haul]
     #[arg(long, env = "HAUL_STATE_DIR", global = true)]
     pub state_dir: Option<PathBuf>,
@@ -34,6 +39,7 @@ impl RemoteArgs {
             "HAUL_URL" => Some(self.url.clone().into()),
             "HAUL_RPC_SECRET" => self.rpc_secret.clone().map(Into::into),
             "HAUL_STATE_DIR" => self.state_dir.clone().map(Into::into),
+            "HAUL_RPC_CA_CERTIFICATE" => self.rpc_ca_certificate.clone().map(Into::into),
             _ => None,
         };
         let local = match Local::find_with(|name| flags(name).or_else(|| std::env::var_os(name))) {
@@ -41,9 +47,7 @@ impl RemoteArgs {
             Err(ClientError::NoToken { file }) => return Err(self.without_token(file).await),
             Err(e) => return Err(e.into()),
         };
-        Client::connect(&local.url, &local.token)
-            .await
-            .map_err(|e| self.explain(e))
+        local.connect().await.map_err(|e| self.explain(e))
     }
 
     /// The error when there is no token file: that the daemon is not
@@ -114,9 +118,12 @@ impl RemoteArgs {
 fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(e) = next {
-        if e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
-        {
+        if e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound
+            )
+        }) {
             return true;
         }
         next = e.source();

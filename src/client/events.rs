@@ -19,15 +19,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::Stream;
-use jsonrpsee::client_transport::ws::{WsHandshakeError, WsTransportClientBuilder};
+use jsonrpsee::client_transport::ws::WsHandshakeError;
 use jsonrpsee::core::client::{ReceivedMessage, TransportReceiverT, TransportSenderT};
-use jsonrpsee::http_client::HeaderMap;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
-use super::{decode_notification, poll, transport_error, ClientError, MAX_MESSAGE_SIZE};
+use super::link::{Link, UNIX_WS_URL};
+use super::{decode_notification, poll, transport_error, ClientError};
 use crate::api::{
     method, DownloadStatus, ErrorCode, EventStream, EventsUnavailableErrorData, Gid, Notification,
     NotificationKind,
@@ -120,13 +120,13 @@ pub struct Events {
 }
 
 impl Events {
-    pub(super) fn spawn(url: Url, headers: HeaderMap, options: EventsOptions) -> Events {
+    pub(super) fn spawn(url: Url, link: Link, options: EventsOptions) -> Events {
         let (sender, receiver) = mpsc::channel(256);
         let mode = Arc::new(AtomicU8::new(EventsMode::Connecting as u8));
         let (first_tx, first) = oneshot::channel();
         let task = Task {
             url,
-            headers,
+            link,
             options,
             out: sender,
             mode: mode.clone(),
@@ -184,7 +184,7 @@ impl std::fmt::Debug for Events {
 
 pub(super) struct Task {
     pub(super) url: Url,
-    pub(super) headers: HeaderMap,
+    pub(super) link: Link,
     pub(super) options: EventsOptions,
     pub(super) out: mpsc::Sender<Result<Event, ClientError>>,
     pub(super) mode: Arc<AtomicU8>,
@@ -211,12 +211,22 @@ impl Task {
         let mut resync: Option<ResyncReason> = None;
         let mut backoff = Backoff::new(self.options.initial_backoff, self.options.max_backoff);
         loop {
-            let result = match open(&self.url, &self.headers).await {
-                Ok(mut conn) => {
-                    self.serve(&mut conn, &mut position, &mut resync, &mut backoff)
+            let builder = self.link.ws_transport();
+            let result = match &self.link.unix {
+                None => {
+                    let built = builder.build(self.url.clone()).await;
+                    self.session(built, &mut position, &mut resync, &mut backoff)
                         .await
                 }
-                Err(failure) => Err(failure),
+                Some(path) => match self.link.unix_stream(&self.url, path).await {
+                    Ok(stream) => {
+                        let url = Url::parse(UNIX_WS_URL).expect("a valid URL");
+                        let built = builder.build_with_stream(url, stream).await;
+                        self.session(built, &mut position, &mut resync, &mut backoff)
+                            .await
+                    }
+                    Err(e) => Err(Failure::Retry(e)),
+                },
             };
             self.set_mode(EventsMode::Connecting);
             match result {
@@ -227,8 +237,11 @@ impl Task {
                     let _ = self.out.send(Err(e)).await;
                     return;
                 }
+                // Polling is HTTP over TCP: not for a unix socket.
                 Err(Failure::Refused(e))
-                    if self.options.polling.is_some() && position.is_none() =>
+                    if self.options.polling.is_some()
+                        && position.is_none()
+                        && self.link.unix.is_none() =>
                 {
                     tracing_debug(&e);
                     self.set_mode(EventsMode::Polling);
@@ -242,6 +255,18 @@ impl Task {
             let wait = backoff.next_delay().expect("an unlimited backoff");
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Serves on a WebSocket just opened (or not: then why).
+    async fn session<S: TransportSenderT, R: TransportReceiverT + Send>(
+        &self,
+        built: Result<(S, R), WsHandshakeError>,
+        position: &mut Position,
+        resync: &mut Option<ResyncReason>,
+        backoff: &mut Backoff,
+    ) -> Result<(), Failure> {
+        let mut conn = connected(&self.url, built)?;
+        self.serve(&mut conn, position, resync, backoff).await
     }
 
     /// Subscribes on `conn` and delivers until it drops (`Err`) or the reader
@@ -416,16 +441,12 @@ impl<S> Drop for Connection<S> {
     }
 }
 
-async fn open(
+/// A connection over a WebSocket just opened, its reader started; or why
+/// it could not be opened, judged for what to do next.
+fn connected<S: TransportSenderT, R: TransportReceiverT + Send>(
     url: &Url,
-    headers: &HeaderMap,
-) -> Result<Connection<impl TransportSenderT>, Failure> {
-    let built = WsTransportClientBuilder::default()
-        .set_headers(headers.clone())
-        .max_response_size(MAX_MESSAGE_SIZE)
-        .max_request_size(MAX_MESSAGE_SIZE)
-        .build(url.clone())
-        .await;
+    built: Result<(S, R), WsHandshakeError>,
+) -> Result<Connection<S>, Failure> {
     match built {
         Ok((sender, mut receiver)) => {
             let (tx, incoming) = mpsc::channel(64);

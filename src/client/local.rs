@@ -1,7 +1,8 @@
 //! Finding the daemon on this machine the way the `haul` CLI does, so a
 //! program needs no configuration either ([`crate::Client::connect_local`]).
 //!
-//! The URL is `HAUL_URL`, else [`DEFAULT_URL`]. The token is
+//! The URL is `HAUL_URL`, else [`DEFAULT_URL`]; a CA to trust for it,
+//! `HAUL_RPC_CA_CERTIFICATE` (a PEM file). The token is
 //! `HAUL_RPC_SECRET`, else the file the daemon wrote at its first start,
 //! [`TOKEN_FILE`] in its state directory ([`state_dir`]). The TypeScript
 //! (`connectLocal`) and Python (`Client.local`) SDKs follow the same rules
@@ -24,6 +25,9 @@ pub const TOKEN_FILE: &str = "rpc-secret";
 pub struct Local {
     pub url: String,
     pub token: String,
+    /// `HAUL_RPC_CA_CERTIFICATE`: a PEM file of CA certificates to trust
+    /// besides the system's, for a daemon serving TLS.
+    pub ca_certificate: Option<PathBuf>,
 }
 
 impl fmt::Debug for Local {
@@ -31,11 +35,24 @@ impl fmt::Debug for Local {
         // Never the token.
         f.debug_struct("Local")
             .field("url", &self.url)
+            .field("ca_certificate", &self.ca_certificate)
             .finish_non_exhaustive()
     }
 }
 
 impl Local {
+    /// Connects to the daemon found, trusting the CA file if there is one.
+    pub async fn connect(&self) -> Result<crate::Client, ClientError> {
+        let mut builder = crate::Client::builder(&self.url, &self.token);
+        if let Some(path) = &self.ca_certificate {
+            let pem = std::fs::read(path).map_err(|e| ClientError::InvalidCertificate {
+                reason: format!("cannot read {}: {e}", path.display()),
+            })?;
+            builder = builder.ca_certificate(pem);
+        }
+        builder.connect().await
+    }
+
     /// The URL and token from this process's environment and the daemon's
     /// state directory.
     pub fn find() -> Result<Local, ClientError> {
@@ -53,16 +70,22 @@ impl Local {
             })?,
             None => DEFAULT_URL.to_owned(),
         };
+        let ca_certificate = var("HAUL_RPC_CA_CERTIFICATE").map(PathBuf::from);
+        let found = |token| Local {
+            url,
+            token,
+            ca_certificate,
+        };
         if let Some(token) = var("HAUL_RPC_SECRET") {
             let token = token.into_string().map_err(|_| ClientError::InvalidToken)?;
-            return Ok(Local { url, token });
+            return Ok(found(token));
         }
         let Some(dir) = state_dir_with(&var) else {
             return Err(ClientError::NoToken { file: None });
         };
         let path = dir.join(TOKEN_FILE);
         match read_token_file(&path) {
-            Ok(token) => Ok(Local { url, token }),
+            Ok(token) => Ok(found(token)),
             Err(TokenFileError::Read { source, .. })
                 if source.kind() == io::ErrorKind::NotFound =>
             {
@@ -218,7 +241,8 @@ mod tests {
             find(&[state]).unwrap(),
             Local {
                 url: DEFAULT_URL.into(),
-                token: "stored".into()
+                token: "stored".into(),
+                ca_certificate: None,
             }
         );
         let url = ("HAUL_URL", Path::new("ws://[::1]:7000/jsonrpc/ws"));

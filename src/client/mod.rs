@@ -9,8 +9,11 @@
 //! - `poll`: its fallback, the same events over HTTP from `events.poll`.
 //! - [`local`]: finding the daemon on this machine, its URL and token, as
 //!   the CLI does ([`Client::connect_local`]).
+//! - `link`: how connections are opened: the token, TLS trust (custom CAs,
+//!   [`ClientBuilder::ca_certificate`]), unix sockets.
 
 mod events;
+mod link;
 pub mod local;
 mod poll;
 
@@ -19,8 +22,8 @@ use std::time::Duration;
 
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::core::traits::ToRpcParams;
-use jsonrpsee::http_client::{HeaderMap, HeaderValue, HttpClient, HttpClientBuilder};
-use jsonrpsee::ws_client::{WsClient, WsClientBuilder};
+use jsonrpsee::http_client::{HeaderMap, HeaderValue, HttpClient};
+use jsonrpsee::ws_client::WsClient;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::value::RawValue;
 use url::Url;
@@ -33,8 +36,10 @@ pub use events::{Event, Events, EventsMode, EventsOptions, Resync, ResyncReason}
 ///
 /// Built from the daemon's URL and its token: `http://127.0.0.1:6801/jsonrpc`
 /// calls over HTTP (one request per call, keep-alive), `ws://127.0.0.1:6801/jsonrpc/ws`
-/// over one WebSocket. Either way [`Client::events`] opens a WebSocket of its
-/// own for notifications.
+/// over one WebSocket, `unix:/run/haul/haul.sock` over a WebSocket on that
+/// unix socket; `https://` and `wss://` over TLS (see [`Client::builder`]
+/// to trust a CA of your own). Either way [`Client::events`] opens a
+/// WebSocket of its own for notifications.
 ///
 /// ```no_run
 /// use haul::api::DownloadAddParams;
@@ -52,7 +57,33 @@ pub struct Client {
     transport: Transport,
     url: Url,
     events_url: Url,
-    headers: HeaderMap,
+    link: link::Link,
+}
+
+/// A [`Client`] with settings beyond URL and token, from [`Client::builder`].
+pub struct ClientBuilder {
+    url: String,
+    token: String,
+    ca_certificates: Vec<Vec<u8>>,
+}
+
+impl ClientBuilder {
+    /// Trusts the CA certificate(s) in `pem` (PEM text) as well as the
+    /// system's roots: for a daemon whose `--rpc-certificate` an internal
+    /// CA signed.
+    pub fn ca_certificate(mut self, pem: impl Into<Vec<u8>>) -> ClientBuilder {
+        self.ca_certificates.push(pem.into());
+        self
+    }
+
+    /// Connects, as [`Client::connect`] describes.
+    pub async fn connect(self) -> Result<Client, ClientError> {
+        let tls = match self.ca_certificates.is_empty() {
+            true => None,
+            false => Some(link::trust(&self.ca_certificates)?),
+        };
+        Client::open(&self.url, &self.token, tls).await
+    }
 }
 
 enum Transport {
@@ -75,6 +106,9 @@ pub enum ClientError {
     /// The URL is not one the client can connect to.
     #[error("invalid daemon url `{url}`: {reason}")]
     InvalidUrl { url: String, reason: String },
+    /// A CA certificate given to [`ClientBuilder::ca_certificate`] cannot be used.
+    #[error("invalid CA certificate: {reason}")]
+    InvalidCertificate { reason: String },
     /// The token cannot be sent as a header.
     #[error("invalid token: it must be printable ASCII")]
     InvalidToken,
@@ -142,6 +176,9 @@ impl ClientError {
                 reason: reason.clone(),
             },
             ClientError::InvalidToken => ClientError::InvalidToken,
+            ClientError::InvalidCertificate { reason } => ClientError::InvalidCertificate {
+                reason: reason.clone(),
+            },
             ClientError::Unreachable { url, source } => {
                 // Keep the I/O error's kind (e.g. "connection refused") visible.
                 let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
@@ -223,34 +260,65 @@ impl Client {
     /// the WebSocket now and fails if the daemon is not there or refuses the
     /// token.
     pub async fn connect(url: &str, token: &str) -> Result<Client, ClientError> {
+        Client::builder(url, token).connect().await
+    }
+
+    /// A client with more settings (a CA to trust), connected by
+    /// [`ClientBuilder::connect`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), haul::ClientError> {
+    /// let ca = std::fs::read("ca.pem").expect("the CA certificate");
+    /// let client = haul::Client::builder("https://nas.lan:6801/jsonrpc", "my-token")
+    ///     .ca_certificate(ca)
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(url: &str, token: &str) -> ClientBuilder {
+        ClientBuilder {
+            url: url.to_owned(),
+            token: token.to_owned(),
+            ca_certificates: Vec::new(),
+        }
+    }
+
+    async fn open(
+        url: &str,
+        token: &str,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<Client, ClientError> {
         let parsed = Url::parse(url).map_err(|e| invalid_url(url, e.to_string()))?;
         let headers = auth_headers(token)?;
-        let (transport, events_url) = match parsed.scheme() {
+        let (transport, events_url, link) = match parsed.scheme() {
             "http" | "https" => {
-                let client = HttpClientBuilder::default()
-                    .set_headers(headers.clone())
-                    .request_timeout(REQUEST_TIMEOUT)
-                    .max_request_size(MAX_MESSAGE_SIZE)
-                    .max_response_size(MAX_MESSAGE_SIZE)
-                    .build(url)
+                let link = link::Link::new(headers, tls, None);
+                let client = link
+                    .http(url)
                     .map_err(|e| invalid_url(url, e.to_string()))?;
-                (Transport::Http(client), ws_url_for(&parsed)?)
+                (Transport::Http(client), ws_url_for(&parsed)?, link)
             }
             "ws" | "wss" => {
-                let client = WsClientBuilder::default()
-                    .set_headers(headers.clone())
-                    .request_timeout(REQUEST_TIMEOUT)
-                    .max_request_size(MAX_MESSAGE_SIZE)
-                    .max_response_size(MAX_MESSAGE_SIZE)
-                    .build(url)
-                    .await
-                    .map_err(|e| ClientError::from_jsonrpsee(&parsed, e))?;
-                (Transport::Ws(client), parsed.clone())
+                let link = link::Link::new(headers, tls, None);
+                let client = link.ws(&parsed).await?;
+                (Transport::Ws(client), parsed.clone(), link)
+            }
+            "unix" => {
+                let path = std::path::PathBuf::from(parsed.path());
+                if !path.is_absolute() {
+                    return Err(invalid_url(
+                        url,
+                        "the socket path is not absolute (e.g. unix:/run/haul/haul.sock)".into(),
+                    ));
+                }
+                let link = link::Link::new(headers, None, Some(path));
+                let client = link.ws(&parsed).await?;
+                (Transport::Ws(client), parsed.clone(), link)
             }
             other => {
                 return Err(invalid_url(
                     url,
-                    format!("unsupported scheme `{other}`: use http, https, ws or wss"),
+                    format!("unsupported scheme `{other}`: use http, https, ws, wss or unix"),
                 ))
             }
         };
@@ -258,7 +326,7 @@ impl Client {
             transport,
             url: parsed,
             events_url,
-            headers,
+            link,
         })
     }
 
@@ -277,8 +345,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn connect_local() -> Result<Client, ClientError> {
-        let local = local::Local::find()?;
-        Client::connect(&local.url, &local.token).await
+        local::Local::find()?.connect().await
     }
 
     /// The daemon's notifications as a stream that survives disconnects:
@@ -308,7 +375,7 @@ impl Client {
     /// WebSocket that reconnects by itself (or by polling, when allowed and
     /// the WebSocket cannot be opened).
     pub fn events_with(&self, options: EventsOptions) -> Events {
-        Events::spawn(self.events_url.clone(), self.headers.clone(), options)
+        Events::spawn(self.events_url.clone(), self.link.clone(), options)
     }
 
     /// Calls `method`; the generated per-method calls go through here.

@@ -8,12 +8,12 @@
 use std::time::Duration;
 
 use jsonrpsee::core::client::ClientT;
-use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::http_client::HttpClient;
 use serde_json::json;
 use url::Url;
 
 use super::events::{Event, Resync, ResyncReason, Task};
-use super::{ClientError, RawParams, MAX_MESSAGE_SIZE, REQUEST_TIMEOUT};
+use super::{ClientError, RawParams};
 use crate::api::{
     method, DownloadList, DownloadStatus, ErrorCode, EventPoll, EventsUnavailableErrorData, Gid,
 };
@@ -27,12 +27,7 @@ pub(super) async fn run(task: &Task) {
         return;
     };
     let url = http_url_for(&task.url);
-    let client = match HttpClientBuilder::default()
-        .set_headers(task.headers.clone())
-        .request_timeout(REQUEST_TIMEOUT)
-        .max_response_size(MAX_MESSAGE_SIZE)
-        .build(url.as_str())
-    {
+    let client = match task.link.http(url.as_str()) {
         Ok(client) => client,
         Err(e) => {
             let e = ClientError::from_jsonrpsee(&url, e);

@@ -3,7 +3,8 @@
 //!
 //! - `server`: the one port — routing, Host/Origin guards, auth, jsonrpsee;
 //!   `socket`: the TCP stream it can cut under a client that stopped reading;
-//!   `threads`: the single-threaded runtimes connections are served on.
+//!   `threads`: the single-threaded runtimes connections are served on;
+//!   `listen`: TCP, unix and systemd-passed sockets, and `--rpc-allow-ip`.
 //! - `auth`: the token, its file, constant-time checks, failure lockout;
 //!   `tls`: the port's certificate (HTTPS and WSS), reloaded on SIGHUP.
 //! - `params`: every call's params checked against their schemas in `openrpc.json`.
@@ -15,6 +16,7 @@
 
 pub mod auth;
 pub mod handlers;
+pub mod listen;
 pub mod params;
 pub mod pump;
 pub mod push;

@@ -28,11 +28,11 @@ use jsonrpsee::server::{
     http, stop_channel, ws, BatchRequestConfig, ConnectionState, HttpBody, HttpRequest,
     HttpResponse, Methods, PingConfig, ServerConfig,
 };
-use tokio::net::TcpListener;
 use tokio::sync::{oneshot, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::auth::{offers_protocol, Backoff, Gate, Token, Verdict, PROTOCOL};
+use super::listen::{AllowList, Listener, Peer, Stream};
 use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
 use super::socket::{Killer, Socket};
@@ -61,15 +61,17 @@ pub struct ServeConfig {
     pub ws_ping_interval: Duration,
     /// Threads serving connections (see [`super::threads`]).
     pub threads: usize,
-    /// HTTPS and WSS instead of HTTP and WS.
+    /// HTTPS and WSS instead of HTTP and WS (on TCP; a unix socket is
+    /// always plain).
     pub tls: Option<Arc<RpcTls>>,
+    /// The networks TCP peers must be in (`--rpc-allow-ip`).
+    pub allowed_ips: AllowList,
 }
 
 /// Everything a request needs, shared by all connections.
 struct Shared {
     config: ServeConfig,
     jsonrpsee: ServerConfig,
-    loopback: bool,
     token: Token,
     backoff: Backoff,
     methods: Methods,
@@ -80,17 +82,16 @@ struct Shared {
     next_id: AtomicU32,
 }
 
-/// Serves until `shutdown` is cancelled, then stops accepting, closes every
-/// connection and returns.
+/// Serves on every listener until `shutdown` is cancelled, then stops
+/// accepting, closes every connection and returns.
 pub async fn serve(
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     config: ServeConfig,
     token: Token,
     mut methods: Methods,
     push: Push,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let loopback = listener.local_addr()?.ip().is_loopback();
     Push::register(&mut methods);
     let jsonrpsee = ServerConfig::builder()
         .max_request_body_size(config.max_request_size)
@@ -113,7 +114,6 @@ pub async fn serve(
         unbounded: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         config,
         jsonrpsee,
-        loopback,
         token,
         backoff: Backoff::new(),
         methods,
@@ -125,8 +125,31 @@ pub async fn serve(
     let (stop_handle, server_handle) = stop_channel();
     // Bounds every connection, authenticated or not, from accept on.
     let open = Arc::new(Semaphore::new(shared.config.max_connections as usize));
+    let accepting = listeners
+        .iter()
+        .map(|listener| accept(listener, &shared, &threads, &open, &stop_handle, &shutdown));
+    futures::future::join_all(accepting).await;
+    drop(stop_handle);
+    let _ = server_handle.stop();
+    // Connections close as soon as their in-flight calls are answered.
+    let _ = tokio::time::timeout(Duration::from_secs(5), server_handle.stopped()).await;
+    threads.stop().await;
+    Ok(())
+}
+
+/// Accepts `listener`'s connections until `shutdown`, each served on a
+/// serving thread.
+async fn accept(
+    listener: &Listener,
+    shared: &Arc<Shared>,
+    threads: &Threads,
+    open: &Arc<Semaphore>,
+    stop_handle: &jsonrpsee::server::StopHandle,
+    shutdown: &CancellationToken,
+) {
+    let local = listener.is_local();
     loop {
-        let (stream, remote) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -136,64 +159,60 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = shutdown.cancelled() => break,
+            () = shutdown.cancelled() => return,
         };
+        if !shared.config.allowed_ips.admits(peer) {
+            tracing::info!(%peer, "refused a connection from outside --rpc-allow-ip");
+            continue;
+        }
         let Ok(permit) = open.clone().try_acquire_owned() else {
-            tracing::warn!(%remote, "refused a connection: --max-connections reached");
+            tracing::warn!(%peer, "refused a connection: --max-connections reached");
             tokio::spawn(refuse_busy(stream));
             continue;
         };
-        let _ = stream.set_nodelay(true);
         // Moved to a serving thread's runtime, registered there on first poll.
-        let stream = match stream.into_std() {
+        let stream = match stream.detach() {
             Ok(stream) => stream,
             Err(e) => {
-                tracing::debug!(error = %e, %remote, "cannot hand a connection over");
+                tracing::debug!(error = %e, %peer, "cannot hand a connection over");
                 continue;
             }
         };
         let (shared, stop) = (shared.clone(), stop_handle.clone());
         threads.run(async move {
-            let stream = match tokio::net::TcpStream::from_std(stream) {
+            let stream = match stream.attach() {
                 Ok(stream) => stream,
                 Err(e) => {
-                    tracing::debug!(error = %e, %remote, "cannot serve a connection");
+                    tracing::debug!(error = %e, %peer, "cannot serve a connection");
                     return;
                 }
             };
             let (socket, killer) = Socket::new(stream);
             let stopped = stop.clone().shutdown();
-            let tls = shared.config.tls.clone();
+            // A unix socket never leaves the machine: no TLS on it.
+            let tls = match peer {
+                Peer::Ip(_) => shared.config.tls.clone(),
+                Peer::Unix => None,
+            };
             let service = tower::service_fn(move |request: HttpRequest<Incoming>| {
                 let (shared, stop, killer) = (shared.clone(), stop.clone(), killer.clone());
                 async move {
-                    Ok::<_, Infallible>(route(shared, stop, killer, remote.ip(), request).await)
+                    Ok::<_, Infallible>(route(shared, stop, killer, local, peer, request).await)
                 }
             });
             let served = match tls {
                 None => serve_connection(socket, service, stopped).await,
-                // The handshake is bounded like a request's headers.
-                Some(tls) => {
-                    let handshake = tls.acceptor().accept(socket);
-                    match tokio::time::timeout(HEADER_READ_TIMEOUT, handshake).await {
-                        Ok(Ok(stream)) => serve_connection(stream, service, stopped).await,
-                        Ok(Err(e)) => Err(e.into()),
-                        Err(_) => Err("no TLS handshake in time".into()),
-                    }
-                }
+                Some(tls) => match tls.handshake(socket).await {
+                    Ok(stream) => serve_connection(stream, service, stopped).await,
+                    Err(e) => Err(e),
+                },
             };
             if let Err(e) = served {
-                tracing::debug!(error = %e, %remote, "connection ended with an error");
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
             drop(permit);
         });
     }
-    drop(stop_handle);
-    let _ = server_handle.stop();
-    // Connections close as soon as their in-flight calls are answered.
-    let _ = tokio::time::timeout(Duration::from_secs(5), server_handle.stopped()).await;
-    threads.stop().await;
-    Ok(())
 }
 
 /// How long a client may take to send a request's headers (and how long an
@@ -237,11 +256,12 @@ async fn route(
     shared: Arc<Shared>,
     stop: jsonrpsee::server::StopHandle,
     killer: Killer,
-    remote: IpAddr,
+    local: bool,
+    peer: Peer,
     request: HttpRequest<Incoming>,
 ) -> HttpResponse {
     let allowed = &shared.config.allowed_origins;
-    if let Some(refusal) = check_host_and_origin(shared.loopback, allowed, &request) {
+    if let Some(refusal) = check_host_and_origin(local, allowed, &request) {
         return refusal;
     }
     // Past the check, an Origin is one the daemon allows: let its pages
@@ -250,7 +270,7 @@ async fn route(
     let mut response = if request.method() == Method::OPTIONS {
         preflight()
     } else {
-        dispatch(shared, stop, killer, remote, request).await
+        dispatch(shared, stop, killer, peer, request).await
     };
     if let Some(origin) = origin {
         let headers = response.headers_mut();
@@ -306,7 +326,7 @@ async fn dispatch(
     shared: Arc<Shared>,
     stop: jsonrpsee::server::StopHandle,
     killer: Killer,
-    remote: IpAddr,
+    peer: Peer,
     request: HttpRequest<Incoming>,
 ) -> HttpResponse {
     match (request.method(), request.uri().path()) {
@@ -314,7 +334,7 @@ async fn dispatch(
         (&Method::GET, "/openrpc.json") => document(OPENRPC_JSON, "application/json"),
         (&Method::GET, "/docs") => document(DOCS_HTML, "text/html; charset=utf-8"),
         (_, "/jsonrpc/ws") if ws::is_upgrade_request(&request) => {
-            let via_protocol = match authenticate(&shared, remote, &request, true) {
+            let via_protocol = match authenticate(&shared, peer, &request, true) {
                 Ok(via_protocol) => via_protocol,
                 Err(locked) => return unauthorized(locked),
             };
@@ -325,7 +345,7 @@ async fn dispatch(
             "this endpoint speaks WebSocket only\n",
         ),
         (&Method::POST, "/jsonrpc") => {
-            if let Err(locked) = authenticate(&shared, remote, &request, false) {
+            if let Err(locked) = authenticate(&shared, peer, &request, false) {
                 // Unread, the body would cost a keep-alive client the
                 // connection, and its next request with it (see `drain`).
                 let limit = shared.config.max_request_size as usize;
@@ -528,10 +548,11 @@ fn connection(shared: &Shared, stop: jsonrpsee::server::StopHandle) -> Connectio
 /// during a lockout is refused without its token being looked at.
 fn authenticate(
     shared: &Shared,
-    remote: IpAddr,
+    peer: Peer,
     request: &HttpRequest<Incoming>,
     upgrade: bool,
 ) -> Result<bool, Duration> {
+    let remote = peer.ip();
     if let Gate::Locked(left) = shared.backoff.gate(remote) {
         return Err(left);
     }
@@ -542,7 +563,7 @@ fn authenticate(
         }
         Verdict::Refused => {
             let locked = shared.backoff.failed(remote);
-            tracing::info!(%remote, ?locked, path = request.uri().path(), "refused a request without the right token");
+            tracing::info!(%peer, ?locked, path = request.uri().path(), "refused a request without the right token");
             Err(locked)
         }
     }
@@ -605,7 +626,7 @@ fn null_id_error(error: jsonrpsee::types::ErrorObjectOwned) -> String {
 
 /// Answers a connection over `--max-connections` with 503 and the
 /// contract's ServerBusy error, without reading it, and closes it.
-async fn refuse_busy(mut stream: tokio::net::TcpStream) {
+async fn refuse_busy(mut stream: Stream) {
     use tokio::io::AsyncWriteExt;
     let body = error_body(ErrorCode::ServerBusy, Some("too many connections"));
     let answer = format!(

@@ -1,4 +1,4 @@
-//! A TCP stream the server can cut from outside: hyper and the WebSocket
+//! A connection's stream (TCP or unix) the server can cut from outside: hyper and the WebSocket
 //! tasks own the I/O, but [`Killer::kill`] wakes every task waiting on it
 //! and fails its reads (EOF) and writes from then on, so a task blocked on a
 //! client that stopped reading ends at once and its buffers are freed.
@@ -11,13 +11,14 @@ use std::task::{Context, Poll};
 
 use futures::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+
+use super::listen::Stream;
 
 /// The I/O half handed to hyper. It reads and writes through tokio's own
 /// stream, so they take its fast paths (no zeroed buffers, no extra read to
 /// find a drained socket).
 pub struct Socket {
-    stream: TcpStream,
+    stream: Stream,
     cut: Arc<Cut>,
 }
 
@@ -33,7 +34,7 @@ struct Cut {
 }
 
 impl Socket {
-    pub fn new(stream: TcpStream) -> (Socket, Killer) {
+    pub fn new(stream: Stream) -> (Socket, Killer) {
         let cut = Arc::new(Cut::default());
         (
             Socket {

@@ -72,10 +72,25 @@ impl RpcTls {
         Ok(())
     }
 
-    pub fn acceptor(&self) -> &TlsAcceptor {
-        &self.acceptor
+    /// The server side of a handshake on `stream`, bounded in time like a
+    /// request's headers: a client that opens and says nothing is dropped.
+    pub async fn handshake<IO>(
+        &self,
+        stream: IO,
+    ) -> Result<tokio_rustls::server::TlsStream<IO>, Box<dyn std::error::Error + Send + Sync>>
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err("no TLS handshake in time".into()),
+        }
     }
 }
+
+/// How long a client may take to complete its handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn certified(cert: &PathBuf, key: &PathBuf) -> Result<Arc<CertifiedKey>, TlsError> {
     let (chain, private) = read_key_pair(cert, key)?;

@@ -44,4 +44,5 @@ mod slow_disk;
 mod stress;
 mod tail;
 mod tls;
+mod unix_socket;
 mod web_servers;

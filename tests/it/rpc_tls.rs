@@ -190,3 +190,73 @@ async fn plain_http_beyond_loopback_is_refused_unless_a_tls_proxy_is_said_to_fro
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_rust_sdk_calls_and_streams_over_https_and_wss_trusting_a_ca_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let authority = Authority::new("haul rpc authority", dir.path());
+    let daemon = tls_daemon(&leaf(&authority, "rpc")).await;
+    let ca = std::fs::read(authority.pem_path()).unwrap();
+    for url in [
+        format!("https://{}/jsonrpc", daemon.addr),
+        format!("wss://{}/jsonrpc/ws", daemon.addr),
+    ] {
+        let client = haul::Client::builder(&url, &daemon.token)
+            .ca_certificate(ca.clone())
+            .connect()
+            .await
+            .unwrap();
+        support::sdk_calls_and_events(&client).await;
+    }
+
+    // Without the CA, the system's roots do not vouch for the certificate.
+    let untrusting =
+        haul::Client::connect(&format!("https://{}/jsonrpc", daemon.addr), &daemon.token)
+            .await
+            .unwrap();
+    let error = untrusting.system_get_version().await.unwrap_err();
+    let chain = format!("{error:?}");
+    assert!(
+        matches!(error, haul::ClientError::Unreachable { .. }) && chain.contains("UnknownIssuer"),
+        "{chain}"
+    );
+    let error = haul::Client::builder(&daemon.url(), &daemon.token)
+        .ca_certificate("not a certificate")
+        .connect()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(error, "invalid CA certificate: no PEM certificate in it");
+}
+
+#[tokio::test]
+async fn the_cli_reaches_an_https_daemon_with_rpc_ca_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let authority = Authority::new("haul rpc authority", dir.path());
+    let daemon = tls_daemon(&leaf(&authority, "rpc")).await;
+    let haul = |ca: Option<&std::path::Path>| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_haul"));
+        command
+            .args(["ls", "--url"])
+            .arg(format!("https://{}/jsonrpc", daemon.addr))
+            .env("HAUL_STATE_DIR", &daemon.state)
+            .env_remove("HAUL_RPC_SECRET")
+            .env_remove("HAUL_RPC_CA_CERTIFICATE");
+        if let Some(ca) = ca {
+            command.arg("--rpc-ca-certificate").arg(ca);
+        }
+        command.output()
+    };
+    let trusted = haul(Some(&authority.pem_path())).await.unwrap();
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    let untrusted = haul(None).await.unwrap();
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(
+        !untrusted.status.success() && stderr.contains("UnknownIssuer"),
+        "{stderr}"
+    );
+}

@@ -47,3 +47,35 @@ pub mod tls;
 pub mod webservers;
 #[cfg(feature = "server")]
 pub use engine::*;
+
+/// Calls over `client`, then sees the removal of a download it added and
+/// removed on its own event stream.
+pub async fn sdk_calls_and_events(client: &haul::Client) {
+    use futures::StreamExt;
+    use haul::api::{DownloadAddParams, DownloadRemoveParams, Notification};
+    use haul::client::Event;
+    client.system_get_version().await.unwrap();
+    let mut events = client.events();
+    tokio::time::timeout(std::time::Duration::from_secs(10), events.ready())
+        .await
+        .expect("the stream connects in time")
+        .unwrap();
+    let mut add = DownloadAddParams::new("http://127.0.0.1:9/f");
+    add.paused = Some(true);
+    let gid = client.download_add(&add).await.unwrap().gid;
+    client
+        .download_remove(&DownloadRemoveParams::new(gid.clone()))
+        .await
+        .unwrap();
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+            .await
+            .expect("a notification in time")
+            .expect("the stream goes on")
+            .unwrap();
+        if let Event::Notification(Notification::DownloadRemoved(removed)) = event {
+            assert_eq!(removed.gid, gid);
+            return;
+        }
+    }
+}
