@@ -39,6 +39,7 @@ mod rpc_tls;
 mod sdk;
 mod sdk_events;
 mod sdk_local;
+mod service_unit;
 mod set_url;
 mod slow_disk;
 mod stress;
