@@ -577,3 +577,48 @@ async fn read_answer(tcp: &mut tokio::net::TcpStream) -> (u16, String) {
         }
     }
 }
+
+#[tokio::test]
+async fn peers_outside_rpc_allow_ip_are_disconnected_on_both_ports_before_a_byte_is_read() {
+    let daemon = Daemon::start_with(&[
+        "--rpc-allow-ip",
+        "127.0.0.2/32",
+        "--aria2-listen",
+        "127.0.0.1:0",
+    ])
+    .await;
+    let aria2 = daemon.aria2.clone().expect("the aria2 port");
+    let from = |ip: [u8; 4]| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(ip))
+            .build()
+            .unwrap()
+    };
+    let call = |client: reqwest::Client, url: String| {
+        let token = daemon.token.clone();
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("authorization", format!("Bearer {token}"))
+                .body(r#"{"jsonrpc":"2.0","id":1,"method":"system.getVersion"}"#)
+                .send()
+                .await
+                .map(|response| response.status().as_u16())
+        }
+    };
+    let aria2_url = format!("http://{aria2}/jsonrpc");
+    assert_eq!(call(from([127, 0, 0, 2]), daemon.url()).await.unwrap(), 200);
+    // The aria2 port answers (its calls are aria2's, so this one is not).
+    assert_eq!(
+        call(from([127, 0, 0, 2]), aria2_url.clone()).await.unwrap(),
+        400
+    );
+    for url in [daemon.url(), aria2_url] {
+        let refused = call(from([127, 0, 0, 1]), url.clone()).await.unwrap_err();
+        assert!(
+            refused.is_connect() || refused.is_request(),
+            "{url}: {refused:?}"
+        );
+    }
+}
