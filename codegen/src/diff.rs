@@ -291,6 +291,7 @@ impl<'a> Diff<'a> {
 
     fn method(&mut self, o: &Method, n: &Method) {
         self.method_docs(o, n);
+        self.scope(o, n);
         self.members(&params(o, n, "param"), &o.params, &n.params, INPUT);
         let (was, is) = (required(o), required(n));
         let (mut was_sorted, mut is_sorted) = (was.clone(), is.clone());
@@ -357,6 +358,51 @@ impl<'a> Diff<'a> {
                 diff.members(&params(o, n, "field"), &o.params, &n.params, OUTPUT);
             },
         );
+    }
+
+    /// A method that needs a wider scope than it did refuses the tokens
+    /// that could call it; one that needs less refuses none. A contract
+    /// from before scopes had one token, which could call everything: its
+    /// methods count as `admin`.
+    fn scope(&mut self, o: &Method, n: &Method) {
+        let rank = |scope: Option<&str>| {
+            let scope = scope.unwrap_or("admin");
+            crate::model::SCOPES.iter().position(|s| *s == scope)
+        };
+        fn effective(m: &Method) -> Vec<(Option<String>, Option<&str>)> {
+            let mut all = vec![(None, m.scope.as_deref())];
+            all.extend(m.raised_scopes.iter().map(|(param, when, scope)| {
+                (Some(format!("{param} {when}")), Some(scope.as_str()))
+            }));
+            all
+        }
+        let old = effective(o);
+        for (when, scope) in effective(n) {
+            let was = old
+                .iter()
+                .find(|(w, _)| *w == when)
+                .map_or(old[0].1, |(_, s)| *s);
+            let (before, after) = (rank(was), rank(scope));
+            if before == after {
+                continue;
+            }
+            let what = match &when {
+                None => n.name.clone(),
+                Some(when) => format!("{} with {when}", n.name),
+            };
+            let (was, is) = (was.unwrap_or("admin"), scope.unwrap_or("admin"));
+            let (class, message) = match after > before {
+                true => (
+                    Class::Breaking,
+                    format!("{what}: needs a {is} token, not {was}"),
+                ),
+                false => (
+                    Class::Compatible,
+                    format!("{what}: needs a {is} token instead of {was}"),
+                ),
+            };
+            self.push(class, &format!("{}/x-scope", n.pointer), message);
+        }
     }
 
     /// What methods and notifications share that only documents them.

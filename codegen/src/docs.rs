@@ -125,7 +125,13 @@ token is `HAUL_RPC_SECRET`, else the `rpc-secret` file the daemon wrote in its s
 ```python\nfrom haul_client import Client\nhaul = Client.local()\n```\n\n";
 
 fn method(api: &Api, m: &Method) -> String {
-    let mut md = format!("### {}\n\n**{}.** {}\n\n", m.name, m.summary, m.description);
+    let mut md = format!(
+        "### {}\n\n**{}.** {} {}\n\n",
+        m.name,
+        m.summary,
+        m.description,
+        m.scope_sentence()
+    );
     if m.result.is_some() {
         if m.params.is_empty() {
             md += "Params: none.\n\n";

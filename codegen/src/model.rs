@@ -40,6 +40,37 @@ pub struct Method {
     /// Where it is in the document, e.g. `/methods/3`: methods and
     /// notifications share one array, so the model's two lists lose the index.
     pub pointer: String,
+    /// `x-scope`: the least token scope a call needs (`read`, `control`,
+    /// `admin`); `None` for notifications, which are sent, not called, and
+    /// in contracts from before scopes, whose one token could call
+    /// everything (so `admin`).
+    pub scope: Option<String>,
+    /// Params whose `x-scope` raises the method's scope when they have a
+    /// value: (param, that value, the scope then needed).
+    pub raised_scopes: Vec<(String, Value, String)>,
+}
+
+/// The token scopes, narrowest first: each may do what the ones before it may.
+pub const SCOPES: [&str; 3] = ["read", "control", "admin"];
+
+impl Method {
+    /// The sentence the docs and every SDK show about the token a call
+    /// needs, e.g. "Needs a `control` token (`admin` with `deleteFiles`
+    /// `true`)."; empty for notifications.
+    pub fn scope_sentence(&self) -> String {
+        let Some(scope) = &self.scope else {
+            return String::new();
+        };
+        let raised: Vec<String> = self
+            .raised_scopes
+            .iter()
+            .map(|(param, when, scope)| format!("`{scope}` with `{param}` `{when}`"))
+            .collect();
+        match raised.is_empty() {
+            true => format!("Needs a `{scope}` token."),
+            false => format!("Needs a `{scope}` token ({}).", raised.join(", ")),
+        }
+    }
 }
 
 /// A named value: a param, a result, or an object property.
@@ -207,6 +238,14 @@ impl Api {
             let ptr = format!("/methods/{i}");
             let method = method(m, &ptr, &errors)?;
             let is_notification = m.get("x-notification") == Some(&Value::Bool(true));
+            // A method without one is from a contract before scopes, when
+            // the one token could call everything (see `Method::scope`).
+            if is_notification && method.scope.is_some() {
+                return Err(Error::new(
+                    &ptr,
+                    "a notification is sent, not called: it has no x-scope",
+                ));
+            }
             match (is_notification, &method.result) {
                 (true, None) => notifications.push(method),
                 (false, Some(_)) => methods.push(method),
@@ -403,7 +442,31 @@ fn method(m: &Value, ptr: &str, errors: &[ErrorDef]) -> Result<Method, Error> {
         .enumerate()
         .map(|(i, t)| string(t, &format!("{ptr}/tags/{i}"), "/name"))
         .collect::<Result<Vec<_>, _>>()?;
+    let scope = match m.get("x-scope") {
+        None => None,
+        Some(scope) => Some(scope_name(scope, &format!("{ptr}/x-scope"))?),
+    };
+    let mut raised_scopes = Vec::new();
+    for (i, p) in arr(m, ptr, "/params")?.iter().enumerate() {
+        let Some(raise) = p.get("x-scope") else {
+            continue;
+        };
+        let pptr = format!("{ptr}/params/{i}/x-scope");
+        let when = raise.get("when").cloned().ok_or_else(|| {
+            Error::new(
+                &pptr,
+                "a param's x-scope needs `when`: the value that raises it",
+            )
+        })?;
+        let raised = scope_name(
+            raise.get("scope").unwrap_or(&Value::Null),
+            &format!("{pptr}/scope"),
+        )?;
+        raised_scopes.push((params[i].name.clone(), when, raised));
+    }
     Ok(Method {
+        scope,
+        raised_scopes,
         name: string(m, ptr, "/name")?,
         summary: string(m, ptr, "/summary")?,
         description: string(m, ptr, "/description")?,
@@ -414,6 +477,16 @@ fn method(m: &Value, ptr: &str, errors: &[ErrorDef]) -> Result<Method, Error> {
         tags,
         pointer: ptr.to_owned(),
     })
+}
+
+fn scope_name(scope: &Value, ptr: &str) -> Result<String, Error> {
+    match scope.as_str() {
+        Some(name) if SCOPES.contains(&name) => Ok(name.to_owned()),
+        _ => Err(Error::new(
+            ptr,
+            format!("a scope is one of {}", SCOPES.join(", ")),
+        )),
+    }
 }
 
 fn content_descriptor(d: &Value, ptr: &str) -> Result<Field, Error> {

@@ -114,12 +114,29 @@ fn method_names(api: &Api) -> TokenStream {
     };
     let (methods, method_ids) = consts(&api.methods);
     let (notifications, notification_ids) = consts(&api.notifications);
+    let scopes = api.methods.iter().map(|m| {
+        let id = format_ident!("{}", m.name.to_shouty_snake_case());
+        let scope = m.scope.as_deref().unwrap_or("admin");
+        quote! { (#id, #scope) }
+    });
+    let raised = api.methods.iter().flat_map(|m| {
+        let id = format_ident!("{}", m.name.to_shouty_snake_case());
+        m.raised_scopes.iter().map(move |(param, when, scope)| {
+            let when = when.to_string();
+            quote! { (#id, #param, #when, #scope) }
+        })
+    });
     quote! {
         /// Method names, as sent on the wire.
         pub mod method {
             #(#methods)*
             /// Every method a client can call, in document order.
             pub const ALL: &[&str] = &[#(#method_ids),*];
+            /// The least token scope each method needs (its `x-scope`).
+            pub const SCOPES: &[(&str, &str)] = &[#(#scopes),*];
+            /// Params that raise their method's scope (their `x-scope`):
+            /// (method, param, the value that raises it as JSON, the scope then needed).
+            pub const RAISED_SCOPES: &[(&str, &str, &str, &str)] = &[#(#raised),*];
         }
         /// Notification names, as sent on the wire.
         pub mod notification {
@@ -556,7 +573,13 @@ fn method_doc(api: &Api, m: &Method) -> String {
     } else {
         format!("\n\nErrors: {}.", own.join(", "))
     };
-    format!("{} (`{}`).\n\n{}{errors}", m.summary, m.name, m.description)
+    format!(
+        "{} (`{}`).\n\n{} {}{errors}",
+        m.summary,
+        m.name,
+        m.description,
+        m.scope_sentence()
+    )
 }
 
 fn field_type(f: &Field) -> TokenStream {

@@ -220,7 +220,13 @@ fn client(api: &Api) -> String {
                 )
             })
             .collect();
-        let mut doc = format!("{} (`{}`).\n\n{}", m.summary, m.name, m.description);
+        let mut doc = format!(
+            "{} (`{}`).\n\n{} {}",
+            m.summary,
+            m.name,
+            m.description,
+            m.scope_sentence()
+        );
         if !own.is_empty() {
             doc += "\n\n";
             doc += &own.join("\n");

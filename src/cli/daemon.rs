@@ -21,6 +21,7 @@ use haul::rpc::listen::{self, Address, AllowList, Listener};
 use haul::rpc::push::{Push, PushConfig};
 use haul::rpc::server::{self, ServeConfig};
 use haul::rpc::tls::RpcTls;
+use haul::rpc::tokens::Tokens;
 
 use super::network::NetworkArgs;
 use super::{paths, values};
@@ -243,7 +244,8 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         ..PushConfig::default()
     });
     let pump = tokio::spawn(haul::rpc::pump::run(engine.subscribe(), push.clone()));
-    let methods = Handlers::new(engine.clone(), push.clone())
+    let tokens = Arc::new(Tokens::open(&state_dir).context("cannot read the named tokens")?);
+    let methods = Handlers::new(engine.clone(), push.clone(), tokens.clone())
         .into_rpc()
         .into();
     let serve_config = ServeConfig {
@@ -352,6 +354,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
         listeners,
         serve_config,
         token,
+        tokens,
         methods,
         push,
         shutdown.clone(),

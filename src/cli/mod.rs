@@ -6,6 +6,7 @@
 //! - `watch`: live progress from the daemon (`haul watch`, `haul add --wait`).
 //! - `get`: `haul get`, the engine in this process, no daemon.
 //! - `import`: `haul import-aria2`, an aria2 queue added to the daemon.
+//! - `token`: `haul token add|ls|rm`, named tokens, online or offline.
 //! - `board`: the progress display all three draw with, fed notifications
 //!   (`get` maps its engine's events with the daemon's own mapping).
 //! - `network`: the proxy and TLS flags of `haul daemon` and `haul get`.
@@ -19,6 +20,7 @@ mod import;
 mod network;
 mod paths;
 mod remote;
+mod token;
 mod values;
 mod watch;
 
@@ -109,6 +111,13 @@ enum Command {
         #[command(flatten)]
         args: import::ImportArgs,
     },
+    /// Manage named tokens with a scope (read, control, admin) for other programs and people.
+    Token {
+        #[command(flatten)]
+        remote: remote::RemoteArgs,
+        #[command(flatten)]
+        args: token::TokenArgs,
+    },
     /// Show the client's and the daemon's versions.
     Version {
         #[command(flatten)]
@@ -159,6 +168,7 @@ pub fn main() -> ExitCode {
             }
             Command::Watch { remote, args } => watch::watch(&remote, args).await,
             Command::ImportAria2 { remote, args } => import::import(&remote, args).await,
+            Command::Token { remote, args } => token::run(&remote, args).await,
             Command::Version { remote } => downloads::version(&remote).await,
             Command::Completions { shell } => {
                 clap_complete::generate(shell, &mut Cli::command(), "haul", &mut std::io::stdout());

@@ -20,8 +20,8 @@ pub struct RemoteArgs {
     /// The daemon's token. [default: read from the state directory]
     #[arg(long, env = "HAUL_RPC_SECRET", hide_env_values = true, global = true)]
     pub rpc_secret: Option<String>,
-    /// A PEM file of CA certificates to trust (besides the system's) for an https:// or wss://
-    /// daemon whose certificate an internal CA signed.
+    /// A PEM file of the CA certificates to trust (instead of the system's) for an https:// or
+    /// wss:// daemon whose certificate an internal CA signed.
     #[arg(long, env = "HAUL_RPC_CA_CERTIFICATE", global = true)]
     pub rpc_ca_certificate: Option<PathBuf>,
     /// The daemon's state directory, where its token is. [default: $XDG_STATE_HOME/haul]
@@ -35,6 +35,15 @@ pub struct RemoteArgs {
 impl RemoteArgs {
     /// Connects as [`Client::connect_local`] does, the flags first.
     pub async fn connect(&self) -> Result<Client> {
+        match self.connect_client().await {
+            Ok(client) => Ok(client),
+            Err(ClientError::NoToken { file }) => Err(self.without_token(file).await),
+            Err(e) => Err(self.explain(e)),
+        }
+    }
+
+    /// The same, with the SDK's error as it is.
+    pub async fn connect_client(&self) -> Result<Client, ClientError> {
         let flags = |name: &str| match name {
             "HAUL_URL" => Some(self.url.clone().into()),
             "HAUL_RPC_SECRET" => self.rpc_secret.clone().map(Into::into),
@@ -42,12 +51,9 @@ impl RemoteArgs {
             "HAUL_RPC_CA_CERTIFICATE" => self.rpc_ca_certificate.clone().map(Into::into),
             _ => None,
         };
-        let local = match Local::find_with(|name| flags(name).or_else(|| std::env::var_os(name))) {
-            Ok(local) => local,
-            Err(ClientError::NoToken { file }) => return Err(self.without_token(file).await),
-            Err(e) => return Err(e.into()),
-        };
-        local.connect().await.map_err(|e| self.explain(e))
+        Local::find_with(|name| flags(name).or_else(|| std::env::var_os(name)))?
+            .connect()
+            .await
     }
 
     /// The error when there is no token file: that the daemon is not
@@ -78,6 +84,16 @@ impl RemoteArgs {
                 "daemon not running at {}: start it with `haul daemon`",
                 self.address()
             ),
+            _ if error.code() == Some(haul::api::ErrorCode::Forbidden) => {
+                let needed = error
+                    .data::<haul::api::ForbiddenErrorData>()
+                    .map(|d| format!("{:?}", d.required_scope).to_lowercase())
+                    .unwrap_or_else(|| "a wider".into());
+                anyhow!(
+                    "the daemon at {} refused the call: it needs a token of scope {needed}\nhint: use the daemon's own token (its state directory's rpc-secret), or one made with `haul token add NAME --scope {needed}`",
+                    self.address()
+                )
+            }
             _ if error.code() == Some(haul::api::ErrorCode::Unauthorized) => anyhow!(
                 "the daemon at {} refused the token\nhint: pass the daemon's --rpc-secret, or the --state-dir it uses",
                 self.address()
@@ -115,7 +131,7 @@ impl RemoteArgs {
 
 /// Whether a connection was refused somewhere down the error chain: nothing
 /// listens at the address.
-fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
+pub fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut next = Some(error);
     while let Some(e) = next {
         if e.downcast_ref::<std::io::Error>().is_some_and(|io| {

@@ -1,6 +1,6 @@
 //! How the client reaches the daemon, for calls and for event streams
-//! alike: the token's header, whom TLS trusts (the system's roots and the
-//! CAs the caller adds, [`trust`]), and unix sockets (`unix:/run/haul/haul.sock`,
+//! alike: the token's header, whom TLS trusts (the system's roots, or only
+//! the CAs the caller gives, [`trust`]), and unix sockets (`unix:/run/haul/haul.sock`,
 //! spoken to as WebSocket: jsonrpsee's HTTP client only dials TCP).
 
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ use super::{ClientError, MAX_MESSAGE_SIZE, REQUEST_TIMEOUT};
 #[derive(Clone)]
 pub(crate) struct Link {
     pub(crate) headers: HeaderMap,
-    /// Whom TLS trusts, when the caller added CAs; else jsonrpsee's default
+    /// Whom TLS trusts, when the caller gave CAs; else jsonrpsee's default
     /// (the system's roots).
     tls: Option<rustls::ClientConfig>,
     /// The socket every connection goes to, for a `unix:` URL.
@@ -97,36 +97,27 @@ impl Link {
     }
 }
 
-/// A TLS configuration that trusts the system's roots and the CA
-/// certificates in `pems` (PEM, one or more each).
+/// A TLS configuration that trusts the CA certificates in `pems` (PEM, one
+/// or more each) and nothing else: a daemon's private authority, as the
+/// TypeScript and Python SDKs' `ca` options trust it.
 pub(crate) fn trust(pems: &[Vec<u8>]) -> Result<rustls::ClientConfig, ClientError> {
-    let mut roots = Vec::new();
+    let invalid = |reason: String| ClientError::InvalidCertificate { reason };
+    let mut roots = rustls::RootCertStore::empty();
     for pem in pems {
         let before = roots.len();
         for certificate in CertificateDer::pem_slice_iter(pem) {
-            roots.push(certificate.map_err(|e| ClientError::InvalidCertificate {
-                reason: e.to_string(),
-            })?);
+            let certificate = certificate.map_err(|e| invalid(e.to_string()))?;
+            roots.add(certificate).map_err(|e| invalid(e.to_string()))?;
         }
         if roots.len() == before {
-            return Err(ClientError::InvalidCertificate {
-                reason: "no PEM certificate in it".into(),
-            });
+            return Err(invalid("no PEM certificate in it".into()));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(roots)
-        .map_err(|e| ClientError::InvalidCertificate {
-            reason: e.to_string(),
-        })?
-        .with_provider(provider.clone());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ClientError::InvalidCertificate {
-            reason: e.to_string(),
-        })?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+        .map_err(|e| invalid(e.to_string()))?
+        .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(config)
 }

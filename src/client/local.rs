@@ -25,8 +25,8 @@ pub const TOKEN_FILE: &str = "rpc-secret";
 pub struct Local {
     pub url: String,
     pub token: String,
-    /// `HAUL_RPC_CA_CERTIFICATE`: a PEM file of CA certificates to trust
-    /// besides the system's, for a daemon serving TLS.
+    /// `HAUL_RPC_CA_CERTIFICATE`: a PEM file of the CA certificates to
+    /// trust (instead of the system's), for a daemon serving TLS.
     pub ca_certificate: Option<PathBuf>,
 }
 

@@ -68,9 +68,9 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Trusts the CA certificate(s) in `pem` (PEM text) as well as the
+    /// Trusts the CA certificate(s) in `pem` (PEM text), instead of the
     /// system's roots: for a daemon whose `--rpc-certificate` an internal
-    /// CA signed.
+    /// CA signed. Called again, it trusts those too.
     pub fn ca_certificate(mut self, pem: impl Into<Vec<u8>>) -> ClientBuilder {
         self.ca_certificates.push(pem.into());
         self

@@ -15,6 +15,9 @@ use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, SEC_WEBSOCKET_PROTOCO
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use tokio_util::sync::CancellationToken;
+
+use super::tokens::{Scope, Tokens};
 use crate::client::local::{read_token_file, TokenFileError};
 
 /// The WebSocket subprotocol haul speaks, echoed to browsers.
@@ -132,47 +135,65 @@ impl Token {
     }
 
     /// Checks a request's headers: `Authorization: Bearer <token>`, or for
-    /// WebSocket upgrades a `haul.bearer.<token>` subprotocol entry.
-    pub fn check(&self, headers: &HeaderMap, upgrade: bool) -> Verdict {
-        if let Some(token) = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| bearer(v.as_bytes()))
-        {
-            return if self.matches(token) {
-                Verdict::Allowed {
-                    via_protocol: false,
-                }
-            } else {
-                Verdict::Refused
-            };
+    /// WebSocket upgrades a `haul.bearer.<token>` subprotocol entry. The
+    /// daemon's token may do everything; else `named` says whether it is a
+    /// named token, and of which scope.
+    pub fn check(&self, headers: &HeaderMap, upgrade: bool, named: Option<&Tokens>) -> Verdict {
+        let Some((candidate, via_protocol)) = presented(headers, upgrade) else {
+            return Verdict::Refused;
+        };
+        let digest = super::tokens::digest(candidate);
+        if self.digest.ct_eq(&digest).into() {
+            return Verdict::Allowed(Access {
+                via_protocol,
+                scope: Scope::Admin,
+                revoked: None,
+            });
         }
-        if upgrade {
-            let entries = headers
-                .get_all(SEC_WEBSOCKET_PROTOCOL)
-                .iter()
-                .flat_map(protocol_entries);
-            for entry in entries {
-                if let Some(token) = entry.strip_prefix(TOKEN_PROTOCOL_PREFIX) {
-                    return if self.matches(token.as_bytes()) {
-                        Verdict::Allowed { via_protocol: true }
-                    } else {
-                        Verdict::Refused
-                    };
-                }
-            }
+        match named.and_then(|tokens| tokens.lookup(&digest)) {
+            Some(grant) => Verdict::Allowed(Access {
+                via_protocol,
+                scope: grant.scope,
+                revoked: Some(grant.revoked),
+            }),
+            None => Verdict::Refused,
         }
-        Verdict::Refused
     }
 }
 
+/// The token a request presents: `Authorization: Bearer <token>`, or for
+/// WebSocket upgrades a `haul.bearer.<token>` subprotocol entry (then
+/// `true`).
+fn presented(headers: &HeaderMap, upgrade: bool) -> Option<(&[u8], bool)> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        return bearer(value.as_bytes()).map(|token| (token, false));
+    }
+    if !upgrade {
+        return None;
+    }
+    headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .flat_map(protocol_entries)
+        .find_map(|entry| entry.strip_prefix(TOKEN_PROTOCOL_PREFIX))
+        .map(|token| (token.as_bytes(), true))
+}
+
+/// What an authenticated request may do.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The token came as a subprotocol entry, so the response must name
+    /// the protocol it accepts ([`PROTOCOL`]).
+    pub via_protocol: bool,
+    pub scope: Scope,
+    /// A named token's revocation, which ends what it opened.
+    pub revoked: Option<CancellationToken>,
+}
+
 /// The outcome of [`Token::check`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Verdict {
-    /// `via_protocol`: the token came as a subprotocol entry, so the
-    /// response must name the protocol it accepts ([`PROTOCOL`]).
-    Allowed {
-        via_protocol: bool,
-    },
+    Allowed(Access),
     Refused,
 }
 
@@ -356,36 +377,55 @@ mod tests {
     #[test]
     fn the_bearer_header_or_the_subprotocol_entry_proves_the_token() {
         let token = Token::new("s3cret").unwrap();
-        let allowed = Verdict::Allowed {
-            via_protocol: false,
+        let check = |pairs: &[(&'static str, &str)], upgrade| match token.check(
+            &headers(pairs),
+            upgrade,
+            None,
+        ) {
+            Verdict::Allowed(access) => Some((access.via_protocol, access.scope)),
+            Verdict::Refused => None,
         };
+        let admin = Some((false, Scope::Admin));
+        assert_eq!(check(&[("authorization", "Bearer s3cret")], false), admin);
+        assert_eq!(check(&[("authorization", "bearer s3cret")], true), admin);
+        assert_eq!(check(&[("authorization", "Bearer s3cre")], false), None);
+        assert_eq!(check(&[("authorization", "Basic s3cret")], false), None);
+        let protocols = [("sec-websocket-protocol", "haul.jsonrpc, haul.bearer.s3cret")];
+        assert_eq!(check(&protocols, true), Some((true, Scope::Admin)));
         assert_eq!(
-            token.check(&headers(&[("authorization", "Bearer s3cret")]), false),
-            allowed
-        );
-        assert_eq!(
-            token.check(&headers(&[("authorization", "bearer s3cret")]), true),
-            allowed
-        );
-        assert_eq!(
-            token.check(&headers(&[("authorization", "Bearer s3cre")]), false),
-            Verdict::Refused
-        );
-        assert_eq!(
-            token.check(&headers(&[("authorization", "Basic s3cret")]), false),
-            Verdict::Refused
-        );
-        let protocols = headers(&[("sec-websocket-protocol", "haul.jsonrpc, haul.bearer.s3cret")]);
-        assert_eq!(
-            token.check(&protocols, true),
-            Verdict::Allowed { via_protocol: true }
-        );
-        assert_eq!(
-            token.check(&protocols, false),
-            Verdict::Refused,
+            check(&protocols, false),
+            None,
             "plain HTTP ignores subprotocols"
         );
-        assert_eq!(token.check(&headers(&[]), true), Verdict::Refused);
+        assert_eq!(check(&[], true), None);
+    }
+
+    #[test]
+    fn a_named_token_gets_its_scope_until_it_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = Tokens::open(dir.path()).unwrap();
+        let (_, secret) = tokens.add("ci", Scope::Control).unwrap();
+        let token = Token::new("0123456789abcdef").unwrap();
+        let bearer = format!("Bearer {secret}");
+        let pairs = [("authorization", bearer.as_str())];
+        let Verdict::Allowed(access) = token.check(&headers(&pairs), false, Some(&tokens)) else {
+            panic!("the named token is refused");
+        };
+        assert_eq!(access.scope, Scope::Control);
+        let revoked = access.revoked.unwrap();
+        assert!(matches!(
+            token.check(&headers(&pairs), false, None),
+            Verdict::Refused
+        ));
+        tokens.remove("ci").unwrap();
+        assert!(revoked.is_cancelled());
+        assert!(matches!(
+            token.check(&headers(&pairs), false, Some(&tokens)),
+            Verdict::Refused
+        ));
+        let stored =
+            fs::read_to_string(dir.path().join(super::super::tokens::TOKENS_FILE)).unwrap();
+        assert!(!stored.contains(&secret), "only digests are stored");
     }
 
     #[test]

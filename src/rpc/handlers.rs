@@ -2,6 +2,7 @@
 //! the mapping of its values and errors to the contract's types and codes.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use jsonrpsee::core::RpcResult;
@@ -12,21 +13,93 @@ use crate::api::{self, errors, DaemonApiServer, ErrorCode};
 use crate::engine::{self, AddRequest, Engine, EngineError, Gid, Overwrite, ProxyUrl, State};
 
 use super::push::{Poll, Push};
+use super::tokens::{Scope, Tokens, TokensError};
 
 /// The daemon's implementation of the API.
 pub struct Handlers {
     engine: Engine,
     /// The notification hub, whose window `events.poll` reads.
     push: Push,
+    /// The named tokens `token.*` manage.
+    tokens: Arc<Tokens>,
 }
 
 impl Handlers {
-    pub fn new(engine: Engine, push: Push) -> Handlers {
-        Handlers { engine, push }
+    pub fn new(engine: Engine, push: Push, tokens: Arc<Tokens>) -> Handlers {
+        Handlers {
+            engine,
+            push,
+            tokens,
+        }
+    }
+
+    /// Runs a change of the tokens file (written and synced) off the
+    /// async threads.
+    async fn tokens<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&Tokens) -> Result<T, TokensError> + Send + 'static,
+    ) -> RpcResult<T> {
+        let tokens = self.tokens.clone();
+        let done = tokio::task::spawn_blocking(move || change(&tokens)).await;
+        match done {
+            Ok(result) => result.map_err(tokens_error),
+            Err(e) => {
+                tracing::error!(error = %e, "a token change failed");
+                Err(ErrorCode::InternalError.into_error_object())
+            }
+        }
+    }
+}
+
+fn tokens_error(e: TokensError) -> ErrorObjectOwned {
+    match e {
+        TokensError::NotFound(name) => errors::token_not_found(name),
+        e @ (TokensError::Exists(_) | TokensError::BadName(_)) => {
+            errors::invalid_params(Some("name".into()), e.to_string())
+        }
+        e
+        @ (TokensError::Read { .. } | TokensError::Corrupt { .. } | TokensError::Write { .. }) => {
+            errors::store_unavailable(e.to_string())
+        }
     }
 }
 
 impl DaemonApiServer for Handlers {
+    async fn token_add(&self, params: api::TokenAddParams) -> RpcResult<api::NewToken> {
+        let scope = Scope::from(params.scope);
+        let (record, token) = self
+            .tokens(move |tokens| tokens.add(&params.name, scope))
+            .await?;
+        tracing::info!(name = %record.name, scope = scope.as_str(), "a named token was added");
+        Ok(api::NewToken {
+            name: record.name,
+            scope: record.scope.into(),
+            token,
+            created_at: record.created_at,
+        })
+    }
+
+    async fn token_list(&self) -> RpcResult<api::TokenList> {
+        let records = self.tokens(|tokens| tokens.list()).await?;
+        let tokens = records
+            .into_iter()
+            .map(|r| api::TokenInfo {
+                name: r.name,
+                scope: r.scope.into(),
+                created_at: r.created_at,
+            })
+            .collect();
+        Ok(api::TokenList { tokens })
+    }
+
+    async fn token_remove(&self, params: api::TokenRemoveParams) -> RpcResult<api::RemovedToken> {
+        let name = params.name.clone();
+        self.tokens(move |tokens| tokens.remove(&params.name))
+            .await?;
+        tracing::info!(%name, "a named token was revoked");
+        Ok(api::RemovedToken { name })
+    }
+
     async fn download_add(&self, params: api::DownloadAddParams) -> RpcResult<api::AddResult> {
         let api::DownloadAddParams {
             url,

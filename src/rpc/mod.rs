@@ -6,6 +6,7 @@
 //!   `threads`: the single-threaded runtimes connections are served on;
 //!   `listen`: TCP, unix and systemd-passed sockets, and `--rpc-allow-ip`.
 //! - `auth`: the token, its file, constant-time checks, failure lockout;
+//!   `tokens`: named tokens with a scope (`token.add`), stored as digests;
 //!   `tls`: the port's certificate (HTTPS and WSS), reloaded on SIGHUP.
 //! - `params`: every call's params checked against their schemas in `openrpc.json`.
 //! - `push`: notifications to every authenticated WebSocket, per-connection
@@ -24,4 +25,5 @@ pub mod server;
 pub mod socket;
 pub mod threads;
 pub mod tls;
+pub mod tokens;
 pub mod window;

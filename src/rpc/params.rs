@@ -1,4 +1,4 @@
-//! Params validation against the document itself.
+//! Params validation against the document itself, and each call's scope.
 //!
 //! jsonrpsee's server is lenient: it hands a handler whatever params came,
 //! positional arrays included, and knows nothing of ranges or patterns. This
@@ -8,6 +8,11 @@
 //! generator emits ([`crate::api::METHOD_PARAMS`]) from the same model as
 //! everything else. Methods the document does not define are "method not
 //! found", whatever else is registered internally.
+//!
+//! Before its params, a call's scope is checked: a named token's calls
+//! beyond its scope (the method's `x-scope`, raised by a param's) are
+//! refused with `Forbidden` and never run, in batches and notifications
+//! too.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,7 +24,8 @@ use jsonrpsee::types::{ErrorCode as JsonRpcCode, ErrorObjectOwned, Id, Request};
 use jsonrpsee::MethodResponse;
 use serde_json::{Map, Value};
 
-use crate::api::{errors, METHOD_PARAMS};
+use super::tokens::Scope;
+use crate::api::{errors, method, METHOD_PARAMS};
 
 /// The compiled params schema of every method in the document.
 pub struct ParamsSchemas {
@@ -32,6 +38,10 @@ pub struct ParamsSchemas {
 }
 
 struct MethodSchema {
+    /// The least scope a call needs.
+    scope: Scope,
+    /// Params that raise it: (param, the value that raises it, the scope then).
+    raised: Vec<(&'static str, Value, Scope)>,
     validator: jsonschema::Validator,
     /// Params that may be left out (and so may be given as null).
     optional: &'static [&'static str],
@@ -57,7 +67,24 @@ impl ParamsSchemas {
                     .unwrap_or_else(|e| {
                         panic!("the params schema of {} does not compile: {e}", method.name)
                     });
+                let scope_of = |name: &str| {
+                    Scope::parse(name).unwrap_or_else(|| panic!("unknown scope `{name}`"))
+                };
+                let scope = method::SCOPES
+                    .iter()
+                    .find(|(name, _)| *name == method.name)
+                    .map_or(Scope::Admin, |(_, scope)| scope_of(scope));
+                let raised = method::RAISED_SCOPES
+                    .iter()
+                    .filter(|(name, ..)| *name == method.name)
+                    .map(|(_, param, when, scope)| {
+                        let when = serde_json::from_str(when).expect("a generated value is JSON");
+                        (*param, when, scope_of(scope))
+                    })
+                    .collect();
                 let schema = MethodSchema {
+                    scope,
+                    raised,
                     validator,
                     optional: method.optional,
                     takes_params: method.takes_params(),
@@ -71,6 +98,38 @@ impl ParamsSchemas {
             max_params_size,
             max_response_size,
         })
+    }
+
+    /// Checks that `scope` may make the call (unknown methods pass, for
+    /// [`ParamsSchemas::check`] to call them not found).
+    pub fn check_scope(
+        &self,
+        method: &str,
+        params: Option<&str>,
+        scope: Scope,
+    ) -> Result<(), ErrorObjectOwned> {
+        let Some(schema) = self.methods.get(method) else {
+            return Ok(());
+        };
+        let mut needed = schema.scope;
+        // Parsed only when a param could raise the scope above this token's.
+        if schema
+            .raised
+            .iter()
+            .any(|(_, _, raised)| *raised > scope.max(needed))
+        {
+            let given: Option<Map<String, Value>> =
+                params.and_then(|p| serde_json::from_str(p).ok());
+            for (param, when, raised) in &schema.raised {
+                if given.as_ref().and_then(|g| g.get(*param)) == Some(when) {
+                    needed = needed.max(*raised);
+                }
+            }
+        }
+        match scope >= needed {
+            true => Ok(()),
+            false => Err(errors::forbidden(needed.into(), scope.into())),
+        }
     }
 
     /// Checks a call's params; the error is the response to send.
@@ -200,11 +259,16 @@ pub struct Unanswered;
 pub struct CheckParams<S> {
     inner: S,
     schemas: Arc<ParamsSchemas>,
+    scope: Scope,
 }
 
-/// Builds [`CheckParams`] around the RPC service.
+/// Builds [`CheckParams`] around the RPC service, for calls made with a
+/// token of `scope`.
 #[derive(Clone)]
-pub struct CheckParamsLayer(pub Arc<ParamsSchemas>);
+pub struct CheckParamsLayer {
+    pub schemas: Arc<ParamsSchemas>,
+    pub scope: Scope,
+}
 
 impl<S> tower::Layer<S> for CheckParamsLayer {
     type Service = CheckParams<S>;
@@ -212,8 +276,17 @@ impl<S> tower::Layer<S> for CheckParamsLayer {
     fn layer(&self, inner: S) -> CheckParams<S> {
         CheckParams {
             inner,
-            schemas: self.0.clone(),
+            schemas: self.schemas.clone(),
+            scope: self.scope,
         }
+    }
+}
+
+impl<S> CheckParams<S> {
+    /// The scope, then the params.
+    fn check(&self, method: &str, params: Option<&str>) -> Result<(), ErrorObjectOwned> {
+        self.schemas.check_scope(method, params, self.scope)?;
+        self.schemas.check(method, params)
     }
 }
 
@@ -233,7 +306,7 @@ where
     type BatchResponse = MethodResponse;
 
     fn call<'a>(&self, request: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
-        let checked = self.schemas.check(
+        let checked = self.check(
             request.method_name(),
             request.params.as_deref().map(|p| p.get()),
         );
@@ -251,9 +324,8 @@ where
         for entry in batch.iter_mut() {
             match entry {
                 Ok(BatchEntry::Call(call)) => {
-                    if let Err(error) = self
-                        .schemas
-                        .check(call.method_name(), call.params.as_deref().map(|p| p.get()))
+                    if let Err(error) =
+                        self.check(call.method_name(), call.params.as_deref().map(|p| p.get()))
                     {
                         *entry = Err(BatchEntryErr::new(call.id.clone(), error));
                     }
@@ -333,7 +405,7 @@ impl<S> CheckParams<S> {
     /// dropped, since a notification gets no reply either way.
     fn as_call(&self, n: &Notification<'_>) -> Option<Request<'static>> {
         let params = n.params().as_ref().map(|p| p.get());
-        self.schemas.check(n.method_name(), params).ok()?;
+        self.check(n.method_name(), params).ok()?;
         let params = params
             .map(|p| serde_json::value::RawValue::from_string(p.to_owned()))
             .transpose()

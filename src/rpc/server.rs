@@ -31,13 +31,14 @@ use jsonrpsee::server::{
 use tokio::sync::{oneshot, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{offers_protocol, Backoff, Gate, Token, Verdict, PROTOCOL};
+use super::auth::{offers_protocol, Access, Backoff, Gate, Token, Verdict, PROTOCOL};
 use super::listen::{AllowList, Listener, Peer, Stream};
 use super::params::{CheckParamsLayer, ParamsSchemas, Unanswered};
 use super::push::Push;
 use super::socket::{Killer, Socket};
 use super::threads::Threads;
 use super::tls::RpcTls;
+use super::tokens::{Scope, Tokens};
 use crate::api::{ErrorCode, OPENRPC_JSON};
 
 /// The serving limits and guards; every field has a `haul daemon` flag.
@@ -73,6 +74,7 @@ struct Shared {
     config: ServeConfig,
     jsonrpsee: ServerConfig,
     token: Token,
+    tokens: Arc<Tokens>,
     backoff: Backoff,
     methods: Methods,
     schemas: Arc<ParamsSchemas>,
@@ -88,6 +90,7 @@ pub async fn serve(
     listeners: Vec<Listener>,
     config: ServeConfig,
     token: Token,
+    tokens: Arc<Tokens>,
     mut methods: Methods,
     push: Push,
     shutdown: CancellationToken,
@@ -115,6 +118,7 @@ pub async fn serve(
         config,
         jsonrpsee,
         token,
+        tokens,
         backoff: Backoff::new(),
         methods,
         schemas,
@@ -334,26 +338,26 @@ async fn dispatch(
         (&Method::GET, "/openrpc.json") => document(OPENRPC_JSON, "application/json"),
         (&Method::GET, "/docs") => document(DOCS_HTML, "text/html; charset=utf-8"),
         (_, "/jsonrpc/ws") if ws::is_upgrade_request(&request) => {
-            let via_protocol = match authenticate(&shared, peer, &request, true) {
-                Ok(via_protocol) => via_protocol,
+            let access = match authenticate(&shared, peer, &request, true) {
+                Ok(access) => access,
                 Err(locked) => return unauthorized(locked),
             };
-            websocket(shared, stop, killer, request, via_protocol).await
+            websocket(shared, stop, killer, request, access).await
         }
         (_, "/jsonrpc/ws") => text(
             StatusCode::UPGRADE_REQUIRED,
             "this endpoint speaks WebSocket only\n",
         ),
-        (&Method::POST, "/jsonrpc") => {
-            if let Err(locked) = authenticate(&shared, peer, &request, false) {
+        (&Method::POST, "/jsonrpc") => match authenticate(&shared, peer, &request, false) {
+            Ok(access) => post(&shared, stop, request, access.scope).await,
+            Err(locked) => {
                 // Unread, the body would cost a keep-alive client the
                 // connection, and its next request with it (see `drain`).
                 let limit = shared.config.max_request_size as usize;
                 drain(request.into_body(), limit).await;
-                return unauthorized(locked);
+                unauthorized(locked)
             }
-            post(&shared, stop, request).await
-        }
+        },
         (_, "/jsonrpc") => {
             let mut response = text(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -375,6 +379,7 @@ async fn post(
     shared: &Shared,
     stop: jsonrpsee::server::StopHandle,
     request: HttpRequest<Incoming>,
+    scope: Scope,
 ) -> HttpResponse {
     let limit = shared.config.max_request_size;
     if declared_length(&request).is_some_and(|length| length > u64::from(limit)) {
@@ -386,7 +391,10 @@ async fn post(
         Err(refusal) => return refusal,
     };
     let conn = connection(shared, stop);
-    let middleware = RpcServiceBuilder::new().layer(CheckParamsLayer(shared.schemas.clone()));
+    let middleware = RpcServiceBuilder::new().layer(CheckParamsLayer {
+        schemas: shared.schemas.clone(),
+        scope,
+    });
     let response = http::call_with_service_builder(
         HttpRequest::from_parts(parts, http_body_util::Full::new(body.clone())),
         shared.jsonrpsee.clone(),
@@ -487,8 +495,9 @@ async fn websocket(
     stop: jsonrpsee::server::StopHandle,
     killer: Killer,
     request: HttpRequest<Incoming>,
-    via_protocol: bool,
+    access: Access,
 ) -> HttpResponse {
+    let via_protocol = access.via_protocol;
     // A browser fails a handshake whose answer names a protocol it did not
     // offer, or names none when it offered some: echo ours when offered.
     let offered = offers_protocol(request.headers());
@@ -499,7 +508,10 @@ async fn websocket(
     let conn = connection(&shared, stop);
     let (disconnect, disconnected) = oneshot::channel();
     let middleware = RpcServiceBuilder::new()
-        .layer(CheckParamsLayer(shared.schemas.clone()))
+        .layer(CheckParamsLayer {
+            schemas: shared.schemas.clone(),
+            scope: access.scope,
+        })
         .layer(shared.push.layer(disconnect));
     let connected = ws::connect(
         request,
@@ -511,12 +523,16 @@ async fn websocket(
     .await;
     match connected {
         Ok((mut response, connection)) => {
+            // A named token's: never revoked, for the daemon's own.
+            let revoked = access.revoked.unwrap_or_default();
             tokio::spawn(async move {
                 tokio::select! {
                     () = connection => {}
                     // The client stopped reading: cut the socket, which ends
                     // every task still waiting on it and frees its buffers.
                     Ok(()) = disconnected => killer.kill(),
+                    // Its token was revoked: it may not go on listening.
+                    () = revoked.cancelled() => killer.kill(),
                 }
             });
             if offered {
@@ -543,23 +559,26 @@ fn connection(shared: &Shared, stop: jsonrpsee::server::StopHandle) -> Connectio
     ConnectionState::new(stop, id, permit)
 }
 
-/// `Ok(via_protocol)` when the request carries the token; else how long
-/// its address is locked out: a wrong token locks it out, and a request
+/// What the request may do when it carries a token; else how long its
+/// address is locked out: a wrong token locks it out, and a request
 /// during a lockout is refused without its token being looked at.
 fn authenticate(
     shared: &Shared,
     peer: Peer,
     request: &HttpRequest<Incoming>,
     upgrade: bool,
-) -> Result<bool, Duration> {
+) -> Result<Access, Duration> {
     let remote = peer.ip();
     if let Gate::Locked(left) = shared.backoff.gate(remote) {
         return Err(left);
     }
-    match shared.token.check(request.headers(), upgrade) {
-        Verdict::Allowed { via_protocol } => {
+    match shared
+        .token
+        .check(request.headers(), upgrade, Some(&shared.tokens))
+    {
+        Verdict::Allowed(access) => {
             shared.backoff.succeeded(remote);
-            Ok(via_protocol)
+            Ok(access)
         }
         Verdict::Refused => {
             let locked = shared.backoff.failed(remote);

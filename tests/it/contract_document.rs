@@ -232,3 +232,19 @@ fn every_application_error_code_is_unique_and_in_the_reserved_range() {
         codes.push(code);
     }
 }
+
+#[test]
+fn every_method_declares_the_token_scope_it_needs() {
+    let doc = document();
+    for method in doc["methods"].as_array().unwrap() {
+        let name = method["name"].as_str().unwrap();
+        let scope = method.get("x-scope").and_then(Value::as_str);
+        match method.get("x-notification") {
+            Some(Value::Bool(true)) => assert_eq!(scope, None, "{name} is sent, not called"),
+            _ => assert!(
+                matches!(scope, Some("read" | "control" | "admin")),
+                "{name} declares no x-scope"
+            ),
+        }
+    }
+}

@@ -418,7 +418,8 @@ async fn the_server_registers_exactly_the_documents_methods() {
         .await
         .unwrap();
     let push = haul::rpc::push::Push::new(&haul::rpc::push::PushConfig::default());
-    let module = haul::rpc::handlers::Handlers::new(engine, push).into_rpc();
+    let tokens = std::sync::Arc::new(haul::rpc::tokens::Tokens::open(root.path()).unwrap());
+    let module = haul::rpc::handlers::Handlers::new(engine, push, tokens).into_rpc();
     let mut registered: Vec<&str> = module.method_names().collect();
     let mut documented = method::ALL.to_vec();
     registered.sort_unstable();

@@ -120,6 +120,26 @@ pub async fn events_poll(client: &Client) -> Result<(), ClientError> {
     Ok(())
 }
 
+pub async fn token_add(client: &Client) -> Result<(), ClientError> {
+    use haul::api::{TokenAddParams, TokenScope};
+    let result = client.token_add(&TokenAddParams::new("dashboard", TokenScope::Read)).await?;
+    let _ = result;
+    Ok(())
+}
+
+pub async fn token_list(client: &Client) -> Result<(), ClientError> {
+    let result = client.token_list().await?;
+    let _ = result;
+    Ok(())
+}
+
+pub async fn token_remove(client: &Client) -> Result<(), ClientError> {
+    use haul::api::TokenRemoveParams;
+    let result = client.token_remove(&TokenRemoveParams::new("dashboard")).await?;
+    let _ = result;
+    Ok(())
+}
+
 pub async fn rpc_discover(client: &Client) -> Result<(), ClientError> {
     let result = client.rpc_discover().await?;
     let _ = result;
@@ -144,6 +164,9 @@ pub async fn all(client: &Client) -> Vec<(&'static str, Result<(), ClientError>)
         ("events.subscribe", events_subscribe(client).await),
         ("events.unsubscribe", events_unsubscribe(client).await),
         ("events.poll", events_poll(client).await),
+        ("token.add", token_add(client).await),
+        ("token.list", token_list(client).await),
+        ("token.remove", token_remove(client).await),
         ("rpc.discover", rpc_discover(client).await),
     ]
 }

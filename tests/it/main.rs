@@ -10,6 +10,7 @@ mod support;
 mod aria2;
 mod aria2_differential;
 mod aria2_networks;
+mod auth_matrix;
 mod cli;
 mod cli_display;
 mod cli_get;

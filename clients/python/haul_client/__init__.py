@@ -16,7 +16,11 @@ on HTTP and on the WebSocket upgrade, or, for browsers, a `Sec-WebSocket-Protoco
 entry `haul.bearer.<token>` next to the protocol `haul.jsonrpc` (the server answers
 with `haul.jsonrpc`). A missing or wrong token gets HTTP 401 with error -32000. The
 token is `--rpc-secret` / `HAUL_RPC_SECRET`, else one generated at first start and
-stored in the state directory (`rpc-secret`, mode 0600).
+stored in the state directory (`rpc-secret`, mode 0600). That token may call
+everything; named tokens made with `token.add` carry a scope, `read`, `control` or
+`admin`, and each method's `x-scope` names the least it needs (a param's `x-scope`
+raises it when the param has the value `when`). A call beyond its token's scope gets
+error -32016 Forbidden; a `read` token's WebSocket still receives every notification.
 
 **Notifications.** Methods marked `x-notification` are sent by the daemon, not
 called: every authenticated WebSocket connection receives them as plain JSON-RPC
@@ -36,6 +40,7 @@ from .errors import (
     DownloadNotFoundErrorData,
     ErrorCode,
     EventsUnavailableErrorData,
+    ForbiddenErrorData,
     InvalidParamsErrorData,
     InvalidStateErrorData,
     InvalidUrlErrorData,
@@ -43,6 +48,7 @@ from .errors import (
     OutsideDownloadRootErrorData,
     RemoteFileDiffersErrorData,
     StoreUnavailableErrorData,
+    TokenNotFoundErrorData,
 )
 from .events import (
     DownloadCompleteEvent,
@@ -66,12 +72,14 @@ from .models import (
     FileName,
     Gid,
     Headers,
+    NewToken,
     NotificationKind,
     OpenrpcDocument,
     Options,
     OverwritePolicy,
     ProxyUrl,
     RemoveResult,
+    RemovedToken,
     RestartReason,
     Source,
     SourceState,
@@ -79,6 +87,10 @@ from .models import (
     Stats,
     StoreHealth,
     StreamId,
+    TokenInfo,
+    TokenList,
+    TokenName,
+    TokenScope,
     VersionInfo,
 )
 from .params import (
@@ -93,6 +105,8 @@ from .params import (
     EventsPollParams,
     EventsSubscribeParams,
     SystemSetOptionsParams,
+    TokenAddParams,
+    TokenRemoveParams,
 )
 
 __version__ = "0.2.0"
@@ -134,6 +148,7 @@ __all__ = [
     "Failure",
     "FailureCode",
     "FileName",
+    "ForbiddenErrorData",
     "Gid",
     "HaulError",
     "Headers",
@@ -142,6 +157,7 @@ __all__ = [
     "InvalidUrlErrorData",
     "LimitExceededErrorData",
     "LocalDaemonError",
+    "NewToken",
     "Notification",
     "NotificationKind",
     "OpenrpcDocument",
@@ -151,6 +167,7 @@ __all__ = [
     "ProxyUrl",
     "RemoteFileDiffersErrorData",
     "RemoveResult",
+    "RemovedToken",
     "RestartReason",
     "Resync",
     "ResyncReason",
@@ -162,6 +179,13 @@ __all__ = [
     "StoreUnavailableErrorData",
     "StreamId",
     "SystemSetOptionsParams",
+    "TokenAddParams",
+    "TokenInfo",
+    "TokenList",
+    "TokenName",
+    "TokenNotFoundErrorData",
+    "TokenRemoveParams",
+    "TokenScope",
     "TransportError",
     "VersionInfo",
     "__version__",

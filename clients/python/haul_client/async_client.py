@@ -21,15 +21,20 @@ from .models import (
     FileName,
     Gid,
     Headers,
+    NewToken,
     NotificationKind,
     OpenrpcDocument,
     Options,
     OverwritePolicy,
     ProxyUrl,
     RemoveResult,
+    RemovedToken,
     SpeedLimit,
     Stats,
     StreamId,
+    TokenList,
+    TokenName,
+    TokenScope,
     VersionInfo,
 )
 from .params import (
@@ -44,6 +49,8 @@ from .params import (
     EventsPollParams,
     EventsSubscribeParams,
     SystemSetOptionsParams,
+    TokenAddParams,
+    TokenRemoveParams,
 )
 
 
@@ -84,7 +91,8 @@ class AsyncClient(AsyncClientBase):
         resolved inside the daemon's download root: `dir` is relative to it and the file
         name (given, or taken from the server's Content-Disposition or the URL) must be
         a plain name. A download starts when fewer than the daemon's `maxConcurrent`
-        downloads are active, unless `paused` is true.
+        downloads are active, unless `paused` is true. Needs a `control` token (`admin`
+        with `overwrite` `"overwrite"`).
 
         Args:
             url: The http or https URL to download. Redirects (up to 10) are followed.
@@ -111,7 +119,7 @@ class AsyncClient(AsyncClientBase):
             paused: Add the download in the `paused` state instead of queueing it.
                 Default false.
             overwrite: What to do when the destination file already exists. Default
-                `rename`.
+                `rename`; `overwrite` (which replaces a file) needs an `admin` token.
             proxy: This download's proxy, over the daemon's: a proxy URL (`http://`,
                 `https://`, `socks5://`, `socks5h://`, with `user:password@` if needed),
                 or `none` to go direct whatever the daemon's proxies. Default: the
@@ -174,7 +182,8 @@ class AsyncClient(AsyncClientBase):
         status then. Pausing a paused download changes nothing. A complete or failed
         download cannot be paused. When a `download.remove` arrives while the pause is
         in flight the remove wins (and this call answers `DownloadNotFound`); a
-        `download.resume` that arrives meanwhile leaves the download queued.
+        `download.resume` that arrives meanwhile leaves the download queued. Needs a
+        `control` token.
 
         Args:
             gid: The download's gid.
@@ -208,7 +217,7 @@ class AsyncClient(AsyncClientBase):
         Puts a paused download back in the queue, or retries a failed one from the bytes
         it kept, and returns its status. Resuming a queued or active download changes
         nothing; a complete download cannot be resumed. A resumed download announces
-        itself with `download.started` (`resumed: true`).
+        itself with `download.started` (`resumed: true`). Needs a `control` token.
 
         Args:
             gid: The download's gid.
@@ -246,12 +255,13 @@ class AsyncClient(AsyncClientBase):
 
         Stops the download if it is running and forgets it. With `deleteFiles`, its
         partial or finished file is deleted too; without, a finished file stays where it
-        is and a partial `.part` file is kept.
+        is and a partial `.part` file is kept. Needs a `control` token (`admin` with
+        `deleteFiles` `true`).
 
         Args:
             gid: The download's gid.
-            delete_files: Also delete the download's file (finished or partial). Default
-                false.
+            delete_files: Also delete the download's file (finished or partial): needs
+                an `admin` token. Default false.
 
         Returns:
             The removed download's gid.
@@ -278,7 +288,7 @@ class AsyncClient(AsyncClientBase):
     async def download_status(self, *, gid: Gid) -> DownloadStatus:
         """Get a download's status (`download.status`).
 
-        Returns the current status of one download.
+        Returns the current status of one download. Needs a `read` token.
 
         Args:
             gid: The download's gid.
@@ -312,7 +322,8 @@ class AsyncClient(AsyncClientBase):
         Returns one page of downloads in the order they were added, optionally only
         those in the given states, with the total number that match. For every download,
         page with `cursor` rather than `offset`: `offset` counts positions in a list
-        that changes when downloads are added or removed between two calls.
+        that changes when downloads are added or removed between two calls. Needs a
+        `read` token.
 
         Args:
             states: Only list downloads in one of these states. Default: every state.
@@ -349,7 +360,7 @@ class AsyncClient(AsyncClientBase):
         """Change a download's speed limit (`download.setSpeedLimit`).
 
         Changes the speed limit of one download; it takes effect at once, also while the
-        download is running.
+        download is running. Needs a `control` token.
 
         Args:
             gid: The download's gid.
@@ -395,7 +406,8 @@ class AsyncClient(AsyncClientBase):
         the new URL (when the file turns out different). An active download goes on from
         its bytes at the new URL: its connections end after a last checkpoint, and it
         starts again (a `download.started` with `resumed` true) without leaving the
-        `active` state. The request's own headers, proxy and settings stay.
+        `active` state. The request's own headers, proxy and settings stay. Needs a
+        `control` token.
 
         Args:
             gid: The download's gid.
@@ -438,7 +450,7 @@ class AsyncClient(AsyncClientBase):
         """Get the daemon's version (`system.getVersion`).
 
         Returns the daemon's version, the commit it was built from and its compiled-in
-        features.
+        features. Needs a `read` token.
 
         Returns:
             Version information.
@@ -452,7 +464,8 @@ class AsyncClient(AsyncClientBase):
     async def system_get_stats(self) -> Stats:
         """Get global statistics (`system.getStats`).
 
-        Returns how many downloads are in each state and the total download speed.
+        Returns how many downloads are in each state and the total download speed. Needs
+        a `read` token.
 
         Returns:
             Global statistics.
@@ -466,7 +479,8 @@ class AsyncClient(AsyncClientBase):
     async def system_get_options(self) -> Options:
         """Get the daemon's runtime options (`system.getOptions`).
 
-        Returns the options that can be changed while the daemon runs.
+        Returns the options that can be changed while the daemon runs. Needs a `read`
+        token.
 
         Returns:
             The current options.
@@ -490,7 +504,8 @@ class AsyncClient(AsyncClientBase):
         """Change the daemon's runtime options (`system.setOptions`).
 
         Changes the global speed limit and/or the number of downloads that may be active
-        at once; both take effect at once. Options left out keep their value.
+        at once; both take effect at once. Options left out keep their value. Needs a
+        `admin` token.
 
         Args:
             max_concurrent: How many downloads may be active at once (1 to 1000).
@@ -549,7 +564,7 @@ class AsyncClient(AsyncClientBase):
 
         Only over WebSocket, as a single call (not in a batch); elsewhere it fails with
         `WebSocketRequired` (over HTTP, `events.poll` gets the same notifications).
-        Calling it again replaces the previous settings.
+        Calling it again replaces the previous settings. Needs a `read` token.
 
         Args:
             since: Replay the kept notifications with a higher `seq` than this before
@@ -596,7 +611,7 @@ class AsyncClient(AsyncClientBase):
 
         Drops this connection's `events.subscribe` settings: it receives every
         notification again, at the daemon's own pace. Only over WebSocket, as a single
-        call; elsewhere it fails with `WebSocketRequired`.
+        call; elsewhere it fails with `WebSocketRequired`. Needs a `read` token.
 
         Returns:
             Where the stream stands.
@@ -629,7 +644,7 @@ class AsyncClient(AsyncClientBase):
         the stream stands now: start there after listing the downloads. When the window
         no longer reaches back to `since`, or `streamId` is not the running daemon's (it
         restarted), it fails with `EventsUnavailable`, exactly as `events.subscribe`
-        does: list the downloads again, then poll without `since`.
+        does: list the downloads again, then poll without `since`. Needs a `read` token.
 
         Args:
             since: Return the kept notifications with a higher `seq` than this. 0
@@ -662,11 +677,94 @@ class AsyncClient(AsyncClientBase):
         )
         return await self._call("events.poll", params.to_wire(), EventPoll.from_wire)
 
+    async def token_add(self, *, name: TokenName, scope: TokenScope) -> NewToken:
+        """Add a named token (`token.add`).
+
+        Creates a token with a scope, for a program or a person that should be able to
+        do less than the daemon's own token: `read` (status, lists, stats, options,
+        events), `control` (read, and adding, pausing, resuming, removing downloads
+        without deleting files, setting URLs and speed limits) or `admin` (everything).
+        The answer holds the token itself, the only time it is shown: the daemon keeps
+        only its SHA-256 digest (`tokens.json` in the state directory, mode 0600). It is
+        valid at once, on HTTP and WebSocket alike, until `token.remove`. Also `haul
+        token add NAME --scope SCOPE`. Needs a `admin` token.
+
+        Args:
+            name: The token's name, unique among the daemon's tokens: what `token.list`
+                shows and `token.remove` takes.
+            scope: What the token may do.
+
+        Returns:
+            The new token, with its secret.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = TokenAddParams(
+            name=name,
+            scope=scope,
+        )
+        return await self._call("token.add", params.to_wire(), NewToken.from_wire)
+
+    async def token_list(self) -> TokenList:
+        """List the named tokens (`token.list`).
+
+        Returns every named token's name, scope and creation time, oldest first; never a
+        secret (the daemon does not have them). The daemon's own token (`--rpc-secret`,
+        or the `rpc-secret` file) is not among them: it is always `admin`. Also `haul
+        token ls`. Needs a `admin` token.
+
+        Returns:
+            The named tokens.
+
+        Raises:
+            HaulError: One of the errors every call can return (see `ErrorCode`).
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        return await self._call("token.list", None, TokenList.from_wire)
+
+    async def token_remove(self, *, name: TokenName) -> RemovedToken:
+        """Revoke a named token (`token.remove`).
+
+        Forgets the token: from the answer on, requests with it get 401, and WebSocket
+        connections opened with it are closed. Also `haul token rm NAME`. Needs a
+        `admin` token.
+
+        Args:
+            name: The token's name.
+
+        Returns:
+            The revoked token.
+
+        Raises:
+            HaulError: Besides the errors every call can return (see `ErrorCode`):
+                - `ErrorCode.STORE_UNAVAILABLE`: The daemon could not commit the change
+                  to its state store (a full or broken state disk), so it is not
+                  acknowledged: an added download was not kept; a pause, resume or
+                  remove took effect but may be lost at the next start. The store
+                  retries by itself; `system.getStats` shows when it works again.
+                - `ErrorCode.TOKEN_NOT_FOUND`: No named token has this name: it never
+                  existed or was removed.
+            TransportError: The daemon could not be reached or gave no JSON-RPC answer.
+        """
+        params = TokenRemoveParams(
+            name=name,
+        )
+        return await self._call(
+            "token.remove", params.to_wire(), RemovedToken.from_wire
+        )
+
     async def rpc_discover(self) -> OpenrpcDocument:
         """Get this document (`rpc.discover`).
 
         Returns this OpenRPC document, byte for byte as the daemon ships it (also served
-        at `GET /openrpc.json`).
+        at `GET /openrpc.json`). Needs a `read` token.
 
         Returns:
             The OpenRPC document.

@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional, Union
 
 from ._errors import HaulError, api_error
 from ._wire import enum_or_str, enum_value
-from .models import DownloadState, Gid, StreamId
+from .models import DownloadState, Gid, StreamId, TokenScope
 
 
 class ErrorCode(IntEnum):
@@ -20,7 +20,8 @@ class ErrorCode(IntEnum):
     Every call can return `PARSE_ERROR`, `INVALID_REQUEST`, `METHOD_NOT_FOUND`,
     `INVALID_PARAMS`, `INTERNAL_ERROR`, `UNAUTHORIZED`, `REQUEST_TOO_LARGE`,
     `RESPONSE_TOO_LARGE`, `SERVER_BUSY`, `BATCH_TOO_LARGE`,
-    `BATCH_RESPONSE_TOO_LARGE`; each method's docs name the others it returns.
+    `BATCH_RESPONSE_TOO_LARGE`, `FORBIDDEN`; each method's docs name the others it
+    returns.
     """
 
     #: `-32700` Parse error: The request body is not valid JSON. `id` in the response is
@@ -107,6 +108,14 @@ class ErrorCode(IntEnum):
     #: the new URL than the bytes kept belong to, or could not ask it; pass `restart:
     #: true` to start again from zero there. Data: `RemoteFileDiffersErrorData`.
     REMOTE_FILE_DIFFERS = -32015
+    #: `-32016` Forbidden: The call needs a token of a wider scope than the one it came
+    #: with (see the method's `x-scope`); over HTTP the status stays 200, as for every
+    #: answered call. A `read` token's WebSocket still receives every notification.
+    #: Data: `ForbiddenErrorData`.
+    FORBIDDEN = -32016
+    #: `-32017` Token not found: No named token has this name: it never existed or was
+    #: removed. Data: `TokenNotFoundErrorData`.
+    TOKEN_NOT_FOUND = -32017
 
 
 @dataclass(frozen=True)
@@ -374,6 +383,56 @@ class RemoteFileDiffersErrorData:
         }
 
 
+@dataclass(frozen=True)
+class ForbiddenErrorData:
+    """The call needs a token of a wider scope than the one it came with (see the
+    method's `x-scope`); over HTTP the status stays 200, as for every answered call.
+    A `read` token's WebSocket still receives every notification.
+    """
+
+    required_scope: Union[TokenScope, str]
+    """The least scope the call needs."""
+
+    token_scope: Union[TokenScope, str]
+    """The scope of the call's token."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> ForbiddenErrorData:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            required_scope=enum_or_str(TokenScope, wire["requiredScope"]),
+            token_scope=enum_or_str(TokenScope, wire["tokenScope"]),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "requiredScope": enum_value(self.required_scope),
+            "tokenScope": enum_value(self.token_scope),
+        }
+
+
+@dataclass(frozen=True)
+class TokenNotFoundErrorData:
+    """No named token has this name: it never existed or was removed."""
+
+    name: str
+    """The name asked for."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> TokenNotFoundErrorData:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            name=wire["name"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "name": self.name,
+        }
+
+
 _ERROR_DATA: dict[int, Callable[[Any], object]] = {
     ErrorCode.INVALID_PARAMS: InvalidParamsErrorData.from_wire,
     ErrorCode.DOWNLOAD_NOT_FOUND: DownloadNotFoundErrorData.from_wire,
@@ -385,6 +444,8 @@ _ERROR_DATA: dict[int, Callable[[Any], object]] = {
     ErrorCode.EVENTS_UNAVAILABLE: EventsUnavailableErrorData.from_wire,
     ErrorCode.STORE_UNAVAILABLE: StoreUnavailableErrorData.from_wire,
     ErrorCode.REMOTE_FILE_DIFFERS: RemoteFileDiffersErrorData.from_wire,
+    ErrorCode.FORBIDDEN: ForbiddenErrorData.from_wire,
+    ErrorCode.TOKEN_NOT_FOUND: TokenNotFoundErrorData.from_wire,
 }
 """How each error's data decodes, for the errors whose data is an object."""
 

@@ -117,6 +117,21 @@ class SourceState(str, Enum):
     DROPPED = "dropped"
 
 
+class TokenScope(str, Enum):
+    """What a token may do: `read` calls the methods that change nothing and receives
+    notifications, `control` also adds, pauses, resumes and removes downloads
+    (without deleting files) and sets their URLs and speed limits, `admin` may do
+    everything. Each method's `x-scope` names the least it needs.
+
+    A value the daemon sends that this client does not know (a newer daemon's) is
+    kept as a plain `str`: fields of this type are typed `Union[TokenScope, str]`.
+    """
+
+    READ = "read"
+    CONTROL = "control"
+    ADMIN = "admin"
+
+
 Gid = str
 """A download's id: 16 lowercase hexadecimal characters."""
 
@@ -150,6 +165,10 @@ Headers = dict[str, str]
 
 OpenrpcDocument = dict[str, Any]
 """An OpenRPC 1.3.2 document (this one)."""
+
+
+TokenName = str
+"""A named token's name: 1 to 64 letters, digits, `.`, `_` or `-`."""
 
 
 ProxyUrl = str
@@ -613,4 +632,115 @@ class EventStream:
             "streamId": self.stream_id,
             "seq": self.seq,
             "oldestSeq": self.oldest_seq,
+        }
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created, with its secret: shown this once."""
+
+    name: TokenName
+    """The token's name."""
+
+    scope: Union[TokenScope, str]
+    """What the token may do."""
+
+    token: str
+    """The secret to send as `Authorization: Bearer <token>`. Not stored by the daemon:
+    keep it.
+    """
+
+    created_at: str
+    """When it was created (RFC 3339, UTC)."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> NewToken:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            name=wire["name"],
+            scope=enum_or_str(TokenScope, wire["scope"]),
+            token=wire["token"],
+            created_at=wire["createdAt"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "name": self.name,
+            "scope": enum_value(self.scope),
+            "token": self.token,
+            "createdAt": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A named token, without its secret."""
+
+    name: TokenName
+    """The token's name."""
+
+    scope: Union[TokenScope, str]
+    """What the token may do."""
+
+    created_at: str
+    """When it was created (RFC 3339, UTC)."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> TokenInfo:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            name=wire["name"],
+            scope=enum_or_str(TokenScope, wire["scope"]),
+            created_at=wire["createdAt"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "name": self.name,
+            "scope": enum_value(self.scope),
+            "createdAt": self.created_at,
+        }
+
+
+@dataclass(frozen=True)
+class TokenList:
+    """The named tokens, oldest first."""
+
+    tokens: list[TokenInfo]
+    """Every named token."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> TokenList:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            tokens=[TokenInfo.from_wire(x0) for x0 in wire["tokens"]],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "tokens": [x0.to_wire() for x0 in self.tokens],
+        }
+
+
+@dataclass(frozen=True)
+class RemovedToken:
+    """A token just revoked."""
+
+    name: TokenName
+    """The token's name."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> RemovedToken:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            name=wire["name"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "name": self.name,
         }

@@ -19,6 +19,8 @@ from .models import (
     ProxyUrl,
     SpeedLimit,
     StreamId,
+    TokenName,
+    TokenScope,
 )
 
 
@@ -69,7 +71,9 @@ class DownloadAddParams:
     """Add the download in the `paused` state instead of queueing it. Default false."""
 
     overwrite: Optional[OverwritePolicy] = None
-    """What to do when the destination file already exists. Default `rename`."""
+    """What to do when the destination file already exists. Default `rename`;
+    `overwrite` (which replaces a file) needs an `admin` token.
+    """
 
     proxy: Optional[ProxyUrl] = None
     """This download's proxy, over the daemon's: a proxy URL (`http://`, `https://`,
@@ -197,7 +201,9 @@ class DownloadRemoveParams:
     """The download's gid."""
 
     delete_files: Optional[bool] = None
-    """Also delete the download's file (finished or partial). Default false."""
+    """Also delete the download's file (finished or partial): needs an `admin` token.
+    Default false.
+    """
 
     @classmethod
     def from_wire(cls, wire: Any) -> DownloadRemoveParams:
@@ -513,3 +519,52 @@ class EventsPollParams:
         if self.kinds is not None:
             wire["kinds"] = [enum_value(x0) for x0 in self.kinds]
         return wire
+
+
+@dataclass(frozen=True)
+class TokenAddParams:
+    """The params of `token.add`: add a named token."""
+
+    name: TokenName
+    """The token's name, unique among the daemon's tokens: what `token.list` shows and
+    `token.remove` takes.
+    """
+
+    scope: TokenScope
+    """What the token may do."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> TokenAddParams:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            name=wire["name"],
+            scope=TokenScope(wire["scope"]),
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "name": self.name,
+            "scope": enum_value(self.scope),
+        }
+
+
+@dataclass(frozen=True)
+class TokenRemoveParams:
+    """The params of `token.remove`: revoke a named token."""
+
+    name: TokenName
+    """The token's name."""
+
+    @classmethod
+    def from_wire(cls, wire: Any) -> TokenRemoveParams:
+        """Reads the wire form; keys this client does not know are ignored."""
+        return cls(
+            name=wire["name"],
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The wire form; optional fields that are None are left out."""
+        return {
+            "name": self.name,
+        }

@@ -83,6 +83,22 @@ def events_poll(haul: Client) -> object:
     return result
 
 
+def token_add(haul: Client) -> object:
+    from haul_client import TokenScope
+    result = haul.token_add(name="dashboard", scope=TokenScope.READ)
+    return result
+
+
+def token_list(haul: Client) -> object:
+    result = haul.token_list()
+    return result
+
+
+def token_remove(haul: Client) -> object:
+    result = haul.token_remove(name="dashboard")
+    return result
+
+
 def rpc_discover(haul: Client) -> object:
     result = haul.rpc_discover()
     return result
@@ -104,6 +120,9 @@ ALL: list[tuple[str, Callable[[Client], object]]] = [
     ("events.subscribe", events_subscribe),
     ("events.unsubscribe", events_unsubscribe),
     ("events.poll", events_poll),
+    ("token.add", token_add),
+    ("token.list", token_list),
+    ("token.remove", token_remove),
     ("rpc.discover", rpc_discover),
 ]
 """Every snippet, in document order, with the method it calls."""

@@ -6,7 +6,7 @@
  *
  * **Transports.** `POST /jsonrpc` (HTTP, one request or a batch per body) and a WebSocket at `/jsonrpc/ws`; both serve every method. Params are always by name (a JSON object). Byte counts and speeds are integers, times RFC 3339 UTC strings, unknown values `null`.
  *
- * **Auth.** Every request carries the daemon's token: `Authorization: Bearer <token>` on HTTP and on the WebSocket upgrade, or, for browsers, a `Sec-WebSocket-Protocol` entry `haul.bearer.<token>` next to the protocol `haul.jsonrpc` (the server answers with `haul.jsonrpc`). A missing or wrong token gets HTTP 401 with error -32000. The token is `--rpc-secret` / `HAUL_RPC_SECRET`, else one generated at first start and stored in the state directory (`rpc-secret`, mode 0600).
+ * **Auth.** Every request carries the daemon's token: `Authorization: Bearer <token>` on HTTP and on the WebSocket upgrade, or, for browsers, a `Sec-WebSocket-Protocol` entry `haul.bearer.<token>` next to the protocol `haul.jsonrpc` (the server answers with `haul.jsonrpc`). A missing or wrong token gets HTTP 401 with error -32000. The token is `--rpc-secret` / `HAUL_RPC_SECRET`, else one generated at first start and stored in the state directory (`rpc-secret`, mode 0600). That token may call everything; named tokens made with `token.add` carry a scope, `read`, `control` or `admin`, and each method's `x-scope` names the least it needs (a param's `x-scope` raises it when the param has the value `when`). A call beyond its token's scope gets error -32016 Forbidden; a `read` token's WebSocket still receives every notification.
  *
  * **Notifications.** Methods marked `x-notification` are sent by the daemon, not called: every authenticated WebSocket connection receives them as plain JSON-RPC notifications, e.g. `{"jsonrpc":"2.0","method":"download.progress","params":{…}}`, without subscribing. Each carries `seq` (strictly increasing within a `streamId`) and `streamId` (new at every daemon start); `events.subscribe` filters a connection's notifications and replays the ones it missed after a reconnect.
  */
@@ -419,6 +419,80 @@ export interface EventPoll {
 export type OpenrpcDocument = Record<string, unknown>;
 
 /**
+ * What a token may do: `read` calls the methods that change nothing and receives notifications, `control` also adds, pauses, resumes and removes downloads (without deleting files) and sets their URLs and speed limits, `admin` may do everything. Each method's `x-scope` names the least it needs.
+ */
+export type TokenScope = "read" | "control" | "admin";
+
+/**
+ * A named token's name: 1 to 64 letters, digits, `.`, `_` or `-`.
+ */
+export type TokenName = string;
+
+/**
+ * A token just created, with its secret: shown this once.
+ */
+export interface NewToken {
+  /**
+   * The token's name.
+   */
+  name: TokenName;
+  /**
+   * What the token may do.
+   */
+  scope: TokenScope;
+  /**
+   * The secret to send as `Authorization: Bearer <token>`. Not stored by the daemon: keep it.
+   */
+  token: string;
+  /**
+   * When it was created (RFC 3339, UTC).
+   *
+   * Constraints: format "date-time".
+   */
+  createdAt: string;
+}
+
+/**
+ * A named token, without its secret.
+ */
+export interface TokenInfo {
+  /**
+   * The token's name.
+   */
+  name: TokenName;
+  /**
+   * What the token may do.
+   */
+  scope: TokenScope;
+  /**
+   * When it was created (RFC 3339, UTC).
+   *
+   * Constraints: format "date-time".
+   */
+  createdAt: string;
+}
+
+/**
+ * The named tokens, oldest first.
+ */
+export interface TokenList {
+  /**
+   * Every named token.
+   */
+  tokens: TokenInfo[];
+}
+
+/**
+ * A token just revoked.
+ */
+export interface RemovedToken {
+  /**
+   * The token's name.
+   */
+  name: TokenName;
+}
+
+/**
  * A proxy: `http://`, `https://` (TLS to the proxy), `socks5://` (host names resolved by the daemon) or `socks5h://` (resolved by the proxy, so no DNS query leaves the daemon's machine), with `user:password@` when the proxy wants credentials. Credentials are kept to connect, never shown.
  */
 export type ProxyUrl = string;
@@ -613,6 +687,30 @@ export interface RemoteFileDiffersErrorData {
 }
 
 /**
+ * The call needs a token of a wider scope than the one it came with (see the method's `x-scope`); over HTTP the status stays 200, as for every answered call. A `read` token's WebSocket still receives every notification.
+ */
+export interface ForbiddenErrorData {
+  /**
+   * The least scope the call needs.
+   */
+  requiredScope: TokenScope;
+  /**
+   * The scope of the call's token.
+   */
+  tokenScope: TokenScope;
+}
+
+/**
+ * No named token has this name: it never existed or was removed.
+ */
+export interface TokenNotFoundErrorData {
+  /**
+   * The name asked for.
+   */
+  name: string;
+}
+
+/**
  * Params of `download.add`.
  */
 export interface DownloadAddParams {
@@ -663,7 +761,7 @@ export interface DownloadAddParams {
    */
   paused?: boolean;
   /**
-   * What to do when the destination file already exists. Default `rename`.
+   * What to do when the destination file already exists. Default `rename`; `overwrite` (which replaces a file) needs an `admin` token.
    */
   overwrite?: OverwritePolicy;
   /**
@@ -711,7 +809,7 @@ export interface DownloadRemoveParams {
    */
   gid: Gid;
   /**
-   * Also delete the download's file (finished or partial). Default false.
+   * Also delete the download's file (finished or partial): needs an `admin` token. Default false.
    *
    * @default false
    */
@@ -894,6 +992,30 @@ export interface EventsPollParams {
    * Only these notifications. Absent: all of them.
    */
   kinds?: NotificationKind[];
+}
+
+/**
+ * Params of `token.add`.
+ */
+export interface TokenAddParams {
+  /**
+   * The token's name, unique among the daemon's tokens: what `token.list` shows and `token.remove` takes.
+   */
+  name: TokenName;
+  /**
+   * What the token may do.
+   */
+  scope: TokenScope;
+}
+
+/**
+ * Params of `token.remove`.
+ */
+export interface TokenRemoveParams {
+  /**
+   * The token's name.
+   */
+  name: TokenName;
 }
 
 /**
@@ -1123,6 +1245,9 @@ export interface Methods {
   "events.subscribe": { params: EventsSubscribeParams; result: EventStream };
   "events.unsubscribe": { params: undefined; result: EventStream };
   "events.poll": { params: EventsPollParams; result: EventPoll };
+  "token.add": { params: TokenAddParams; result: NewToken };
+  "token.list": { params: undefined; result: TokenList };
+  "token.remove": { params: TokenRemoveParams; result: RemovedToken };
   "rpc.discover": { params: undefined; result: OpenrpcDocument };
 }
 
@@ -1230,6 +1355,14 @@ export const ErrorCode = {
    * The new URL serves another file — `download.setUrl` found another file at the new URL than the bytes kept belong to, or could not ask it; pass `restart: true` to start again from zero there.
    */
   RemoteFileDiffers: -32015,
+  /**
+   * Forbidden — The call needs a token of a wider scope than the one it came with (see the method's `x-scope`); over HTTP the status stays 200, as for every answered call. A `read` token's WebSocket still receives every notification.
+   */
+  Forbidden: -32016,
+  /**
+   * Token not found — No named token has this name: it never existed or was removed.
+   */
+  TokenNotFound: -32017,
 } as const;
 
 /** One of the documented error codes. */
@@ -1258,6 +1391,8 @@ export interface ErrorData {
   BatchTooLarge: BatchTooLargeErrorData;
   BatchResponseTooLarge: BatchResponseTooLargeErrorData;
   RemoteFileDiffers: RemoteFileDiffersErrorData;
+  Forbidden: ForbiddenErrorData;
+  TokenNotFound: TokenNotFoundErrorData;
 }
 
 /**
@@ -1291,7 +1426,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Add a download (`download.add`).
    *
-   * Queues a new HTTP(S) download and returns its gid at once; the transfer itself happens in the background and is reported by notifications. The destination is resolved inside the daemon's download root: `dir` is relative to it and the file name (given, or taken from the server's Content-Disposition or the URL) must be a plain name. A download starts when fewer than the daemon's `maxConcurrent` downloads are active, unless `paused` is true.
+   * Queues a new HTTP(S) download and returns its gid at once; the transfer itself happens in the background and is reported by notifications. The destination is resolved inside the daemon's download root: `dir` is relative to it and the file name (given, or taken from the server's Content-Disposition or the URL) must be a plain name. A download starts when fewer than the daemon's `maxConcurrent` downloads are active, unless `paused` is true. Needs a `control` token (`admin` with `overwrite` `"overwrite"`).
    *
    * @throws {HaulError} `InvalidUrl` (-32003): Invalid or unsupported URL
    * @throws {HaulError} `OutsideDownloadRoot` (-32004): Destination outside the download root
@@ -1306,7 +1441,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Pause a download (`download.pause`).
    *
-   * Stops a queued or active download, keeping every finished byte, and answers once it is stopped, its progress checkpointed and its state committed, with its status then. Pausing a paused download changes nothing. A complete or failed download cannot be paused. When a `download.remove` arrives while the pause is in flight the remove wins (and this call answers `DownloadNotFound`); a `download.resume` that arrives meanwhile leaves the download queued.
+   * Stops a queued or active download, keeping every finished byte, and answers once it is stopped, its progress checkpointed and its state committed, with its status then. Pausing a paused download changes nothing. A complete or failed download cannot be paused. When a `download.remove` arrives while the pause is in flight the remove wins (and this call answers `DownloadNotFound`); a `download.resume` that arrives meanwhile leaves the download queued. Needs a `control` token.
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
    * @throws {HaulError} `InvalidState` (-32002): Invalid state for this operation
@@ -1319,7 +1454,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Resume a download (`download.resume`).
    *
-   * Puts a paused download back in the queue, or retries a failed one from the bytes it kept, and returns its status. Resuming a queued or active download changes nothing; a complete download cannot be resumed. A resumed download announces itself with `download.started` (`resumed: true`).
+   * Puts a paused download back in the queue, or retries a failed one from the bytes it kept, and returns its status. Resuming a queued or active download changes nothing; a complete download cannot be resumed. A resumed download announces itself with `download.started` (`resumed: true`). Needs a `control` token.
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
    * @throws {HaulError} `InvalidState` (-32002): Invalid state for this operation
@@ -1332,7 +1467,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Remove a download (`download.remove`).
    *
-   * Stops the download if it is running and forgets it. With `deleteFiles`, its partial or finished file is deleted too; without, a finished file stays where it is and a partial `.part` file is kept.
+   * Stops the download if it is running and forgets it. With `deleteFiles`, its partial or finished file is deleted too; without, a finished file stays where it is and a partial `.part` file is kept. Needs a `control` token (`admin` with `deleteFiles` `true`).
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
    * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
@@ -1344,7 +1479,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Get a download's status (`download.status`).
    *
-   * Returns the current status of one download.
+   * Returns the current status of one download. Needs a `read` token.
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
    */
@@ -1355,7 +1490,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * List downloads (`download.list`).
    *
-   * Returns one page of downloads in the order they were added, optionally only those in the given states, with the total number that match. For every download, page with `cursor` rather than `offset`: `offset` counts positions in a list that changes when downloads are added or removed between two calls.
+   * Returns one page of downloads in the order they were added, optionally only those in the given states, with the total number that match. For every download, page with `cursor` rather than `offset`: `offset` counts positions in a list that changes when downloads are added or removed between two calls. Needs a `read` token.
    */
   downloadList(params: DownloadListParams = {}): Promise<DownloadList> {
     return this.call("download.list", params);
@@ -1364,7 +1499,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Change a download's speed limit (`download.setSpeedLimit`).
    *
-   * Changes the speed limit of one download; it takes effect at once, also while the download is running.
+   * Changes the speed limit of one download; it takes effect at once, also while the download is running. Needs a `control` token.
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
    * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
@@ -1376,7 +1511,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Point a download at another URL of the same file (`download.setUrl`).
    *
-   * Replaces the URL of a download that is queued, active, paused or in error: a signed link that expired, a mirror, a moved file. When the download has bytes on disk, the daemon first asks the new URL for the file and keeps the bytes only if it is the same file: the same length, and the same ETag and Last-Modified where both URLs give them; otherwise it refuses with `RemoteFileDiffers` and changes nothing, unless `restart` is true, which starts the download again from zero at the new URL (when the file turns out different). An active download goes on from its bytes at the new URL: its connections end after a last checkpoint, and it starts again (a `download.started` with `resumed` true) without leaving the `active` state. The request's own headers, proxy and settings stay.
+   * Replaces the URL of a download that is queued, active, paused or in error: a signed link that expired, a mirror, a moved file. When the download has bytes on disk, the daemon first asks the new URL for the file and keeps the bytes only if it is the same file: the same length, and the same ETag and Last-Modified where both URLs give them; otherwise it refuses with `RemoteFileDiffers` and changes nothing, unless `restart` is true, which starts the download again from zero at the new URL (when the file turns out different). An active download goes on from its bytes at the new URL: its connections end after a last checkpoint, and it starts again (a `download.started` with `resumed` true) without leaving the `active` state. The request's own headers, proxy and settings stay. Needs a `control` token.
    *
    * @throws {HaulError} `DownloadNotFound` (-32001): Download not found
    * @throws {HaulError} `InvalidState` (-32002): Invalid state for this operation
@@ -1391,7 +1526,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Get the daemon's version (`system.getVersion`).
    *
-   * Returns the daemon's version, the commit it was built from and its compiled-in features.
+   * Returns the daemon's version, the commit it was built from and its compiled-in features. Needs a `read` token.
    */
   systemGetVersion(): Promise<VersionInfo> {
     return this.call("system.getVersion", undefined);
@@ -1400,7 +1535,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Get global statistics (`system.getStats`).
    *
-   * Returns how many downloads are in each state and the total download speed.
+   * Returns how many downloads are in each state and the total download speed. Needs a `read` token.
    */
   systemGetStats(): Promise<Stats> {
     return this.call("system.getStats", undefined);
@@ -1409,7 +1544,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Get the daemon's runtime options (`system.getOptions`).
    *
-   * Returns the options that can be changed while the daemon runs.
+   * Returns the options that can be changed while the daemon runs. Needs a `read` token.
    */
   systemGetOptions(): Promise<Options> {
     return this.call("system.getOptions", undefined);
@@ -1418,7 +1553,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Change the daemon's runtime options (`system.setOptions`).
    *
-   * Changes the global speed limit and/or the number of downloads that may be active at once; both take effect at once. Options left out keep their value.
+   * Changes the global speed limit and/or the number of downloads that may be active at once; both take effect at once. Options left out keep their value. Needs a `admin` token.
    */
   systemSetOptions(params: SystemSetOptionsParams = {}): Promise<Options> {
     return this.call("system.setOptions", params);
@@ -1431,7 +1566,7 @@ export class Client extends RpcClient<Methods, Notifications> {
    *
    * The daemon keeps a window of recent notifications (`--event-window`, default 10000): every state change, and the latest progress of each download. With `since` (the last `seq` the client processed, of the stream `streamId`), the answer to this call is followed by every kept notification with a higher `seq`, in order, then by live ones: no gap, no duplicate. When the window no longer reaches back to `since`, or `streamId` is not the running daemon's (it restarted), the call fails with `EventsUnavailable` and changes nothing: resynchronise from `download.list`, then subscribe without `since`.
    *
-   * Only over WebSocket, as a single call (not in a batch); elsewhere it fails with `WebSocketRequired` (over HTTP, `events.poll` gets the same notifications). Calling it again replaces the previous settings.
+   * Only over WebSocket, as a single call (not in a batch); elsewhere it fails with `WebSocketRequired` (over HTTP, `events.poll` gets the same notifications). Calling it again replaces the previous settings. Needs a `read` token.
    *
    * @throws {HaulError} `EventsUnavailable` (-32012): Events no longer available
    * @throws {HaulError} `WebSocketRequired` (-32013): Needs a WebSocket connection
@@ -1443,7 +1578,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Receive every notification again (`events.unsubscribe`).
    *
-   * Drops this connection's `events.subscribe` settings: it receives every notification again, at the daemon's own pace. Only over WebSocket, as a single call; elsewhere it fails with `WebSocketRequired`.
+   * Drops this connection's `events.subscribe` settings: it receives every notification again, at the daemon's own pace. Only over WebSocket, as a single call; elsewhere it fails with `WebSocketRequired`. Needs a `read` token.
    *
    * @throws {HaulError} `WebSocketRequired` (-32013): Needs a WebSocket connection
    */
@@ -1454,7 +1589,7 @@ export class Client extends RpcClient<Methods, Notifications> {
   /**
    * Fetch the notifications since a point, over any transport (`events.poll`).
    *
-   * Returns the kept notifications with a `seq` above `since`, as a WebSocket receives them (the same window as `events.subscribe`: every state change, and the latest progress of each download), for clients that cannot keep a WebSocket open. Call it again with `since` set to the answer's `next`: notifications are never skipped or repeated. Without `since` it returns none, and `next` is where the stream stands now: start there after listing the downloads. When the window no longer reaches back to `since`, or `streamId` is not the running daemon's (it restarted), it fails with `EventsUnavailable`, exactly as `events.subscribe` does: list the downloads again, then poll without `since`.
+   * Returns the kept notifications with a `seq` above `since`, as a WebSocket receives them (the same window as `events.subscribe`: every state change, and the latest progress of each download), for clients that cannot keep a WebSocket open. Call it again with `since` set to the answer's `next`: notifications are never skipped or repeated. Without `since` it returns none, and `next` is where the stream stands now: start there after listing the downloads. When the window no longer reaches back to `since`, or `streamId` is not the running daemon's (it restarted), it fails with `EventsUnavailable`, exactly as `events.subscribe` does: list the downloads again, then poll without `since`. Needs a `read` token.
    *
    * @throws {HaulError} `EventsUnavailable` (-32012): Events no longer available
    */
@@ -1463,9 +1598,41 @@ export class Client extends RpcClient<Methods, Notifications> {
   }
 
   /**
+   * Add a named token (`token.add`).
+   *
+   * Creates a token with a scope, for a program or a person that should be able to do less than the daemon's own token: `read` (status, lists, stats, options, events), `control` (read, and adding, pausing, resuming, removing downloads without deleting files, setting URLs and speed limits) or `admin` (everything). The answer holds the token itself, the only time it is shown: the daemon keeps only its SHA-256 digest (`tokens.json` in the state directory, mode 0600). It is valid at once, on HTTP and WebSocket alike, until `token.remove`. Also `haul token add NAME --scope SCOPE`. Needs a `admin` token.
+   *
+   * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
+   */
+  tokenAdd(params: TokenAddParams): Promise<NewToken> {
+    return this.call("token.add", params);
+  }
+
+  /**
+   * List the named tokens (`token.list`).
+   *
+   * Returns every named token's name, scope and creation time, oldest first; never a secret (the daemon does not have them). The daemon's own token (`--rpc-secret`, or the `rpc-secret` file) is not among them: it is always `admin`. Also `haul token ls`. Needs a `admin` token.
+   */
+  tokenList(): Promise<TokenList> {
+    return this.call("token.list", undefined);
+  }
+
+  /**
+   * Revoke a named token (`token.remove`).
+   *
+   * Forgets the token: from the answer on, requests with it get 401, and WebSocket connections opened with it are closed. Also `haul token rm NAME`. Needs a `admin` token.
+   *
+   * @throws {HaulError} `StoreUnavailable` (-32014): The state store cannot record changes
+   * @throws {HaulError} `TokenNotFound` (-32017): Token not found
+   */
+  tokenRemove(params: TokenRemoveParams): Promise<RemovedToken> {
+    return this.call("token.remove", params);
+  }
+
+  /**
    * Get this document (`rpc.discover`).
    *
-   * Returns this OpenRPC document, byte for byte as the daemon ships it (also served at `GET /openrpc.json`).
+   * Returns this OpenRPC document, byte for byte as the daemon ships it (also served at `GET /openrpc.json`). Needs a `read` token.
    */
   rpcDiscover(): Promise<OpenrpcDocument> {
     return this.call("rpc.discover", undefined);

@@ -79,6 +79,21 @@ export async function eventsPoll(client: Client): Promise<unknown> {
   return result;
 }
 
+export async function tokenAdd(client: Client): Promise<unknown> {
+  const result = await client.tokenAdd({ name: "dashboard", scope: "read" });
+  return result;
+}
+
+export async function tokenList(client: Client): Promise<unknown> {
+  const result = await client.tokenList();
+  return result;
+}
+
+export async function tokenRemove(client: Client): Promise<unknown> {
+  const result = await client.tokenRemove({ name: "dashboard" });
+  return result;
+}
+
 export async function rpcDiscover(client: Client): Promise<unknown> {
   const result = await client.rpcDiscover();
   return result;
@@ -101,5 +116,8 @@ export const ALL: [string, (client: Client) => Promise<unknown>][] = [
   ["events.subscribe", eventsSubscribe],
   ["events.unsubscribe", eventsUnsubscribe],
   ["events.poll", eventsPoll],
+  ["token.add", tokenAdd],
+  ["token.list", tokenList],
+  ["token.remove", tokenRemove],
   ["rpc.discover", rpcDiscover],
 ];

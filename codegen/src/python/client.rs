@@ -243,7 +243,13 @@ fn result_decoder(api: &Api, ty: &Type, py: &str, im: &mut Imports) -> String {
 fn method_doc(api: &Api, m: &Method) -> Vec<String> {
     let width = WIDTH - 8;
     let mut lines = paragraphs(
-        &format!("{} (`{}`).\n\n{}", m.summary, m.name, m.description),
+        &format!(
+            "{} (`{}`).\n\n{} {}",
+            m.summary,
+            m.name,
+            m.description,
+            m.scope_sentence()
+        ),
         width,
     );
     if !m.params.is_empty() {
