@@ -17,10 +17,12 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Optional, Union
 
+from ._endpoint import Endpoint
 from ._errors import HaulError, TransportError
 from ._http import AsyncHttpRpc
 from ._jsonrpc import http_url_for, reason, unexpected
@@ -116,7 +118,7 @@ class Events:
 
     def __init__(
         self,
-        url: str,
+        url: Union[str, Endpoint],
         token: str,
         timeout: float,
         filters: EventsSubscribeParams,
@@ -127,8 +129,10 @@ class Events:
     ) -> None:
         """Streams from the WebSocket at `url` with `token`; `filters` are the
         `events.subscribe` params other than the position (`since`,
-        `streamId`), which the stream sets itself. See `AsyncClient.events()`
-        for the rest."""
+        `streamId`), which the stream sets itself. `url` may be an `Endpoint`
+        (which `AsyncClient.events()` passes): the URL with the TLS context
+        every connection of the stream, reconnections and polling included,
+        verifies the daemon with. See `AsyncClient.events()` for the rest."""
         if not initial_backoff > 0:
             raise ValueError(
                 f"invalid initial_backoff {initial_backoff!r}: "
@@ -144,8 +148,16 @@ class Events:
                 f"invalid polling {polling!r}: "
                 "it must be a positive number of seconds, or None"
             )
+        endpoint = url if isinstance(url, Endpoint) else Endpoint(url)
         self._settings = _Settings(
-            url, token, timeout, filters, initial_backoff, max_backoff, polling
+            endpoint.url,
+            token,
+            timeout,
+            filters,
+            initial_backoff,
+            max_backoff,
+            polling,
+            endpoint.ssl_context,
         )
         self._stream: Optional[_Stream] = None
         self._task: Optional["asyncio.Task[None]"] = None
@@ -243,6 +255,7 @@ class _Settings:
     initial_backoff: float
     max_backoff: float
     polling: Optional[float]
+    ssl_context: Optional[ssl.SSLContext]
 
 
 class _Stream:
@@ -284,6 +297,7 @@ class _Stream:
                     self.settings.token,
                     self.settings.timeout,
                     error_from_wire,
+                    self.settings.ssl_context,
                 )
             except (HaulError, TransportError) as error:
                 status = refused_status(error)
@@ -385,7 +399,11 @@ class _Stream:
         self.mode = EventsMode.POLLING
         url = http_url_for(self.settings.url)
         rpc = AsyncHttpRpc(
-            url, self.settings.token, self.settings.timeout, error_from_wire
+            url,
+            self.settings.token,
+            self.settings.timeout,
+            error_from_wire,
+            self.settings.ssl_context,
         )
         filters = self.settings.filters
         reason = ResyncReason.POLLING

@@ -3,6 +3,7 @@ transport (hand-written runtime)."""
 
 import json
 import re
+import ssl
 from typing import Any, Callable, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -35,7 +36,10 @@ def check_token(token: str) -> None:
 
 
 def websocket_url_for(http_url: str) -> str:
-    """The daemon serves its WebSocket at the HTTP endpoint's path plus `/ws`."""
+    """The daemon serves its WebSocket at the HTTP endpoint's path plus `/ws`;
+    a `unix:` URL names the socket, which serves both."""
+    if http_url.startswith("unix:"):
+        return http_url
     parts = urlsplit(http_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
     path = parts.path.rstrip("/") + "/ws"
@@ -44,7 +48,9 @@ def websocket_url_for(http_url: str) -> str:
 
 def http_url_for(websocket_url: str) -> str:
     """The HTTP endpoint behind a WebSocket one (`ws://h/jsonrpc/ws` →
-    `http://h/jsonrpc`)."""
+    `http://h/jsonrpc`; a `unix:` URL stays as it is)."""
+    if websocket_url.startswith("unix:"):
+        return websocket_url
     parts = urlsplit(websocket_url)
     scheme = "https" if parts.scheme == "wss" else "http"
     path = parts.path.rstrip("/")
@@ -64,21 +70,41 @@ def scheme_of(url: str, allowed: tuple[str, ...]) -> str:
     return scheme
 
 
+UNTRUSTED = frozenset((2, 18, 19, 20, 21, 27))
+"""OpenSSL's verification errors that mean the certificate's issuer is not
+trusted (unable to get the issuer, self-signed, unable to verify the
+leaf, untrusted), which `ca_certificate=` fixes; an expired certificate or
+one for another host is another matter."""
+
+
 def reason(error: BaseException) -> str:
     """An exception as a lowercase phrase: `connection refused`."""
     # httpx's async transport says "all connection attempts failed", with
-    # the refusal as its cause.
+    # the refusal as its cause; httpx wraps a TLS failure the same way.
     cause: Optional[BaseException] = error
     for _ in range(10):
         if cause is None:
             break
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return _unverified(cause)
         cause = cause.__cause__ or cause.__context__
     text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(error)) or type(error).__name__
     if len(text) > 1 and text[0].isupper() and not text[1].isupper():
         text = text[0].lower() + text[1:]
     return text
+
+
+def _unverified(error: ssl.SSLCertVerificationError) -> str:
+    detail = error.verify_message or error.reason or "certificate verify failed"
+    if error.verify_code in UNTRUSTED:
+        return (
+            f"its TLS certificate is not trusted ({detail})\n"
+            "hint: pass the certificate of the CA that signed it as ca_certificate= "
+            "(a PEM file), or set SSL_CERT_FILE to it"
+        )
+    return f"its TLS certificate was refused ({detail})"
 
 
 def unreachable(url: str, error: BaseException) -> TransportError:

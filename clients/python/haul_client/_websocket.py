@@ -1,17 +1,20 @@
 """JSON-RPC over WebSocket with `websockets` (hand-written runtime): calls
 on one shared connection (`WebSocketRpc`), and a connection that calls and
 reads notifications in line, one at a time (`Channel`, which the event
-stream in `_events` builds on)."""
+stream in `_events` builds on). `wss://` verifies the daemon with the
+client's TLS context when it has one; a `unix:` URL connects to its socket."""
 
 import asyncio
 import itertools
 import json
+import ssl
 from collections import deque
 from typing import Any, Callable, Optional, TypeVar, Union
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection, connect, unix_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
+from ._endpoint import WEBSOCKET_URL, socket_path
 from ._errors import ErrorFromWire, TransportError
 from ._jsonrpc import (
     MAX_MESSAGE_SIZE,
@@ -29,18 +32,28 @@ T = TypeVar("T")
 
 
 async def open_websocket(
-    url: str, token: str, timeout: float, error_from_wire: ErrorFromWire
+    url: str,
+    token: str,
+    timeout: float,
+    error_from_wire: ErrorFromWire,
+    ssl_context: Optional[ssl.SSLContext] = None,
 ) -> ClientConnection:
     """A WebSocket authenticated with the bearer header at the upgrade (never
     the token in the URL). A refusal with a JSON-RPC error body (401) is the
     `HaulError` it carries."""
+    options: dict[str, Any] = {
+        "additional_headers": {"Authorization": f"Bearer {token}"},
+        "open_timeout": timeout,
+        "max_size": MAX_MESSAGE_SIZE,
+    }
+    path = socket_path(url)
     try:
-        return await connect(
-            url,
-            additional_headers={"Authorization": f"Bearer {token}"},
-            open_timeout=timeout,
-            max_size=MAX_MESSAGE_SIZE,
-        )
+        if path is not None:
+            return await unix_connect(path, WEBSOCKET_URL, **options)
+        # websockets refuses a context for ws://, which has no TLS to use it.
+        if ssl_context is not None and url.startswith("wss:"):
+            options["ssl"] = ssl_context
+        return await connect(url, **options)
     except InvalidStatus as e:
         response = e.response
         raise refusal(url, response.status_code, response.body, error_from_wire) from e
@@ -76,12 +89,18 @@ class WebSocketRpc:
     here (`AsyncClient.events()` is the way to read them)."""
 
     def __init__(
-        self, url: str, token: str, timeout: float, error_from_wire: ErrorFromWire
+        self,
+        url: str,
+        token: str,
+        timeout: float,
+        error_from_wire: ErrorFromWire,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         self._url = url
         self._token = token
         self._timeout = timeout
         self._error_from_wire = error_from_wire
+        self._ssl_context = ssl_context
         self._ids = itertools.count(1)
         self._connection: Optional[ClientConnection] = None
         self._reader: Optional["asyncio.Task[None]"] = None
@@ -99,7 +118,11 @@ class WebSocketRpc:
             connection = self._connection
             if connection is None:
                 connection = await open_websocket(
-                    self._url, self._token, self._timeout, self._error_from_wire
+                    self._url,
+                    self._token,
+                    self._timeout,
+                    self._error_from_wire,
+                    self._ssl_context,
                 )
                 self._connection = connection
                 self._reader = asyncio.ensure_future(self._read(connection))
@@ -178,9 +201,15 @@ class Channel:
 
     @staticmethod
     async def open(
-        url: str, token: str, timeout: float, error_from_wire: ErrorFromWire
+        url: str,
+        token: str,
+        timeout: float,
+        error_from_wire: ErrorFromWire,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> "Channel":
-        connection = await open_websocket(url, token, timeout, error_from_wire)
+        connection = await open_websocket(
+            url, token, timeout, error_from_wire, ssl_context
+        )
         return Channel(connection, url, timeout, error_from_wire)
 
     async def call(

@@ -1,7 +1,8 @@
-"""The test support: a real `haul daemon` process, a local HTTP file server
-that serves registered bytes with Range support and an ETag, optionally
-throttled per connection, and a TCP proxy that breaks connections on
-demand."""
+"""The test support: a real `haul daemon` process (over HTTPS with a
+throwaway CA, or also on a unix socket, when asked), a local HTTP file
+server that serves registered bytes with Range support and an ETag,
+optionally throttled per connection, and a TCP proxy that breaks
+connections on demand."""
 
 import hashlib
 import json
@@ -20,7 +21,8 @@ from typing import IO, Any, Optional
 from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parents[3]
-LISTENING = re.compile(r"listening on (http://\S+) \(WebSocket (ws://\S+)\)")
+LISTENING = re.compile(r"listening on (https?://\S+) \(WebSocket (wss?://\S+)\)")
+UNIX_LISTENING = re.compile(r"listening on (unix:\S+)")
 CHUNK = 16 * 1024
 FORBIDDEN = (
     b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
@@ -89,10 +91,13 @@ class Daemon:
             self.process.wait()
             raise
         finally:
-            # The drain ends at the end of the output.
+            # The drains end at the end of the output.
             self.drain.join(timeout=5)
+            self.errors.join(timeout=5)
             if self.process.stdout is not None:
                 self.process.stdout.close()
+            if self.process.stderr is not None:
+                self.process.stderr.close()
 
     def _launch(self) -> None:
         env = {
@@ -118,25 +123,52 @@ class Daemon:
             "3",
             *self.flags,
         ]
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, text=True)
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+        )
         lines: queue.Queue[Optional[str]] = queue.Queue()
-        assert process.stdout is not None
+        assert process.stdout is not None and process.stderr is not None
         drain = threading.Thread(
             target=_drain, args=(process.stdout, lines), daemon=True
         )
         drain.start()
-        try:
-            first = lines.get(timeout=20)
-        except queue.Empty:
-            first = None
-        found = LISTENING.search(first or "")
-        if found is None:
+        # Its stderr is passed on, and kept to say why it exited (a flag this
+        # binary does not know).
+        self.stderr: list[str] = []
+        errors = threading.Thread(
+            target=_forward, args=(process.stderr, self.stderr), daemon=True
+        )
+        errors.start()
+        # One line per listener: TCP first, then each unix socket asked for.
+        sockets = [
+            value
+            for flag, value in zip(self.flags, self.flags[1:])
+            if flag == "--listen" and value.startswith("unix:")
+        ]
+        said: list[Optional[str]] = []
+        for _ in range(1 + len(sockets)):
+            try:
+                said.append(lines.get(timeout=20))
+            except queue.Empty:
+                said.append(None)
+            if said[-1] is None:
+                break
+        found = LISTENING.search(said[0] or "")
+        unix = [UNIX_LISTENING.search(line or "") for line in said[1:]]
+        if found is None or len(unix) != len(sockets) or None in unix:
             process.kill()
             process.wait()
-            raise RuntimeError(f"the daemon did not say where it listens: {first!r}")
+            errors.join(timeout=5)
+            raise RuntimeError(
+                f"the daemon did not say where it listens: {said!r}; "
+                f"its stderr: {''.join(self.stderr).strip()}"
+            )
         self.url, self.ws_url = found[1], found[2]
+        self.unix_urls = [m[1] for m in unix if m is not None]
+        """The `unix:/…` URL of each unix socket it listens on."""
         self.process = process
         self.drain = drain
+        self.errors = errors
 
 
 def _drain(stdout: IO[str], lines: "queue.Queue[Optional[str]]") -> None:
@@ -144,6 +176,59 @@ def _drain(stdout: IO[str], lines: "queue.Queue[Optional[str]]") -> None:
     for line in stdout:
         lines.put(line)
     lines.put(None)
+
+
+def _forward(stderr: IO[str], kept: list[str]) -> None:
+    """Passes the daemon's stderr on, keeping a copy. To file descriptor 2,
+    as when the daemon wrote there itself: pytest captures it per test, and
+    unlike `sys.stderr` it is never closed under a thread still writing."""
+    for line in stderr:
+        kept.append(line)
+        os.write(2, line.encode())
+
+
+class Certificates:
+    """A throwaway CA and a server certificate it signed for 127.0.0.1 and
+    localhost (EC P-256, valid for a day), made in `directory` with the
+    openssl CLI: `flags` serve HTTPS and WSS with them, `ca` is the CA's PEM
+    file a client trusts."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.ca = directory / "ca.pem"
+        self.cert = directory / "cert.pem"
+        self.key = directory / "key.pem"
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        ca_key, csr, ext = (directory / n for n in ("ca.key", "server.csr", "server.ext"))
+        _openssl(
+            "req", "-x509", *ec, "-keyout", ca_key, "-out", self.ca, "-days", "1",
+            "-subj", "/CN=haul test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        )  # fmt: skip
+        _openssl("req", *ec, "-keyout", self.key, "-out", csr, "-subj", "/CN=localhost")
+        ext.write_text(
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+        )
+        _openssl(
+            "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", ca_key,
+            "-CAcreateserial", "-out", self.cert, "-days", "1", "-extfile", ext,
+        )  # fmt: skip
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The daemon flags that serve HTTPS and WSS with this certificate."""
+        return ("--rpc-certificate", str(self.cert), "--rpc-private-key", str(self.key))
+
+
+def _openssl(*args: "str | Path") -> None:
+    subprocess.run(
+        ["openssl", *map(str, args)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 class FileServer:
@@ -252,11 +337,13 @@ class Proxy:
     restarted daemon to its new address, closes connections at once while
     down, and can refuse WebSocket upgrades like a proxy that does not speak
     WebSocket. Threads relay the bytes, so a test blocking its event loop
-    does not stall them."""
+    does not stall them. An `opaque` one relays bytes without reading a
+    request head (TLS has none in clear), so it cannot refuse upgrades."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, opaque: bool = False) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._target = target
+        self._opaque = opaque
         self._down = False
         self._refuse_upgrades = False
         self._open: set[socket.socket] = set()
@@ -310,7 +397,7 @@ class Proxy:
             if self._down:
                 return
             head = b""
-            while b"\r\n\r\n" not in head and len(head) < 64 * 1024:
+            while not self._opaque and b"\r\n\r\n" not in head and len(head) < 64 * 1024:
                 chunk = _receive(client)
                 if not chunk:
                     return

@@ -138,5 +138,5 @@ async def test_an_unreachable_daemon_raises_a_transport_error_asynchronously(
 def test_a_url_with_another_scheme_is_refused_up_front() -> None:
     with pytest.raises(ValueError, match="invalid daemon url `ftp://x/jsonrpc`"):
         Client("ftp://x/jsonrpc", token="t")
-    with pytest.raises(ValueError, match="use http, https$"):
+    with pytest.raises(ValueError, match="use http, https, unix$"):
         Client("ws://127.0.0.1:6801/jsonrpc/ws", token="t")

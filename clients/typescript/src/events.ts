@@ -202,6 +202,11 @@ export class Events implements AsyncIterableIterator<StreamEvent> {
         if (this.#closed) return;
         if (probe instanceof HaulError && probe.code === UNAUTHORIZED) return this.#fail(probe);
         if (probe === undefined && this.#options.pollingIntervalMs !== undefined) return this.#poll();
+        // A browser's WebSocket (and Node's global one) does not say why it failed; when HTTP
+        // fails too, its error does (an untrusted certificate, a refused connection).
+        if (probe instanceof TransportError && outcome.error instanceof TransportError && outcome.error.status === 0) {
+          this.#tellFirst(probe);
+        }
       }
       this.#tellFirst(outcome.error);
       await this.#sleep(backoff * (0.5 + Math.random() / 2));

@@ -1,6 +1,9 @@
 // The hand-written runtime of haul-client: JSON-RPC 2.0 over fetch and over a
 // WebSocket, bearer auth, notifications and errors. It knows nothing of haul's
 // methods; `api.ts`, generated from openrpc.json, supplies every name and type.
+// What fetch cannot do (a given CA, a unix socket) is in `node.ts`, Node only.
+
+import type { Ca, NodeTransport } from "./node.js";
 
 /** How to reach the daemon. */
 export interface ClientOptions {
@@ -8,7 +11,8 @@ export interface ClientOptions {
   token: string;
   /**
    * The WebSocket URL that notifications (and, for a `ws(s)://` client URL, calls) go over.
-   * Default: the client URL with `http` → `ws` and `/jsonrpc` → `/jsonrpc/ws`.
+   * Default: the client URL with `http` → `ws` and `/jsonrpc` → `/jsonrpc/ws`; for a
+   * `unix:/path/haul.sock` client URL, the same socket (its WebSocket is at `/jsonrpc/ws`).
    */
   wsUrl?: string;
   /** How long a call may take before it fails with a `TransportError`, in milliseconds. Default 30000. */
@@ -16,9 +20,19 @@ export interface ClientOptions {
   /**
    * The WebSocket implementation. Default: the global `WebSocket` (browsers, Node ≥ 22), which
    * authenticates with the `haul.bearer.<token>` subprotocol; else the `ws` package, which sends
-   * an `Authorization` header.
+   * an `Authorization` header. Not with `ca` or a `unix:` URL, which the `ws` package handles.
    */
   WebSocket?: WebSocketConstructor;
+  /**
+   * The certificate of the CA that signed the daemon's (`haul daemon --rpc-certificate`), as PEM
+   * text or bytes (the file's contents, not its path; several certificates may be concatenated).
+   * HTTPS calls and WSS connections of this client, its event streams' reconnections included,
+   * trust it and nothing else. Without it, Node trusts its bundled roots and `NODE_EXTRA_CA_CERTS`.
+   *
+   * Node only: a browser trusts what its own certificate store does, so a `Client` given `ca`
+   * there throws; add the CA to the browser's (or the system's) store instead.
+   */
+  ca?: string | Uint8Array;
 }
 
 /** What the runtime needs of a WebSocket: the browser's and the `ws` package's both fit. */
@@ -84,6 +98,9 @@ export interface Link {
   track(stream: { close(): void }): () => void;
 }
 
+/** A `unix:` client URL: the daemon's `--listen unix:/path/haul.sock`, taken literally. */
+const UNIX = "unix:";
+
 /** The subprotocol haul speaks, and the prefix that carries the token for browsers. */
 const PROTOCOL = "haul.jsonrpc";
 const BEARER_PROTOCOL = "haul.bearer.";
@@ -93,13 +110,16 @@ const BEARER_PROTOCOL = "haul.bearer.";
  * names to payloads (both generated).
  */
 export class RpcClient<M extends MethodMap<M>, N> {
-  /** Where calls go: `http(s)://…/jsonrpc` or `ws(s)://…/jsonrpc/ws`. */
+  /** Where calls go: `http(s)://…/jsonrpc`, `ws(s)://…/jsonrpc/ws` or `unix:/…/haul.sock`. */
   readonly url: string;
   /** Where notifications come from. */
   readonly wsUrl: string;
   readonly #token: string;
   readonly #timeoutMs: number;
   readonly #WebSocket: WebSocketConstructor | undefined;
+  readonly #ca: Ca | undefined;
+  /** Node's HTTP(S) and sockets, loaded on first use when `ca` or a `unix:` URL needs them. */
+  #node: Promise<NodeTransport> | undefined;
   readonly #listeners = new Set<Listener>();
   /** How to end each open event stream, for `close()`. */
   readonly #streams = new Set<{ close(): void }>();
@@ -113,14 +133,40 @@ export class RpcClient<M extends MethodMap<M>, N> {
     } catch (e) {
       throw new TypeError(`invalid daemon url \`${url}\`: ${describe(e)}`);
     }
-    if (!["http:", "https:", "ws:", "wss:"].includes(parsed.protocol)) {
-      throw new TypeError(`invalid daemon url \`${url}\`: expected http(s):// or ws(s)://`);
+    if (!["http:", "https:", "ws:", "wss:", UNIX].includes(parsed.protocol)) {
+      throw new TypeError(`invalid daemon url \`${url}\`: expected http(s)://, ws(s):// or unix:/path`);
     }
     this.url = url;
-    this.wsUrl = options.wsUrl ?? webSocketUrl(parsed);
+    this.wsUrl = options.wsUrl ?? (url.startsWith(UNIX) ? url : webSocketUrl(parsed));
+    for (const [what, value] of [["daemon url", url], ["wsUrl", this.wsUrl]] as const) {
+      if (value.startsWith(UNIX) && !value.startsWith(UNIX + "/")) {
+        throw new TypeError(`invalid ${what} \`${value}\`: a unix: URL takes an absolute socket path, e.g. unix:/run/haul/haul.sock`);
+      }
+    }
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#WebSocket = options.WebSocket;
+    this.#ca = options.ca;
+    const socket = [url, this.wsUrl].find((u) => u.startsWith(UNIX));
+    if (options.ca !== undefined) checkCa(options.ca);
+    if (options.ca !== undefined || socket !== undefined) {
+      const what = options.ca !== undefined ? "the `ca` option" : `a unix: URL (\`${socket}\`)`;
+      if (!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node) {
+        throw new TypeError(
+          options.ca !== undefined
+            ? "the `ca` option needs Node.js: a browser trusts only its own certificate store\n" +
+                "hint: add the CA to the browser's (or the system's) trust store, and leave `ca` out"
+            : `${what} needs Node.js: a browser cannot open unix sockets\n` +
+                "hint: have the daemon listen on TCP too (--listen HOST:PORT) and use its https:// URL",
+        );
+      }
+      if (options.WebSocket) {
+        throw new TypeError(
+          `the \`WebSocket\` option cannot be combined with ${what}: those WebSockets are opened with the ws package\n` +
+            "hint: leave `WebSocket` out",
+        );
+      }
+    }
   }
 
   /** Calls `method`; resolves with its result or rejects with a `HaulError` or a `TransportError`. */
@@ -181,22 +227,38 @@ export class RpcClient<M extends MethodMap<M>, N> {
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) (await socket.catch(() => undefined))?.close();
+    const node = this.#node;
+    this.#node = undefined;
+    if (node) (await node).close();
   }
 
   async #post(url: string, method: string, params: unknown): Promise<unknown> {
-    let response: Response;
+    const headers = { "content-type": "application/json", authorization: `Bearer ${this.#token}` };
+    const body = JSON.stringify(request(1, method, params));
+    let status: number;
+    let text: string;
     try {
-      response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${this.#token}` },
-        body: JSON.stringify(request(1, method, params)),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      if (this.#needsNode(url)) {
+        ({ status, text } = await (await this.#nodeTransport()).post(url, headers, body, this.#timeoutMs));
+      } else {
+        const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.#timeoutMs) });
+        status = response.status;
+        text = await response.text();
+      }
     } catch (e) {
       throw new TransportError(`cannot reach the haul daemon at ${url}: ${describe(e)}`, { cause: e });
     }
-    const text = await response.text();
-    return settle(parseReply(text, `${url} (HTTP ${response.status})`));
+    return settle(parseReply(text, `${url} (HTTP ${status})`));
+  }
+
+  /** Whether `url` needs Node's own transport: a unix socket, or TLS that trusts `ca`. */
+  #needsNode(url: string): boolean {
+    return url.startsWith(UNIX) || (this.#ca !== undefined && /^(https|wss):/.test(url));
+  }
+
+  #nodeTransport(): Promise<NodeTransport> {
+    this.#node ??= import("./node.js").then(({ NodeTransport }) => new NodeTransport(this.#ca));
+    return this.#node;
   }
 
   #connect(): Promise<Socket> {
@@ -215,6 +277,17 @@ export class RpcClient<M extends MethodMap<M>, N> {
   }
 
   async #open(notify: Listener, signal?: AbortSignal): Promise<Socket> {
+    if (this.#needsNode(this.wsUrl)) {
+      // Neither a browser's nor Node's global WebSocket takes a CA or a socket; the ws package does.
+      const [{ default: WebSocket }, node] = await Promise.all([import("ws"), this.#nodeTransport()]);
+      const target = node.webSocket(this.wsUrl);
+      const ws = new WebSocket(target.url, [PROTOCOL], {
+        headers: { authorization: `Bearer ${this.#token}` },
+        handshakeTimeout: this.#timeoutMs,
+        ...(target.options as object),
+      });
+      return Socket.open(ws as unknown as WebSocketLike, this.wsUrl, notify, this.#timeoutMs, signal);
+    }
     let Ctor = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     let headers = false;
     if (!Ctor) {
@@ -335,7 +408,9 @@ export class Socket {
         })().catch(fail);
       });
       ws.onerror = (event) => {
-        const detail = (event as { message?: string }).message;
+        // The ws package's event carries the error (a TLS one has its code); a browser's carries nothing.
+        const error = (event as { error?: unknown }).error;
+        const detail = error !== undefined ? describe(error) : (event as { message?: string }).message;
         // A browser's WebSocket does not say why (refused, unreachable or unauthorized).
         const status = emitter.on ? undefined : 0;
         fail(new TransportError(`cannot open a WebSocket to ${url}: ${detail ?? "refused, unreachable or unauthorized"}`, { status }));
@@ -437,9 +512,53 @@ function httpUrlFor(wsUrl: string): string {
   return url.href;
 }
 
+/**
+ * OpenSSL's verification errors that mean the certificate's issuer is not trusted (as opposed to a
+ * certificate that is expired, or not for this host), which the `ca` option fixes.
+ */
+const UNTRUSTED = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_UNTRUSTED",
+]);
+
+/** Why a connection failed, as a phrase: an error code, or what a TLS failure means. */
 function describe(e: unknown): string {
+  // fetch wraps the socket's error as its cause; Node's http and the ws package report it as is.
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const inner = (cause?.code ? cause : e) as { code?: unknown; message?: unknown } | null;
+  const code = typeof inner?.code === "string" ? inner.code : undefined;
+  const message = typeof inner?.message === "string" ? inner.message : undefined;
+  if (code && UNTRUSTED.has(code)) {
+    return (
+      `its TLS certificate is not trusted (${message ?? code})\n` +
+      "hint: pass the certificate of the CA that signed it as the `ca` option, or name its file in NODE_EXTRA_CA_CERTS"
+    );
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return `its TLS certificate is not for this host (${message ?? code})`;
+  if (code?.startsWith("CERT_")) return `its TLS certificate is not valid (${message ?? code})`;
+  // A system error's code alone (`ECONNREFUSED`), as fetch's cause gives it.
+  if (code && /^E[A-Z0-9]+$/.test(code)) return code;
   if (cause?.code) return cause.code;
   if (cause?.message) return cause.message;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Refuses a `ca` that is not PEM, the likely mistake being a file's path instead of its contents. */
+function checkCa(ca: unknown): void {
+  const text =
+    typeof ca === "string" ? ca : ca instanceof Uint8Array ? new TextDecoder().decode(ca.subarray(0, 1 << 20)) : undefined;
+  if (text === undefined) {
+    throw new TypeError(`invalid ca: expected PEM text (a string or bytes), got ${typeof ca}`);
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+    throw new TypeError(
+      `invalid ca \`${shown}\`: not a PEM certificate (no "-----BEGIN CERTIFICATE-----")\n` +
+        "hint: pass the file's contents, e.g. readFileSync(\"ca.pem\"), not its path",
+    );
+  }
 }

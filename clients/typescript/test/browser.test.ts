@@ -1,8 +1,8 @@
 // The docs page and the browser transport in headless Chromium: /docs lists
 // every method and notification, and a page served by the daemon opens a
 // WebSocket with the subprotocol token and receives a real download's
-// notifications — by hand, and through haul-client itself, whose connectLocal
-// says it needs Node.js.
+// notifications — by hand, and through haul-client itself, whose connectLocal,
+// `ca` option and unix: URLs say they need Node.js.
 
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -109,7 +109,18 @@ test("haul-client runs in the browser: calls over fetch, events over a subprotoc
         () => "resolved",
         (e: Error) => `${e.name}: ${e.message}`,
       );
-      return { version: version.version, gid, done, local };
+      // Nor can it trust a given CA or open a unix socket: both are refused at once, saying so.
+      const refusal = (f: () => unknown) => {
+        try {
+          f();
+          return "constructed";
+        } catch (e) {
+          return `${(e as Error).name}: ${(e as Error).message}`;
+        }
+      };
+      const ca = refusal(() => new sdk.Client("https://haul.example/jsonrpc", { token, ca: "-----BEGIN CERTIFICATE-----\n" }));
+      const unix = refusal(() => new sdk.Client("unix:/run/haul/haul.sock", { token }));
+      return { version: version.version, gid, done, local, ca, unix };
     },
     { token: daemon.token, url: files.url(128 << 10) },
   );
@@ -119,6 +130,16 @@ test("haul-client runs in the browser: calls over fetch, events over a subprotoc
     result.local,
     "LocalDaemonError: connectLocal needs Node.js: a browser has no environment or state directory to find the " +
       "daemon's token in\nhint: use new Client(url, { token }) with the daemon's URL and token",
+  );
+  assert.equal(
+    result.ca,
+    "TypeError: the `ca` option needs Node.js: a browser trusts only its own certificate store\n" +
+      "hint: add the CA to the browser's (or the system's) trust store, and leave `ca` out",
+  );
+  assert.equal(
+    result.unix,
+    "TypeError: a unix: URL (`unix:/run/haul/haul.sock`) needs Node.js: a browser cannot open unix sockets\n" +
+      "hint: have the daemon listen on TCP too (--listen HOST:PORT) and use its https:// URL",
   );
   await context.close();
 });

@@ -1,11 +1,12 @@
 // Test support: a real `haul daemon` on 127.0.0.1:0 with temporary
-// directories, a local HTTP file server with Range support and throttling, and
-// a TCP proxy that cuts connections, goes down, follows a restarted daemon and
+// directories (over HTTPS with a throwaway CA, or also on a unix socket, when
+// asked), a local HTTP file server with Range support and throttling, and a
+// TCP proxy that cuts connections, goes down, follows a restarted daemon and
 // refuses WebSocket upgrades.
 
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -22,14 +23,18 @@ export class Daemon {
     readonly token: string,
     readonly dir: string,
     private readonly extra: string[],
+    /** "http", or "https" when started with --rpc-certificate. */
+    readonly scheme: string,
+    /** The `unix:/…` URL of each unix socket it said it listens on. */
+    readonly unixUrls: string[],
   ) {}
 
   get url(): string {
-    return `http://${this.addr}/jsonrpc`;
+    return `${this.scheme}://${this.addr}/jsonrpc`;
   }
 
   get wsUrl(): string {
-    return `ws://${this.addr}/jsonrpc/ws`;
+    return `${this.scheme === "https" ? "wss" : "ws"}://${this.addr}/jsonrpc/ws`;
   }
 
   static start(extra: string[] = []): Promise<Daemon> {
@@ -63,19 +68,36 @@ export class Daemon {
       bin,
       ["daemon", "--listen", "127.0.0.1:0", "--dir", join(dir, "downloads"), "--state-dir", stateDir,
         ...(token === undefined ? [] : ["--rpc-secret", token]), "--retry-wait", "10ms", "--max-tries", "3", ...extra],
-      { env, stdio: ["ignore", "pipe", "inherit"] },
+      { env, stdio: ["ignore", "pipe", "pipe"] },
     );
-    const lines = createInterface({ input: child.stdout! });
-    const first = await new Promise<string>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error("the daemon did not say where it listens within 20 s")), 20_000);
-      lines.once("line", (line) => (clearTimeout(timer), ok(line)));
-      child.once("exit", (code) => fail(new Error(`${bin} exited with ${code} before listening`)));
-      child.once("error", (e) => fail(new Error(`cannot start ${bin}: ${e.message} (set HAUL_BIN, or run \`cargo build\`)`)));
+    // Its stderr is passed on, and kept to say why it exited (a flag this binary does not know).
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      stderr += chunk.toString();
     });
-    const addr = /http:\/\/([^/]+)\//.exec(first)?.[1];
-    if (!addr) throw new Error(`unexpected first line: ${first}`);
+    // One line per listener: TCP first, then each unix socket asked for.
+    const sockets = extra.filter((arg, i) => extra[i - 1] === "--listen" && arg.startsWith("unix:"));
+    const lines = createInterface({ input: child.stdout! });
+    const said = await new Promise<string[]>((ok, fail) => {
+      const seen: string[] = [];
+      const timer = setTimeout(() => fail(new Error("the daemon did not say where it listens within 20 s")), 20_000);
+      lines.on("line", (line) => {
+        seen.push(line);
+        if (seen.length === 1 + sockets.length) (clearTimeout(timer), ok(seen));
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        // After the last of its stderr has been read.
+        setImmediate(() => fail(new Error(`${bin} exited with ${code} before listening: ${stderr.trim()}`)));
+      });
+      child.once("error", (e) => (clearTimeout(timer), fail(new Error(`cannot start ${bin}: ${e.message} (set HAUL_BIN, or run \`cargo build\`)`))));
+    });
+    const [, scheme, addr] = /(https?):\/\/([^/]+)\//.exec(said[0]!) ?? [];
+    if (!scheme || !addr) throw new Error(`unexpected first line: ${said[0]}`);
+    const unixUrls = said.slice(1).map((line) => /listening on (unix:\S+)/.exec(line)?.[1] ?? `unexpected line: ${line}`);
     token ??= readFileSync(join(stateDir, "rpc-secret"), "utf8").trim();
-    return new Daemon(child, addr, token, dir, extra);
+    return new Daemon(child, addr, token, dir, extra, scheme, unixUrls);
   }
 
   async stop(): Promise<void> {
@@ -89,6 +111,47 @@ export class Daemon {
       this.child.kill("SIGTERM");
       await exited;
     }
+  }
+}
+
+/**
+ * A throwaway CA and a server certificate it signed for 127.0.0.1 and localhost (EC P-256, valid
+ * for a day), made with the openssl CLI in a new temporary directory: `--rpc-certificate cert
+ * --rpc-private-key key` serves with them, and `caPem` is what a client trusts.
+ */
+export class Certificates {
+  private constructor(
+    readonly dir: string,
+    readonly cert: string,
+    readonly key: string,
+    /** The CA certificate's file, and its PEM text. */
+    readonly ca: string,
+    readonly caPem: string,
+  ) {}
+
+  static make(): Certificates {
+    const dir = mkdtempSync(join(tmpdir(), "haul-ts-tls-"));
+    const at = (name: string) => join(dir, name);
+    const openssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl("req", "-x509", ...ec, "-keyout", at("ca.key"), "-out", at("ca.pem"), "-days", "1",
+      "-subj", "/CN=haul test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+      "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    openssl("req", ...ec, "-keyout", at("key.pem"), "-out", at("server.csr"), "-subj", "/CN=localhost");
+    writeFileSync(at("server.ext"),
+      "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n");
+    openssl("x509", "-req", "-in", at("server.csr"), "-CA", at("ca.pem"), "-CAkey", at("ca.key"),
+      "-CAcreateserial", "-out", at("cert.pem"), "-days", "1", "-extfile", at("server.ext"));
+    return new Certificates(dir, at("cert.pem"), at("key.pem"), at("ca.pem"), readFileSync(at("ca.pem"), "utf8"));
+  }
+
+  /** The daemon flags that serve HTTPS and WSS with this certificate. */
+  get flags(): string[] {
+    return ["--rpc-certificate", this.cert, "--rpc-private-key", this.key];
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -168,7 +231,8 @@ export async function closedPort(): Promise<number> {
  * A TCP proxy in front of a daemon, for clients that must survive the network: `cut()` drops every
  * open connection, `freeze()` silently stops relaying them, `setDown(true)` also closes new ones at once, `retarget` follows a restarted
  * daemon, and `refuseUpgrades(true)` answers WebSocket upgrades with 403 like a proxy that does
- * not speak WebSocket.
+ * not speak WebSocket. An `opaque` one relays bytes without reading a request head (TLS has none
+ * in clear), so it cannot refuse upgrades.
  */
 export class Proxy {
   readonly #open = new Set<Socket>();
@@ -180,15 +244,16 @@ export class Proxy {
     private readonly server: TcpServer,
     readonly addr: string,
     private target: string,
+    private readonly opaque: boolean,
   ) {
     server.on("connection", (client) => this.#relay(client));
   }
 
-  static async start(target: string): Promise<Proxy> {
+  static async start(target: string, { opaque = false } = {}): Promise<Proxy> {
     const server = createTcpServer();
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     const port = (server.address() as { port: number }).port;
-    return new Proxy(server, `127.0.0.1:${port}`, target);
+    return new Proxy(server, `127.0.0.1:${port}`, target, opaque);
   }
 
   get url(): string {
@@ -242,7 +307,7 @@ export class Proxy {
     let head = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = Buffer.concat([head, chunk]);
-      if (!head.includes("\r\n\r\n") && head.length < 64 << 10) return;
+      if (!this.opaque && !head.includes("\r\n\r\n") && head.length < 64 << 10) return;
       client.off("data", onData);
       client.pause();
       if (this.#refuseUpgrades && /^upgrade:\s*websocket/im.test(head.toString("latin1"))) {
