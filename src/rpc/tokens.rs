@@ -235,6 +235,7 @@ impl Tokens {
                 file.write_all(b"\n")?;
                 file.sync_all()
             })
+            .and_then(|()| give_to_owner_of_dir(&temporary))
             .and_then(|()| fs::rename(&temporary, &self.path));
         if let Err(e) = written {
             let _ = fs::remove_file(&temporary);
@@ -337,6 +338,21 @@ fn read(path: &Path) -> Result<Option<File>, TokensError> {
         })
 }
 
+/// Root changing the tokens of a daemon that runs as another user (`sudo
+/// haul token add --offline`) leaves the file that user's, or the daemon
+/// could no longer read it.
+fn give_to_owner_of_dir(path: &Path) -> io::Result<()> {
+    let Some(dir) = path.parent() else {
+        return Ok(());
+    };
+    let owner = fs::metadata(dir)?;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 && owner.uid() != 0 {
+        std::os::unix::fs::chown(path, Some(owner.uid()), Some(owner.gid()))?;
+    }
+    Ok(())
+}
+
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
@@ -358,6 +374,7 @@ impl Lock {
             .truncate(false)
             .mode(0o600)
             .open(path)?;
+        give_to_owner_of_dir(path)?;
         // SAFETY: a valid open descriptor; flock has no memory effects.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(io::Error::last_os_error());

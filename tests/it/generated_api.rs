@@ -179,6 +179,8 @@ fn every_method_example_decodes_into_its_params_struct_and_back() {
             method::SYSTEM_SET_OPTIONS => round_trip::<haul::api::SystemSetOptionsParams>,
             method::EVENTS_SUBSCRIBE => round_trip::<haul::api::EventsSubscribeParams>,
             method::EVENTS_POLL => round_trip::<haul::api::EventsPollParams>,
+            method::TOKEN_ADD => round_trip::<haul::api::TokenAddParams>,
+            method::TOKEN_REMOVE => round_trip::<haul::api::TokenRemoveParams>,
             // Methods without params have no params struct.
             _ => continue,
         };

@@ -111,7 +111,7 @@ async fn an_absent_daemon_is_reported_with_its_address() {
     let error = Client::connect("ftp://host/x", "t").await.unwrap_err();
     assert_eq!(
         error.to_string(),
-        "invalid daemon url `ftp://host/x`: unsupported scheme `ftp`: use http, https, ws or wss"
+        "invalid daemon url `ftp://host/x`: unsupported scheme `ftp`: use http, https, ws, wss or unix"
     );
 }
 
