@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use haul::api::DaemonApiServer;
 use haul::aria2::{self, server::Aria2Config, Aria2};
 use haul::engine::{Engine, EngineConfig};
-use haul::rpc::auth::{read_secret, Token, TokenSource};
+use haul::rpc::auth::{read_secret_file, Token, TokenSource};
 use haul::rpc::handlers::Handlers;
 use haul::rpc::listen::{self, Address, AllowList, Listener};
 use haul::rpc::push::{Push, PushConfig};
@@ -164,7 +164,7 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     warn_of_secrets_on_the_command_line();
     let chosen = match &args.rpc_secret_file {
         Some(path) => Some(
-            read_secret(path)
+            read_secret_file(path)
                 .with_context(|| format!("cannot use --rpc-secret-file {}", path.display()))?,
         ),
         None => args.rpc_secret.clone(),

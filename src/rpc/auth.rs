@@ -233,6 +233,25 @@ pub fn read_secret(path: &Path) -> Result<String, TokenError> {
     }
 }
 
+/// Reads a chosen secret's file (`--rpc-secret-file`) as [`read_secret`]
+/// does, except in systemd's credentials directory (`LoadCredential=`):
+/// that one only the service can see, and systemd may let it read a file
+/// through an ACL, which shows as group bits in the mode.
+pub fn read_secret_file(path: &Path) -> Result<String, TokenError> {
+    let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(PathBuf::from)
+        .is_some_and(|dir| dir.is_absolute() && path.starts_with(dir));
+    if !credential {
+        return read_secret(path);
+    }
+    fs::read_to_string(path)
+        .map(|secret| secret.trim().to_owned())
+        .map_err(|source| TokenError::Read {
+            path: path.to_owned(),
+            source,
+        })
+}
+
 /// Whether the upgrade request offers the [`PROTOCOL`] subprotocol.
 pub fn offers_protocol(headers: &HeaderMap) -> bool {
     headers
@@ -495,6 +514,23 @@ mod tests {
         backoff.succeeded(ip);
         assert_eq!(backoff.gate(ip), Gate::Open);
         assert_eq!(backoff.failed(ip), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_secret_systemd_passed_as_a_credential_is_read_whatever_its_mode_says() {
+        let credentials = tempfile::tempdir().unwrap();
+        let path = credentials.path().join("rpc-secret");
+        fs::write(&path, "from-load-credential-0123\n").unwrap();
+        // What systemd's ACL for the service user looks like in the mode.
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o440)).unwrap();
+        assert!(matches!(
+            read_secret_file(&path),
+            Err(TokenError::Exposed { .. })
+        ));
+        std::env::set_var("CREDENTIALS_DIRECTORY", credentials.path());
+        let read = read_secret_file(&path);
+        std::env::remove_var("CREDENTIALS_DIRECTORY");
+        assert_eq!(read.unwrap(), "from-load-credential-0123");
     }
 
     #[test]

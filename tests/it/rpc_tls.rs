@@ -260,3 +260,42 @@ async fn the_cli_reaches_an_https_daemon_with_rpc_ca_certificate() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_aria2_port_serves_https_on_the_same_certificate_like_rpc_secure() {
+    let dir = tempfile::tempdir().unwrap();
+    let authority = Authority::new("haul rpc authority", dir.path());
+    let cert = leaf(&authority, "rpc");
+    let daemon = Daemon::start_with(&[
+        "--rpc-certificate",
+        cert.cert.to_str().unwrap(),
+        "--rpc-private-key",
+        cert.key.to_str().unwrap(),
+        "--aria2-listen",
+        "127.0.0.1:0",
+    ])
+    .await;
+    let aria2 = daemon.aria2.clone().expect("the aria2 port");
+    let body = serde_json::json!({
+        "jsonrpc": "2.0", "id": "1", "method": "aria2.getVersion",
+        "params": [format!("token:{}", daemon.token)],
+    });
+    let answer = https_client(&authority)
+        .post(format!("https://{aria2}/jsonrpc"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert!(answer["result"]["version"].is_string(), "{answer}");
+    // No plain HTTP there either.
+    let plain = reqwest::Client::new()
+        .post(format!("http://{aria2}/jsonrpc"))
+        .body(body.to_string())
+        .send()
+        .await;
+    assert!(plain.is_err() || !plain.unwrap().status().is_success());
+}

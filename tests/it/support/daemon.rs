@@ -131,7 +131,8 @@ impl Daemon {
                     .expect("the daemon says where the aria2 port is within 20 s")
                     .expect("stdout is readable")
                     .expect("the daemon printed the aria2 port's address");
-                line.split("http://")
+                // http://, or https:// with --rpc-certificate.
+                line.split("://")
                     .nth(1)
                     .and_then(|rest| rest.split('/').next())
                     .map(str::to_owned)
