@@ -3,6 +3,7 @@ transports, lifecycle and the call path (hand-written runtime). The
 per-method calls are generated from `openrpc.json` into `client.py` and
 `async_client.py`; `AsyncClient.events()` returns the `_events` stream."""
 
+import os
 import ssl
 from typing import Any, Callable, Optional, TypeVar, Union
 
@@ -95,9 +96,14 @@ class ClientBase(_Base):
         `unix:`), else `http://127.0.0.1:6801/jsonrpc`; the token
         `HAUL_RPC_SECRET`, else the `rpc-secret` file the daemon wrote in its
         state directory (`HAUL_STATE_DIR`, else `$XDG_STATE_HOME/haul`, else
-        `~/.local/state/haul`). Raises `LocalDaemonError` without a token,
-        naming where it looked. The other arguments are the constructor's."""
+        `~/.local/state/haul`); the CA to trust, when neither `ca_certificate`
+        nor `ssl_context` is given, the file `HAUL_RPC_CA_CERTIFICATE` names.
+        Raises `LocalDaemonError` without a token, naming where it looked.
+        The other arguments are the constructor's."""
         url, token = find_local()
+        if ca_certificate is None and ssl_context is None:
+            # The CLI's --rpc-ca-certificate, as the Rust SDK reads it.
+            ca_certificate = os.environ.get("HAUL_RPC_CA_CERTIFICATE") or None
         return cls(
             url,
             token=token,
@@ -178,6 +184,9 @@ class AsyncClientBase(_Base):
         """A client of the daemon on this machine, found as `Client.local()`
         finds it (`HAUL_URL` may be a `ws(s)://` URL here)."""
         url, token = find_local()
+        if ca_certificate is None and ssl_context is None:
+            # The CLI's --rpc-ca-certificate, as the Rust SDK reads it.
+            ca_certificate = os.environ.get("HAUL_RPC_CA_CERTIFICATE") or None
         return cls(
             url,
             token=token,

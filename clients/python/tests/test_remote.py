@@ -139,6 +139,16 @@ async def test_without_ca_certificate_the_ca_that_ssl_cert_file_names_is_trusted
             assert events.mode.value == "websocket"
 
 
+def test_local_trusts_the_ca_that_haul_rpc_ca_certificate_names(
+    tls: Daemon, certificates: Certificates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HAUL_URL", tls.url)
+    monkeypatch.setenv("HAUL_RPC_SECRET", tls.token)
+    monkeypatch.setenv("HAUL_RPC_CA_CERTIFICATE", str(certificates.ca))
+    with Client.local() as client:
+        assert client.system_get_version().version
+
+
 def test_another_ca_is_not_trusted_either(tls: Daemon, tmp_path: Path) -> None:
     other = Certificates(tmp_path / "other")
     with Client(tls.url, token=tls.token, ca_certificate=other.ca) as client:

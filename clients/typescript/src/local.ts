@@ -95,7 +95,9 @@ export async function findLocal(env?: Env): Promise<{ url: string; token: string
 }
 
 /**
- * A `Client` for the daemon on this machine, found by `findLocal` (Node only).
+ * A `Client` for the daemon on this machine, found by `findLocal` (Node only). Without a `ca`
+ * option, it trusts the CA in the PEM file `HAUL_RPC_CA_CERTIFICATE` names, if set (the CLI's
+ * `--rpc-ca-certificate`).
  *
  * ```ts
  * const client = await connectLocal();
@@ -104,6 +106,18 @@ export async function findLocal(env?: Env): Promise<{ url: string; token: string
  */
 export async function connectLocal(options: Omit<ClientOptions, "token"> = {}): Promise<Client> {
   const { url, token } = await findLocal();
+  // The CLI's --rpc-ca-certificate, as the Rust and Python SDKs read it.
+  const caFile = (globalThis as { process?: NodeProcess }).process?.env?.HAUL_RPC_CA_CERTIFICATE;
+  if (options.ca === undefined && caFile) {
+    const { readFile } = await import("node:fs/promises");
+    let ca: string;
+    try {
+      ca = await readFile(caFile, "utf8");
+    } catch (e) {
+      throw new LocalDaemonError(`cannot read HAUL_RPC_CA_CERTIFICATE ${caFile}: ${(e as Error).message}`);
+    }
+    return new Client(url, { ...options, ca, token });
+  }
   return new Client(url, { ...options, token });
 }
 

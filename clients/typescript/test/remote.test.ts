@@ -153,6 +153,27 @@ describe("over TLS", () => {
     assert.equal(mode, "websocket");
   });
 
+  test("connectLocal trusts the CA that HAUL_RPC_CA_CERTIFICATE names", async () => {
+    const saved = { ...process.env };
+    const dir = mkdtempSync(join(tmpdir(), "haul-ca-"));
+    try {
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(join(dir, "ca.pem"), certificates.caPem);
+      process.env.HAUL_URL = daemon.url;
+      process.env.HAUL_RPC_SECRET = daemon.token;
+      process.env.HAUL_RPC_CA_CERTIFICATE = join(dir, "ca.pem");
+      const haul = await connectLocal();
+      clients.push(haul);
+      assert.match((await haul.systemGetVersion()).version, /^\d+\.\d+\.\d+/);
+    } finally {
+      for (const name of ["HAUL_URL", "HAUL_RPC_SECRET", "HAUL_RPC_CA_CERTIFICATE"]) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("another CA is not trusted either", async () => {
     const other = Certificates.make();
     try {
