@@ -735,23 +735,27 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
         .running
         .as_ref()
         .map_or((0, 0), |run| (run.speed, run.connections));
+    let url = network::shown_url(&r.request.url);
+    let waiting = |url: String| SourceStatus {
+        url,
+        state: SourceState::Waiting,
+        download_speed: 0,
+        connections: 0,
+        reason: None,
+    };
     let sources = match entry.running.as_ref().map(|run| &run.sources) {
         Some(sources) if !sources.is_empty() => sources.clone(),
+        // Most downloads, in a long list: one source, its URL shown once.
+        _ if r.request.mirrors.is_empty() => vec![waiting(url.clone())],
         _ => r
             .request
             .urls()
-            .map(|url| SourceStatus {
-                url: network::shown_url(url),
-                state: SourceState::Waiting,
-                download_speed: 0,
-                connections: 0,
-                reason: None,
-            })
+            .map(|url| waiting(network::shown_url(url)))
             .collect(),
     };
     Status {
         gid: r.gid,
-        url: network::shown_url(&r.request.url),
+        url,
         state: r.state,
         file_name: r.file_name.clone(),
         dir: r.request.dir.clone(),
