@@ -274,6 +274,11 @@ async fn a_token_removed_offline_is_refused_by_the_running_daemon_at_once() {
     assert_eq!(listed["tokens"][0]["scope"], "control");
     let stored = std::fs::read_to_string(daemon.state.join("tokens.json")).unwrap();
     assert!(!stored.contains(&token), "the secret is not stored");
+    for file in ["tokens.json", "tokens.lock"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(daemon.state.join(file)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
 
     assert!(haul(&["token", "rm", "ci"]).status.success());
     assert_eq!(
