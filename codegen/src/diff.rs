@@ -394,11 +394,11 @@ impl<'a> Diff<'a> {
             let (class, message) = match after > before {
                 true => (
                     Class::Breaking,
-                    format!("{what}: needs a {is} token, not {was}"),
+                    format!("{what}: needs the {is} scope, not {was}"),
                 ),
                 false => (
                     Class::Compatible,
-                    format!("{what}: needs a {is} token instead of {was}"),
+                    format!("{what}: needs the {is} scope instead of {was}"),
                 ),
             };
             self.push(class, &format!("{}/x-scope", n.pointer), message);

@@ -856,3 +856,39 @@ fn the_diff_command_exits_0_when_nothing_breaks_1_when_something_does_2_when_it_
         "{err}"
     );
 }
+
+// Scopes: a method that needs a wider token refuses the tokens that could
+// call it; one without x-scope is from before scopes, when the one token
+// could call everything.
+
+#[test]
+fn a_method_that_needs_a_wider_scope_is_breaking_and_a_narrower_one_compatible() {
+    let old = edited(&document(), |d| d["methods"][0]["x-scope"] = json!("read"));
+    let wider = edited(&old, |d| d["methods"][0]["x-scope"] = json!("control"));
+    assert_eq!(
+        between(&old, &wider),
+        ["breaking    /methods/0/x-scope  item.add: needs the control scope, not read"]
+    );
+    assert!(breaks(&diff(&api(&old), &api(&wider))));
+    assert_eq!(
+        between(&wider, &old),
+        ["compatible  /methods/0/x-scope  item.add: needs the read scope instead of control"]
+    );
+    // Declaring a scope where there was none narrows it from admin.
+    assert_eq!(
+        changes(|d| d["methods"][0]["x-scope"] = json!("control")),
+        ["compatible  /methods/0/x-scope  item.add: needs the control scope instead of admin"]
+    );
+}
+
+#[test]
+fn a_param_that_newly_raises_its_methods_scope_is_breaking() {
+    let old = edited(&document(), |d| d["methods"][0]["x-scope"] = json!("read"));
+    let raised = edited(&old, |d| {
+        d["methods"][0]["params"][1]["x-scope"] = json!({"scope": "admin", "when": 10});
+    });
+    assert_eq!(
+        between(&old, &raised),
+        ["breaking    /methods/0/x-scope  item.add with count 10: needs the admin scope, not read"]
+    );
+}
