@@ -14,7 +14,7 @@ use tokio_postgres::{Client, NoTls, Transaction};
 
 use super::events::{self, Change, ClusterEvent, EventKind, EventPayload};
 use super::lease::{Lease, LocalLease};
-use super::notify::{self, Listener, Notice, Progress, DesiredPayload, NOTIFY_PAYLOAD_LIMIT};
+use super::notify::{self, DesiredPayload, Listener, Notice, Progress, NOTIFY_PAYLOAD_LIMIT};
 use super::rows::{self, ClusterDownload, Params, RECORD_COLUMNS};
 use super::{schema, shown_url, Asked, ClusterError, Desired, NodeId};
 use crate::engine::{DownloadRecord, Gid, State};
@@ -89,13 +89,12 @@ impl std::fmt::Debug for Coordinator {
 }
 
 async fn connect(url: &str) -> Result<(Client, JoinHandle<()>), ClusterError> {
-    let (client, connection) =
-        tokio_postgres::connect(url, NoTls)
-            .await
-            .map_err(|source| ClusterError::Connect {
-                url: shown_url(url),
-                source,
-            })?;
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|source| ClusterError::Connect {
+            url: shown_url(url),
+            source,
+        })?;
     // Its calls fail once the connection ends; the log says why.
     let task = tokio::spawn(async move {
         if let Err(e) = connection.await {
@@ -426,7 +425,8 @@ impl Coordinator {
         let completed: i64 = row.try_get(0)?;
         let total: Option<i64> = row.try_get(1)?;
         let payload = EventPayload::removed(completed as u64, total.map(|t| t as u64));
-        let change = events::append(&tx, self.node, vec![(gid, EventKind::Removed, payload)]).await?;
+        let change =
+            events::append(&tx, self.node, vec![(gid, EventKind::Removed, payload)]).await?;
         tx.commit().await?;
         change
             .into_iter()
@@ -562,7 +562,9 @@ impl Coordinator {
             what: "state".into(),
         })?;
         let completed = row.try_get::<_, i64>("completed_length")? as u64;
-        let total = row.try_get::<_, Option<i64>>("total_length")?.map(|t| t as u64);
+        let total = row
+            .try_get::<_, Option<i64>>("total_length")?
+            .map(|t| t as u64);
         if let Some(owner) = row.try_get::<_, Option<i64>>("owner")?.map(NodeId) {
             let row = tx
                 .query_one(
@@ -593,7 +595,11 @@ impl Coordinator {
             (Desired::Remove, _) => {
                 tx.execute("DELETE FROM downloads WHERE gid = $1", &[&gid_text])
                     .await?;
-                Some((gid, EventKind::Removed, EventPayload::removed(completed, total)))
+                Some((
+                    gid,
+                    EventKind::Removed,
+                    EventPayload::removed(completed, total),
+                ))
             }
             (Desired::Pause, State::Queued) => {
                 tx.execute(

@@ -198,9 +198,7 @@ pub(crate) fn event(row: &tokio_postgres::Row) -> Result<ClusterEvent, ClusterEr
     Ok(ClusterEvent {
         cluster_seq: row.try_get("cluster_seq")?,
         node: NodeId(row.try_get("node")?),
-        gid: gid
-            .parse()
-            .map_err(|_| corrupt("the event's gid".into()))?,
+        gid: gid.parse().map_err(|_| corrupt("the event's gid".into()))?,
         kind: EventKind::parse(&kind).ok_or_else(|| corrupt(format!("event kind {kind:?}")))?,
         payload: serde_json::from_value(payload)
             .map_err(|e| corrupt(format!("event payload: {e}")))?,

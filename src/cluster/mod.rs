@@ -44,10 +44,10 @@ mod rows;
 mod schema;
 
 pub use coordinator::{Claim, Coordinator, Inserted, Reaped, Saved};
-pub use rows::ClusterDownload;
 pub use events::{Change, ClusterEvent, EventKind, EventPayload};
 pub use lease::Lease;
 pub use notify::{batch_payloads, Listener, Notice, Progress, NOTIFY_PAYLOAD_LIMIT};
+pub use rows::ClusterDownload;
 pub use schema::SCHEMA_VERSION;
 
 use crate::engine::{Gid, State};

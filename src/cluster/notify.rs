@@ -220,7 +220,8 @@ mod tests {
         let mut seen = Vec::new();
         for payload in &payloads {
             assert!(payload.len() <= NOTIFY_PAYLOAD_LIMIT, "{}", payload.len());
-            let Some(Notice::Progress { node, progress }) = Notice::parse(PROGRESS_CHANNEL, payload)
+            let Some(Notice::Progress { node, progress }) =
+                Notice::parse(PROGRESS_CHANNEL, payload)
             else {
                 panic!("unreadable batch: {payload}");
             };
@@ -231,7 +232,11 @@ mod tests {
         // Batches are full: each but the last had no room for another item
         // (every item here is under 200 bytes).
         for payload in &payloads[..payloads.len() - 1] {
-            assert!(payload.len() > NOTIFY_PAYLOAD_LIMIT - 200, "{}", payload.len());
+            assert!(
+                payload.len() > NOTIFY_PAYLOAD_LIMIT - 200,
+                "{}",
+                payload.len()
+            );
         }
     }
 

@@ -95,7 +95,11 @@ async fn eight_concurrent_claimers_claim_every_download_exactly_once_per_epoch()
         let leftover = nodes[0].claim(1000, NO_CAP).await.unwrap();
         assert!(leftover.is_empty(), "left queued: {leftover:?}");
         let gids: BTreeSet<Gid> = this_round.iter().map(|c| c.0).collect();
-        assert_eq!(this_round.len(), 200, "round {round}: one claim per download");
+        assert_eq!(
+            this_round.len(),
+            200,
+            "round {round}: one claim per download"
+        );
         assert_eq!(gids.len(), 200, "round {round}: no download claimed twice");
         assert!(
             this_round.iter().all(|c| c.1 == round),
@@ -106,7 +110,10 @@ async fn eight_concurrent_claimers_claim_every_download_exactly_once_per_epoch()
         for download in nodes[0].downloads().await.unwrap() {
             assert_eq!(download.record.state, State::Active);
             assert_eq!(download.epoch, round);
-            assert_eq!(download.owner.map(|n| n.0), owners.get(&download.record.gid).copied());
+            assert_eq!(
+                download.owner.map(|n| n.0),
+                owners.get(&download.record.gid).copied()
+            );
         }
         claimed.extend(this_round.iter().copied());
         if round == 1 {
@@ -118,7 +125,11 @@ async fn eight_concurrent_claimers_claim_every_download_exactly_once_per_epoch()
         }
     }
     let pairs: BTreeSet<(Gid, i64)> = claimed.iter().map(|c| (c.0, c.1)).collect();
-    assert_eq!(pairs.len(), claimed.len(), "never one download twice in one epoch");
+    assert_eq!(
+        pairs.len(),
+        claimed.len(),
+        "never one download twice in one epoch"
+    );
     // 200 added, 200 started, 200 queued again, 200 started.
     let events = nodes[0].events_since(0, 10_000).await.unwrap();
     assert_eq!(events.len(), 800);
@@ -155,7 +166,11 @@ async fn a_renewal_racing_a_reaper_has_exactly_one_winner() {
                 assert!(!victim_reaped, "round {round}: renewed and reaped");
                 for claim in &claims {
                     let row = victim.download(claim.record.gid).await.unwrap().unwrap();
-                    assert_eq!(row.owner, Some(victim.node()), "round {round}: still the victim's");
+                    assert_eq!(
+                        row.owner,
+                        Some(victim.node()),
+                        "round {round}: still the victim's"
+                    );
                     assert_eq!(row.record.state, State::Active);
                 }
             }
@@ -191,7 +206,10 @@ async fn a_renewal_racing_a_reaper_has_exactly_one_winner() {
         reaper.claim(100, NO_CAP).await.unwrap();
     }
     eprintln!("renewed {renewed}, reaped {reaped}");
-    assert!(renewed > 0 && reaped > 0, "both outcomes happen: {renewed} / {reaped}");
+    assert!(
+        renewed > 0 && reaped > 0,
+        "both outcomes happen: {renewed} / {reaped}"
+    );
 }
 
 /// A record with every field set, as the engine writes one mid-download.
@@ -248,7 +266,10 @@ async fn a_fenced_write_after_takeover_is_refused_and_changes_nothing() {
         panic!("b takes it over");
     };
     assert_eq!(second.epoch, 2);
-    assert_eq!(second.record.completed_length, 100, "from a's last checkpoint");
+    assert_eq!(
+        second.record.completed_length, 100,
+        "from a's last checkpoint"
+    );
     let before = b.download(second.record.gid).await.unwrap().unwrap();
 
     // Everything a still tries is refused, and changes nothing.
@@ -269,7 +290,10 @@ async fn a_fenced_write_after_takeover_is_refused_and_changes_nothing() {
         }
     }
     assert_eq!(b.download(stale.gid).await.unwrap().unwrap(), before);
-    assert!(matches!(a.renew().await, Err(ClusterError::LeaseLost { .. })));
+    assert!(matches!(
+        a.renew().await,
+        Err(ClusterError::LeaseLost { .. })
+    ));
 
     // The new owner's writes go through, and read back identical.
     let mut record = checkpointed(second.record.clone(), 600);
@@ -385,8 +409,14 @@ async fn a_reap_honours_a_pause_or_remove_asked_meanwhile() {
     assert_eq!(a.claim(3, NO_CAP).await.unwrap().len(), 3);
     b.insert(&queued(4, 0)).await.unwrap();
 
-    assert_eq!(b.set_desired(gid(1), Desired::Pause).await.unwrap(), Asked::Owner(a.node()));
-    assert_eq!(b.set_desired(gid(2), Desired::Remove).await.unwrap(), Asked::Owner(a.node()));
+    assert_eq!(
+        b.set_desired(gid(1), Desired::Pause).await.unwrap(),
+        Asked::Owner(a.node())
+    );
+    assert_eq!(
+        b.set_desired(gid(2), Desired::Remove).await.unwrap(),
+        Asked::Owner(a.node())
+    );
     // A pause after a remove does not undo the remove.
     b.set_desired(gid(2), Desired::Pause).await.unwrap();
     // Nobody runs 4: paused at once.
@@ -394,7 +424,10 @@ async fn a_reap_honours_a_pause_or_remove_asked_meanwhile() {
         Asked::Done(Some(change)) => assert_eq!(change.kind, EventKind::Paused),
         other => panic!("{other:?}"),
     }
-    assert_eq!(b.download(gid(4)).await.unwrap().unwrap().record.state, State::Paused);
+    assert_eq!(
+        b.download(gid(4)).await.unwrap().unwrap().record.state,
+        State::Paused
+    );
 
     // The owner is told at once, and can read it back after a lost listener.
     let mut told = Vec::new();
@@ -409,7 +442,11 @@ async fn a_reap_honours_a_pause_or_remove_asked_meanwhile() {
     }
     assert_eq!(
         told,
-        [(gid(1), Desired::Pause), (gid(2), Desired::Remove), (gid(2), Desired::Remove)]
+        [
+            (gid(1), Desired::Pause),
+            (gid(2), Desired::Remove),
+            (gid(2), Desired::Remove)
+        ]
     );
     assert_eq!(
         a.desired_of_mine().await.unwrap(),
@@ -445,7 +482,10 @@ async fn a_reap_honours_a_pause_or_remove_asked_meanwhile() {
     );
     // Only the queued one is claimable.
     let claims = b.claim(10, NO_CAP).await.unwrap();
-    assert_eq!(claims.iter().map(|c| c.record.gid).collect::<Vec<_>>(), [gid(3)]);
+    assert_eq!(
+        claims.iter().map(|c| c.record.gid).collect::<Vec<_>>(),
+        [gid(3)]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -551,14 +591,23 @@ async fn may_write_turns_false_by_the_local_clock_before_the_server_side_lease_e
     a.renew().await.unwrap();
     let renewed = Instant::now();
     while a.may_write() {
-        assert!(renewed.elapsed() < Duration::from_secs(2), "may_write outlived the lease");
+        assert!(
+            renewed.elapsed() < Duration::from_secs(2),
+            "may_write outlived the lease"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(renewed.elapsed() >= Duration::from_millis(1400), "not before the margin");
+    assert!(
+        renewed.elapsed() >= Duration::from_millis(1400),
+        "not before the margin"
+    );
     // By the database's clock the lease still holds: nobody may take a's
     // downloads yet, and a already stopped writing.
     let still: bool = sql
-        .query_one("SELECT lease_until > now() FROM nodes WHERE id = $1", &[&a.node().0])
+        .query_one(
+            "SELECT lease_until > now() FROM nodes WHERE id = $1",
+            &[&a.node().0],
+        )
         .await
         .unwrap()
         .get(0);
@@ -567,7 +616,10 @@ async fn may_write_turns_false_by_the_local_clock_before_the_server_side_lease_e
     // Once it ran out there, the node is reaped and cannot renew.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(b.reap().await.unwrap().nodes, [a.node()]);
-    assert!(matches!(a.renew().await, Err(ClusterError::LeaseLost { .. })));
+    assert!(matches!(
+        a.renew().await,
+        Err(ClusterError::LeaseLost { .. })
+    ));
     assert!(!a.may_write());
 }
 
@@ -587,7 +639,11 @@ async fn a_graceful_shutdown_releases_its_downloads_at_once() {
     let kinds: Vec<(Gid, EventKind)> = changes.iter().map(|c| (c.gid, c.kind)).collect();
     assert_eq!(
         kinds,
-        [(gid(1), EventKind::Queued), (gid(2), EventKind::Paused), (gid(3), EventKind::Queued)]
+        [
+            (gid(1), EventKind::Queued),
+            (gid(2), EventKind::Paused),
+            (gid(3), EventKind::Queued)
+        ]
     );
     assert!(!a.may_write());
     // b goes on at once, not a 60 s lease later.
@@ -595,9 +651,18 @@ async fn a_graceful_shutdown_releases_its_downloads_at_once() {
     assert!(started.elapsed() < Duration::from_secs(5));
     let taken: Vec<(Gid, i64)> = claims.iter().map(|c| (c.record.gid, c.epoch)).collect();
     assert_eq!(taken, [(gid(1), 2), (gid(3), 2)]);
-    assert!(b.reap().await.unwrap().nodes.is_empty(), "nothing left to reap");
-    assert!(matches!(a.renew().await, Err(ClusterError::LeaseLost { .. })));
-    assert!(matches!(a.claim(1, NO_CAP).await, Err(ClusterError::LeaseLost { .. })));
+    assert!(
+        b.reap().await.unwrap().nodes.is_empty(),
+        "nothing left to reap"
+    );
+    assert!(matches!(
+        a.renew().await,
+        Err(ClusterError::LeaseLost { .. })
+    ));
+    assert!(matches!(
+        a.claim(1, NO_CAP).await,
+        Err(ClusterError::LeaseLost { .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -654,7 +719,8 @@ async fn a_database_of_a_newer_schema_is_refused_with_a_clear_error() {
     sql.execute("UPDATE schema_version SET version = 99", &[])
         .await
         .unwrap();
-    let refused = Coordinator::register(&db.url, "second", Lease::new(Duration::from_secs(5))).await;
+    let refused =
+        Coordinator::register(&db.url, "second", Lease::new(Duration::from_secs(5))).await;
     match refused {
         Err(e @ ClusterError::SchemaTooNew { found: 99, .. }) => {
             let message = e.to_string();

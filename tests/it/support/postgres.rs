@@ -235,7 +235,15 @@ fn start() -> Result<Option<Server>, String> {
         &bin,
         "initdb",
         &[
-            "-D", &data_arg, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C",
+            "-D",
+            &data_arg,
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
             "--no-sync",
         ],
     )?;
@@ -253,7 +261,9 @@ fn start() -> Result<Option<Server>, String> {
         match run(
             &bin,
             "pg_ctl",
-            &["-D", &data_arg, "-l", &log_arg, "-o", &options, "-w", "-t", "60", "start"],
+            &[
+                "-D", &data_arg, "-l", &log_arg, "-o", &options, "-w", "-t", "60", "start",
+            ],
         ) {
             Ok(()) => {
                 let server = Server {
