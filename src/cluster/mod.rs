@@ -11,8 +11,10 @@
 //!   database itself enforces (an active download has an owner; the
 //!   per-host connection counts follow the downloads by trigger).
 //! - `coordinator`: [`Coordinator`], one node's handle: register, renew,
-//!   claim, save (fenced), release, insert, reap, ask another node to pause
-//!   or remove, read the cluster's events, shut down gracefully.
+//!   save (fenced), insert, ask another node to pause or remove, read the
+//!   downloads and the cluster's events, publish progress, listen.
+//! - `ownership`: who runs what — the claim (one statement, with the
+//!   per-host cap), release, graceful shutdown, and the reaper.
 //! - `lease`: the node's own monotonic deadline ([`Coordinator::may_write`]),
 //!   which ends before the server-side lease can.
 //! - `rows`: a [`DownloadRecord`](crate::engine::DownloadRecord) to and from
@@ -40,13 +42,15 @@ mod coordinator;
 mod events;
 mod lease;
 mod notify;
+mod ownership;
 mod rows;
 mod schema;
 
-pub use coordinator::{Claim, Coordinator, Inserted, Reaped, Saved};
+pub use coordinator::{Coordinator, Inserted, Saved};
 pub use events::{Change, ClusterEvent, EventKind, EventPayload};
 pub use lease::Lease;
 pub use notify::{batch_payloads, Listener, Notice, Progress, NOTIFY_PAYLOAD_LIMIT};
+pub use ownership::{Claim, Reaped};
 pub use rows::ClusterDownload;
 pub use schema::SCHEMA_VERSION;
 
