@@ -16,6 +16,10 @@
 //!   `DaemonApiServer` implementation over the engine.
 //! - [`backoff`] (feature `client`): the one retry rule, exponential backoff
 //!   with jitter, for the engine's tries and the SDK's reconnections.
+//! - [`cluster`] (feature `cluster`): several daemons sharing one
+//!   PostgreSQL — the coordinator that registers a node and renews its
+//!   lease, claims queued downloads, fences the owner's writes, reaps dead
+//!   nodes, and the cluster-wide event log.
 //! - `aria2` (feature `server`): aria2's JSON-RPC on a port of its own,
 //!   an adapter over the same engine for the aria2 ecosystem's clients.
 //! - `cli` (binary, `src/cli/`): the `haul` command line — the daemon, the
@@ -72,6 +76,8 @@ pub mod client;
 pub use client::{Client, ClientError, Events};
 #[cfg(feature = "server")]
 pub mod aria2;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 #[cfg(feature = "server")]
 pub mod engine;
 #[cfg(feature = "server")]

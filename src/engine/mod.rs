@@ -53,7 +53,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio_util::sync::CancellationToken;
 
 pub use config::{EngineConfig, DEFAULT_CONNECTIONS, MAX_CONNECTIONS};
-pub use cookies::{parse_cookies_txt, Cookie};
+pub use cookies::{parse_cookies_txt, Cookie, SetCookie};
 pub use error::{EngineError, Failure, FailureCode};
 pub use events::{EngineEvent, RestartReason, Subscription};
 pub use netrc::{parse_netrc, NetrcEntry};

@@ -14,6 +14,8 @@ mod auth_matrix;
 mod cli;
 mod cli_display;
 mod cli_get;
+#[cfg(feature = "cluster")]
+mod cluster_sql;
 mod contract_document;
 mod control;
 mod crash;

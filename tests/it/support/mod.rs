@@ -1,6 +1,7 @@
 //! Code shared by the integration tests: a local HTTP server with faults,
 //! small helpers around the engine, a real daemon process to talk to, and
-//! the real web servers (Apache, lighttpd, nginx) to download from.
+//! the real web servers (Apache, lighttpd, nginx) to download from, and a
+//! private PostgreSQL for the cluster's tests.
 
 pub mod http_server;
 
@@ -40,6 +41,8 @@ pub mod aria2;
 pub mod daemon;
 #[cfg(feature = "server")]
 mod engine;
+#[cfg(feature = "cluster")]
+pub mod postgres;
 pub mod proxies;
 pub mod proxy;
 pub mod tls;

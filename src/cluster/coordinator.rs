@@ -1,0 +1,489 @@
+//! One node's handle on the cluster database.
+//!
+//! Two connections: `work` for everything transactional (a tokio-postgres
+//! transaction is the connection's, so callers take turns), and
+//! `heartbeat` for lease renewals alone, which must never wait behind a
+//! long write: a renewal stuck in a queue is a lease lost.
+
+use std::time::Instant;
+
+use tokio::sync::{mpsc, Mutex};
+use tokio::task::JoinHandle;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls};
+
+use super::events::{self, Change, ClusterEvent, EventKind, EventPayload};
+use super::lease::{Lease, LocalLease};
+use super::notify::{self, DesiredPayload, Listener, Notice, Progress, NOTIFY_PAYLOAD_LIMIT};
+use super::rows::{self, ClusterDownload, Params, RECORD_COLUMNS};
+use super::{schema, shown_url, Asked, ClusterError, Desired, NodeId};
+use crate::engine::{DownloadRecord, Gid, State};
+
+/// What a fenced save committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// The event's number when the save changed the state.
+    pub cluster_seq: Option<i64>,
+    /// A pause or remove another node asked for meanwhile: the owner learns
+    /// of it at every checkpoint, even if it missed the NOTIFY.
+    pub desired: Option<Desired>,
+}
+
+/// A download [`Coordinator::insert`] added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inserted {
+    /// Its cluster-wide creation order, also its rank (the queue's end).
+    pub seq: i64,
+    pub cluster_seq: i64,
+}
+
+pub struct Coordinator {
+    pub(super) work: Mutex<Client>,
+    heartbeat: Client,
+    pub(super) node: NodeId,
+    name: String,
+    url: String,
+    pub(super) local: LocalLease,
+    connections: [JoinHandle<()>; 2],
+}
+
+impl Drop for Coordinator {
+    fn drop(&mut self) {
+        for task in &self.connections {
+            task.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for Coordinator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Coordinator")
+            .field("node", &self.node)
+            .field("name", &self.name)
+            .field("url", &shown_url(&self.url))
+            .finish_non_exhaustive()
+    }
+}
+
+async fn connect(url: &str) -> Result<(Client, JoinHandle<()>), ClusterError> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(|source| ClusterError::Connect {
+            url: shown_url(url),
+            source,
+        })?;
+    // Its calls fail once the connection ends; the log says why.
+    let task = tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!("the cluster database connection failed: {e}");
+        }
+    });
+    Ok((client, task))
+}
+
+fn millis(lease: Lease) -> i64 {
+    lease.length.as_millis().min(i64::MAX as u128) as i64
+}
+
+impl Coordinator {
+    /// Connects to the cluster database at `url` (a `postgres://` URL),
+    /// creates or migrates its schema, and registers this node under
+    /// `name` with a lease of `lease.length`.
+    pub async fn register(url: &str, name: &str, lease: Lease) -> Result<Self, ClusterError> {
+        let (mut work, work_task) = connect(url).await?;
+        schema::migrate(&mut work).await?;
+        let (heartbeat, heartbeat_task) = connect(url).await?;
+        let local = LocalLease::new(lease);
+        let sent = Instant::now();
+        let row = heartbeat
+            .query_one(
+                "INSERT INTO nodes (name, lease_until)
+                 VALUES ($1, now() + $2::bigint * interval '1 millisecond') RETURNING id",
+                &[&name, &millis(lease)],
+            )
+            .await?;
+        local.renewed(sent);
+        Ok(Coordinator {
+            work: Mutex::new(work),
+            heartbeat,
+            node: NodeId(row.try_get(0)?),
+            name: name.to_owned(),
+            url: url.to_owned(),
+            local,
+            connections: [work_task, heartbeat_task],
+        })
+    }
+
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn lease(&self) -> Lease {
+        self.local.lease()
+    }
+
+    /// Whether this node may still write (its files, its downloads), by its
+    /// own monotonic clock: false from a margin before the server-side
+    /// lease can end, unless a renewal moved it on in time. A node that
+    /// finds it false stops every transfer before writing another byte.
+    pub fn may_write(&self) -> bool {
+        self.local.may_write()
+    }
+
+    /// Extends the lease by its length from the database's now. A node
+    /// whose row is gone (reaped) or whose lease already ran out gets
+    /// [`ClusterError::LeaseLost`] and must register again.
+    pub async fn renew(&self) -> Result<(), ClusterError> {
+        let sent = Instant::now();
+        // Decided on the locked row: a reaper that deletes it first makes
+        // this find nothing; one that comes after sees the new lease.
+        let renewed = self
+            .heartbeat
+            .query_opt(
+                "UPDATE nodes SET lease_until = now() + $2::bigint * interval '1 millisecond',
+                     renewed_at = now()
+                 WHERE id = $1 AND lease_until > now() RETURNING id",
+                &[&self.node.0, &millis(self.local.lease())],
+            )
+            .await?;
+        match renewed {
+            Some(_) => {
+                self.local.renewed(sent);
+                Ok(())
+            }
+            None => {
+                self.local.lost();
+                Err(ClusterError::LeaseLost { node: self.node })
+            }
+        }
+    }
+
+    /// The owner's write of `record` (a checkpoint, or the end of its run):
+    /// refused with [`ClusterError::Fenced`], changing nothing, unless this
+    /// node still owns the download at `epoch`. A record that is no longer
+    /// active ends the ownership, and its new state is logged as an event
+    /// in the same transaction.
+    pub async fn save(&self, record: &DownloadRecord, epoch: i64) -> Result<Saved, ClusterError> {
+        let params = Params::of(record)?;
+        let columns = params.columns();
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&params.gid, &self.node.0, &epoch];
+        let (mut set, mut state) = (Vec::new(), String::new());
+        for (column, value) in &columns {
+            values.push(*value);
+            set.push(format!("{column} = ${}", values.len()));
+            if *column == "state" {
+                state = format!("${}::text", values.len());
+            }
+        }
+        let sql = format!(
+            "WITH old AS (
+                 SELECT gid, state, desired FROM downloads
+                 WHERE gid = $1 AND owner = $2 AND epoch = $3 FOR NO KEY UPDATE
+             )
+             UPDATE downloads d SET {set},
+                 owner = CASE WHEN {state} = 'active' THEN d.owner END,
+                 host_connections = CASE WHEN {state} = 'active' THEN d.host_connections ELSE 0 END,
+                 desired = CASE WHEN {state} = 'active' THEN d.desired END
+             FROM old WHERE d.gid = old.gid
+             RETURNING old.state AS was, old.desired",
+            set = set.join(", ")
+        );
+        let mut work = self.work.lock().await;
+        let tx = work.transaction().await?;
+        let Some(row) = tx.query_opt(&sql, &values).await? else {
+            return Err(ClusterError::Fenced {
+                gid: record.gid,
+                node: self.node,
+                epoch,
+            });
+        };
+        let was: String = row.try_get("was")?;
+        let desired = row
+            .try_get::<_, Option<String>>("desired")?
+            .and_then(|d| Desired::parse(&d));
+        let mut cluster_seq = None;
+        if was != record.state.as_str() {
+            let event = (
+                record.gid,
+                EventKind::entering(record.state),
+                EventPayload::of(record),
+            );
+            cluster_seq = events::append(&tx, self.node, vec![event])
+                .await?
+                .first()
+                .map(|c| c.cluster_seq);
+        }
+        tx.commit().await?;
+        Ok(Saved {
+            cluster_seq,
+            desired,
+        })
+    }
+
+    /// The owner forgets a download it runs (a remove), fenced as
+    /// [`Coordinator::save`] is.
+    pub async fn delete(&self, gid: Gid, epoch: i64) -> Result<Change, ClusterError> {
+        let mut work = self.work.lock().await;
+        let tx = work.transaction().await?;
+        let Some(row) = tx
+            .query_opt(
+                "DELETE FROM downloads WHERE gid = $1 AND owner = $2 AND epoch = $3
+                 RETURNING completed_length, total_length",
+                &[&gid.to_string(), &self.node.0, &epoch],
+            )
+            .await?
+        else {
+            return Err(ClusterError::Fenced {
+                gid,
+                node: self.node,
+                epoch,
+            });
+        };
+        let completed: i64 = row.try_get(0)?;
+        let total: Option<i64> = row.try_get(1)?;
+        let payload = EventPayload::removed(completed as u64, total.map(|t| t as u64));
+        let change =
+            events::append(&tx, self.node, vec![(gid, EventKind::Removed, payload)]).await?;
+        tx.commit().await?;
+        change
+            .into_iter()
+            .next()
+            .ok_or(ClusterError::NotFound { gid })
+    }
+
+    /// Adds a new download, queued or paused and owned by no node, with its
+    /// `added` event. Its `seq` and rank come from the database (the end of
+    /// the cluster's queue); the record's own are not used.
+    pub async fn insert(&self, record: &DownloadRecord) -> Result<Inserted, ClusterError> {
+        if !matches!(record.state, State::Queued | State::Paused) {
+            return Err(ClusterError::InvalidState {
+                gid: record.gid,
+                state: record.state,
+            });
+        }
+        let params = Params::of(record)?;
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&params.gid];
+        let (mut names, mut placeholders) = (Vec::new(), Vec::new());
+        for (column, value) in params.columns() {
+            if column == "rank" {
+                continue;
+            }
+            values.push(value);
+            names.push(column);
+            placeholders.push(format!("${}", values.len()));
+        }
+        let sql = format!(
+            "WITH s AS (SELECT nextval('downloads_seq') AS seq)
+             INSERT INTO downloads (gid, seq, rank, {names})
+             SELECT $1, s.seq, s.seq, {placeholders} FROM s
+             ON CONFLICT (gid) DO NOTHING
+             RETURNING seq",
+            names = names.join(", "),
+            placeholders = placeholders.join(", ")
+        );
+        let mut work = self.work.lock().await;
+        let tx = work.transaction().await?;
+        let Some(row) = tx.query_opt(&sql, &values).await? else {
+            return Err(ClusterError::Duplicate { gid: record.gid });
+        };
+        let seq: i64 = row.try_get(0)?;
+        let event = (record.gid, EventKind::Added, EventPayload::of(record));
+        let changes = events::append(&tx, self.node, vec![event]).await?;
+        tx.commit().await?;
+        Ok(Inserted {
+            seq,
+            cluster_seq: changes.first().map_or(0, |c| c.cluster_seq),
+        })
+    }
+
+    /// Pauses or removes `gid` from this node, whichever node runs it:
+    /// nobody does, and it is done now; another node does, and that node is
+    /// asked (a remove beats a pause) through `desired` and a NOTIFY on its
+    /// channel, and makes the change when it stops the download.
+    pub async fn set_desired(&self, gid: Gid, desired: Desired) -> Result<Asked, ClusterError> {
+        let gid_text = gid.to_string();
+        let mut work = self.work.lock().await;
+        let tx = work.transaction().await?;
+        let Some(row) = tx
+            .query_opt(
+                "SELECT state, owner, completed_length, total_length FROM downloads
+                 WHERE gid = $1 FOR NO KEY UPDATE",
+                &[&gid_text],
+            )
+            .await?
+        else {
+            return Err(ClusterError::NotFound { gid });
+        };
+        let state: String = row.try_get("state")?;
+        let state = State::parse(&state).ok_or_else(|| ClusterError::Corrupt {
+            gid: gid_text.clone(),
+            what: "state".into(),
+        })?;
+        let completed = row.try_get::<_, i64>("completed_length")? as u64;
+        let total = row
+            .try_get::<_, Option<i64>>("total_length")?
+            .map(|t| t as u64);
+        if let Some(owner) = row.try_get::<_, Option<i64>>("owner")?.map(NodeId) {
+            let row = tx
+                .query_one(
+                    "UPDATE downloads SET desired = CASE WHEN desired = 'remove' THEN 'remove'
+                         ELSE $2 END
+                     WHERE gid = $1 RETURNING desired",
+                    &[&gid_text, &desired.as_str()],
+                )
+                .await?;
+            let payload = serde_json::to_string(&DesiredPayload {
+                gid: gid_text,
+                desired: row.try_get("desired")?,
+            })
+            .map_err(|e| ClusterError::Corrupt {
+                gid: gid.to_string(),
+                what: e.to_string(),
+            })?;
+            // Delivered at commit, with the column already durable.
+            tx.execute(
+                "SELECT pg_notify($1, $2)",
+                &[&notify::node_channel(owner), &payload],
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Asked::Owner(owner));
+        }
+        let event = match (desired, state) {
+            (Desired::Remove, _) => {
+                tx.execute("DELETE FROM downloads WHERE gid = $1", &[&gid_text])
+                    .await?;
+                Some((
+                    gid,
+                    EventKind::Removed,
+                    EventPayload::removed(completed, total),
+                ))
+            }
+            (Desired::Pause, State::Queued) => {
+                tx.execute(
+                    "UPDATE downloads SET state = 'paused' WHERE gid = $1",
+                    &[&gid_text],
+                )
+                .await?;
+                let payload = EventPayload {
+                    state: Some(State::Paused.as_str().to_owned()),
+                    completed_length: completed,
+                    total_length: total,
+                    ..EventPayload::default()
+                };
+                Some((gid, EventKind::Paused, payload))
+            }
+            (Desired::Pause, State::Paused) => None,
+            (Desired::Pause, state) => return Err(ClusterError::InvalidState { gid, state }),
+        };
+        let changes = events::append(&tx, self.node, event.into_iter().collect()).await?;
+        tx.commit().await?;
+        Ok(Asked::Done(changes.into_iter().next()))
+    }
+
+    /// What other nodes asked of the downloads this node runs: for catching
+    /// up after the listener's connection was lost.
+    pub async fn desired_of_mine(&self) -> Result<Vec<(Gid, Desired)>, ClusterError> {
+        let rows = self
+            .work
+            .lock()
+            .await
+            .query(
+                "SELECT gid, desired FROM downloads WHERE owner = $1 AND desired IS NOT NULL
+                 ORDER BY gid",
+                &[&self.node.0],
+            )
+            .await?;
+        let mut asked = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let gid: String = row.try_get(0)?;
+            let desired: String = row.try_get(1)?;
+            let corrupt = |what: &str| ClusterError::Corrupt {
+                gid: gid.clone(),
+                what: what.to_owned(),
+            };
+            asked.push((
+                gid.parse().map_err(|_| corrupt("gid"))?,
+                Desired::parse(&desired).ok_or_else(|| corrupt("desired"))?,
+            ));
+        }
+        Ok(asked)
+    }
+
+    /// Up to `limit` events numbered after `after`, in order.
+    pub async fn events_since(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<ClusterEvent>, ClusterError> {
+        let rows = self
+            .work
+            .lock()
+            .await
+            .query(
+                "SELECT cluster_seq, node, gid, kind, payload, at FROM events
+                 WHERE cluster_seq > $1 ORDER BY cluster_seq LIMIT $2",
+                &[&after, &(limit as i64)],
+            )
+            .await?;
+        rows.iter().map(events::event).collect()
+    }
+
+    /// Every download, in creation order, with who runs it.
+    pub async fn downloads(&self) -> Result<Vec<ClusterDownload>, ClusterError> {
+        let rows = self
+            .work
+            .lock()
+            .await
+            .query(
+                &format!("SELECT {RECORD_COLUMNS} FROM downloads ORDER BY seq"),
+                &[],
+            )
+            .await?;
+        rows.iter().map(rows::record).collect()
+    }
+
+    pub async fn download(&self, gid: Gid) -> Result<Option<ClusterDownload>, ClusterError> {
+        let row = self
+            .work
+            .lock()
+            .await
+            .query_opt(
+                &format!("SELECT {RECORD_COLUMNS} FROM downloads WHERE gid = $1"),
+                &[&gid.to_string()],
+            )
+            .await?;
+        row.as_ref().map(rows::record).transpose()
+    }
+
+    /// Tells every node's listener the progress of downloads this node
+    /// runs, in as few NOTIFYs as PostgreSQL's payload limit allows;
+    /// returns how many.
+    pub async fn publish_progress(&self, progress: &[Progress]) -> Result<usize, ClusterError> {
+        let payloads = notify::batch_payloads(self.node, progress, NOTIFY_PAYLOAD_LIMIT)?;
+        if !payloads.is_empty() {
+            self.work
+                .lock()
+                .await
+                .execute(
+                    "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p",
+                    &[&notify::PROGRESS_CHANNEL, &payloads],
+                )
+                .await?;
+        }
+        Ok(payloads.len())
+    }
+
+    /// Listens, on a connection of its own, to the cluster's channels and
+    /// this node's.
+    pub async fn listen(
+        &self,
+        capacity: usize,
+    ) -> Result<(Listener, mpsc::Receiver<Notice>), ClusterError> {
+        Listener::start(&self.url, self.node, capacity).await
+    }
+}
