@@ -10,7 +10,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, GenericClient, NoTls, Statement};
 
 use super::events::{self, Change, ClusterEvent, EventKind, EventPayload};
 use super::lease::{Lease, LocalLease};
@@ -44,7 +44,42 @@ pub struct Coordinator {
     name: String,
     url: String,
     pub(super) local: LocalLease,
+    /// The work connection's prepared statements.
+    pub(super) statements: Statements,
     connections: [JoinHandle<()>; 2],
+}
+
+/// Statements prepared once on the work connection and kept: a statement
+/// sent as text is parsed and described by the server first, a round trip
+/// more for every call on the hot paths (claim, save, insert, the event log).
+#[derive(Default)]
+pub(crate) struct Statements(std::sync::Mutex<std::collections::HashMap<String, Statement>>);
+
+impl Statements {
+    /// `sql` prepared on `client`, which must be the work connection (or a
+    /// transaction on it): a statement belongs to the connection it was
+    /// prepared on.
+    pub(crate) async fn get(
+        &self,
+        client: &impl GenericClient,
+        sql: &str,
+    ) -> Result<Statement, tokio_postgres::Error> {
+        let kept = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sql)
+            .cloned();
+        if let Some(statement) = kept {
+            return Ok(statement);
+        }
+        let statement = client.prepare(sql).await?;
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
 }
 
 impl Drop for Coordinator {
@@ -110,6 +145,7 @@ impl Coordinator {
             name: name.to_owned(),
             url: url.to_owned(),
             local,
+            statements: Statements::default(),
             connections: [work_task, heartbeat_task],
         })
     }
@@ -194,7 +230,8 @@ impl Coordinator {
         );
         let mut work = self.work.lock().await;
         let tx = work.transaction().await?;
-        let Some(row) = tx.query_opt(&sql, &values).await? else {
+        let save = self.statements.get(&tx, &sql).await?;
+        let Some(row) = tx.query_opt(&save, &values).await? else {
             return Err(ClusterError::Fenced {
                 gid: record.gid,
                 node: self.node,
@@ -212,7 +249,7 @@ impl Coordinator {
                 EventKind::entering(record.state),
                 EventPayload::of(record),
             );
-            cluster_seq = events::append(&tx, self.node, vec![event])
+            cluster_seq = events::append(&tx, &self.statements, self.node, vec![event])
                 .await?
                 .first()
                 .map(|c| c.cluster_seq);
@@ -246,8 +283,13 @@ impl Coordinator {
         let completed: i64 = row.try_get(0)?;
         let total: Option<i64> = row.try_get(1)?;
         let payload = EventPayload::removed(completed as u64, total.map(|t| t as u64));
-        let change =
-            events::append(&tx, self.node, vec![(gid, EventKind::Removed, payload)]).await?;
+        let change = events::append(
+            &tx,
+            &self.statements,
+            self.node,
+            vec![(gid, EventKind::Removed, payload)],
+        )
+        .await?;
         tx.commit().await?;
         change
             .into_iter()
@@ -287,12 +329,13 @@ impl Coordinator {
         );
         let mut work = self.work.lock().await;
         let tx = work.transaction().await?;
-        let Some(row) = tx.query_opt(&sql, &values).await? else {
+        let insert = self.statements.get(&tx, &sql).await?;
+        let Some(row) = tx.query_opt(&insert, &values).await? else {
             return Err(ClusterError::Duplicate { gid: record.gid });
         };
         let seq: i64 = row.try_get(0)?;
         let event = (record.gid, EventKind::Added, EventPayload::of(record));
-        let changes = events::append(&tx, self.node, vec![event]).await?;
+        let changes = events::append(&tx, &self.statements, self.node, vec![event]).await?;
         tx.commit().await?;
         Ok(Inserted {
             seq,
@@ -380,7 +423,13 @@ impl Coordinator {
             (Desired::Pause, State::Paused) => None,
             (Desired::Pause, state) => return Err(ClusterError::InvalidState { gid, state }),
         };
-        let changes = events::append(&tx, self.node, event.into_iter().collect()).await?;
+        let changes = events::append(
+            &tx,
+            &self.statements,
+            self.node,
+            event.into_iter().collect(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Asked::Done(changes.into_iter().next()))
     }

@@ -11,6 +11,8 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::GenericClient;
 
+use super::coordinator::Statements;
+
 use super::{ClusterError, NodeId};
 use crate::engine::{DownloadRecord, Gid, State};
 
@@ -141,6 +143,7 @@ pub struct Change {
 /// then hosts, then the counter) the same.
 pub(crate) async fn append(
     tx: &impl GenericClient,
+    statements: &Statements,
     node: NodeId,
     events: Vec<(Gid, EventKind, EventPayload)>,
 ) -> Result<Vec<Change>, ClusterError> {
@@ -161,8 +164,9 @@ pub(crate) async fn append(
             })?,
         );
     }
-    let rows = tx
-        .query(
+    let append = statements
+        .get(
+            tx,
             "WITH counter AS (
                  UPDATE cluster_seq SET value = value + $1 RETURNING value - $1 AS base
              )
@@ -170,8 +174,10 @@ pub(crate) async fn append(
              SELECT counter.base + e.i, $2, e.gid, e.kind, e.payload
              FROM counter, unnest($3::text[], $4::text[], $5::jsonb[]) WITH ORDINALITY AS e (gid, kind, payload, i)
              RETURNING cluster_seq",
-            &[&count, &node.0, &gids, &kinds, &payloads],
         )
+        .await?;
+    let rows = tx
+        .query(&append, &[&count, &node.0, &gids, &kinds, &payloads])
         .await?;
     let mut numbers: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
     numbers.sort_unstable();

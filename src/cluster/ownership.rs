@@ -5,7 +5,7 @@
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 
-use super::coordinator::Coordinator;
+use super::coordinator::{Coordinator, Statements};
 use super::events::{self, Change, EventKind, EventPayload};
 use super::rows::{self, RECORD_COLUMNS};
 use super::{ClusterError, NodeId};
@@ -39,6 +39,7 @@ pub struct Reaped {
 /// node asked meanwhile. Returns the state changes, logged as `node`'s.
 async fn give_back(
     tx: &Transaction<'_>,
+    statements: &Statements,
     filter: &str,
     params: &[&(dyn ToSql + Sync)],
     node: NodeId,
@@ -100,7 +101,7 @@ async fn give_back(
             .await?;
     }
     changes.sort_by_key(|(gid, _, _)| *gid);
-    events::append(tx, node, changes).await
+    events::append(tx, statements, node, changes).await
 }
 
 impl Coordinator {
@@ -165,12 +166,12 @@ impl Coordinator {
              FROM me LEFT JOIN (claimed c JOIN logged l ON l.gid = c.gid) ON true
              ORDER BY c.rank"
         );
-        let rows = self
-            .work
-            .lock()
-            .await
-            .query(&sql, &[&self.node.0, &limit, &host_cap])
+        let work = self.work.lock().await;
+        let claim = self.statements.get(&*work, &sql).await?;
+        let rows = work
+            .query(&claim, &[&self.node.0, &limit, &host_cap])
             .await?;
+        drop(work);
         if rows.is_empty() {
             self.local.lost();
             return Err(ClusterError::LeaseLost { node: self.node });
@@ -200,6 +201,7 @@ impl Coordinator {
         let gid_text = gid.to_string();
         let changes = give_back(
             &tx,
+            &self.statements,
             "d.gid = $1 AND d.owner = $2 AND d.epoch = $3",
             &[&gid_text, &self.node.0, &epoch],
             self.node,
@@ -241,6 +243,7 @@ impl Coordinator {
         // has no row, which also heals anything orphaned another way.
         let changes = give_back(
             &tx,
+            &self.statements,
             "d.owner IS NOT NULL AND NOT EXISTS (SELECT FROM nodes n WHERE n.id = d.owner)",
             &[],
             self.node,
@@ -262,7 +265,14 @@ impl Coordinator {
         // now skips it, or already took it and its downloads.
         tx.execute("DELETE FROM nodes WHERE id = $1", &[&self.node.0])
             .await?;
-        let changes = give_back(&tx, "d.owner = $1", &[&self.node.0], self.node).await?;
+        let changes = give_back(
+            &tx,
+            &self.statements,
+            "d.owner = $1",
+            &[&self.node.0],
+            self.node,
+        )
+        .await?;
         tx.commit().await?;
         Ok(changes)
     }

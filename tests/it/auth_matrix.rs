@@ -276,7 +276,10 @@ async fn a_token_removed_offline_is_refused_by_the_running_daemon_at_once() {
     assert!(!stored.contains(&token), "the secret is not stored");
     for file in ["tokens.json", "tokens.lock"] {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(daemon.state.join(file)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(daemon.state.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{file}");
     }
 

@@ -739,3 +739,93 @@ async fn a_database_of_a_newer_schema_is_refused_with_a_clear_error() {
         .get(0);
     assert_eq!(nodes, 1);
 }
+
+/// The benchmark of `bench/cluster-sql.sh` (ignored in the suite): how many
+/// downloads a cluster's nodes add, claim and finish per second through one
+/// PostgreSQL, each a state change with its numbered event. Four nodes
+/// claim concurrently in batches of 8 and finish what they claimed with one
+/// fenced save each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a benchmark: bench/cluster-sql.sh"]
+async fn claims_and_state_events_per_second_through_postgresql() {
+    let Some(db) = postgres::database().await else {
+        return;
+    };
+    const DOWNLOADS: u64 = 4000;
+    const NODES: usize = 4;
+    let mut nodes = Vec::new();
+    for i in 0..NODES {
+        nodes.push(Arc::new(node(&db, &format!("bench{i}")).await));
+    }
+    let started = Instant::now();
+    let mut adders = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        let node = node.clone();
+        adders.push(tokio::spawn(async move {
+            let mine = (0..DOWNLOADS).filter(|i| *i as usize % NODES == n);
+            insert_all(&node, mine.map(|i| queued(i, i % 50))).await;
+        }));
+    }
+    for adder in adders {
+        adder.await.unwrap();
+    }
+    let added = started.elapsed();
+
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for node in &nodes {
+        let node = node.clone();
+        workers.push(tokio::spawn(async move {
+            let (mut claimed, mut claiming, mut finishing) = (0, Duration::ZERO, Duration::ZERO);
+            loop {
+                let at = Instant::now();
+                let claims = node.claim(8, NO_CAP).await.unwrap();
+                claiming += at.elapsed();
+                if claims.is_empty() {
+                    return (claimed, claiming, finishing);
+                }
+                claimed += claims.len();
+                let at = Instant::now();
+                for claim in claims {
+                    let mut record = claim.record;
+                    record.state = State::Complete;
+                    node.save(&record, claim.epoch).await.unwrap();
+                }
+                finishing += at.elapsed();
+            }
+        }));
+    }
+    let (mut claimed, mut claiming, mut finishing) = (0, Duration::ZERO, Duration::ZERO);
+    for worker in workers {
+        let (c, a, b) = worker.await.unwrap();
+        claimed += c;
+        claiming += a;
+        finishing += b;
+    }
+    let worked = started.elapsed();
+    assert_eq!(claimed as u64, DOWNLOADS);
+    let events = db
+        .client()
+        .await
+        .query_one("SELECT count(*) FROM events", &[])
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(events as u64, DOWNLOADS * 3, "added, started, complete");
+    let rate = |n: f64, d: Duration| n / d.as_secs_f64();
+    println!("nodes {NODES}, downloads {DOWNLOADS}, one PostgreSQL");
+    println!(
+        "adds/s (insert + event)           {:>9.0}",
+        rate(DOWNLOADS as f64, added)
+    );
+    println!(
+        "claims/s (batches of 8)           {:>9.0}   (time in claim calls: {:.0}/s per node)",
+        rate(DOWNLOADS as f64, worked),
+        rate(DOWNLOADS as f64 / NODES as f64, claiming / NODES as u32)
+    );
+    println!(
+        "state events/s, all kinds         {:>9.0}   (fenced saves: {:.0}/s per node)",
+        rate((DOWNLOADS * 2) as f64, worked),
+        rate(DOWNLOADS as f64 / NODES as f64, finishing / NODES as u32)
+    );
+}
