@@ -434,6 +434,90 @@ impl Coordinator {
         Ok(Asked::Done(changes.into_iter().next()))
     }
 
+    /// Resumes `gid` from this node, whichever node ran it: a paused or
+    /// failed download goes back to the queue (keeping its bytes and its
+    /// place) for any node to claim, with its `queued` event. No node owns
+    /// such a download, so nobody needs asking. One that is queued already,
+    /// or active, stays as it is, except that a pause asked of it and not
+    /// yet carried out is withdrawn (as a resume during a pause does on one
+    /// node); a complete one cannot be resumed.
+    pub async fn resume(&self, gid: Gid) -> Result<Option<Change>, ClusterError> {
+        let gid_text = gid.to_string();
+        let mut work = self.work.lock().await;
+        let tx = work.transaction().await?;
+        let Some(row) = tx
+            .query_opt(
+                "SELECT state, completed_length, total_length FROM downloads
+                 WHERE gid = $1 FOR NO KEY UPDATE",
+                &[&gid_text],
+            )
+            .await?
+        else {
+            return Err(ClusterError::NotFound { gid });
+        };
+        let state: String = row.try_get("state")?;
+        let state = State::parse(&state).ok_or_else(|| ClusterError::Corrupt {
+            gid: gid_text.clone(),
+            what: "state".into(),
+        })?;
+        match state {
+            State::Complete => return Err(ClusterError::InvalidState { gid, state }),
+            State::Queued | State::Active => {
+                tx.execute(
+                    "UPDATE downloads SET desired = NULL WHERE gid = $1 AND desired = 'pause'",
+                    &[&gid_text],
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(None);
+            }
+            State::Paused | State::Error => {}
+        }
+        tx.execute(
+            "UPDATE downloads SET state = 'queued', error_code = NULL, error_message = NULL,
+                 desired = NULL
+             WHERE gid = $1",
+            &[&gid_text],
+        )
+        .await?;
+        let payload = EventPayload {
+            state: Some(State::Queued.as_str().to_owned()),
+            completed_length: row.try_get::<_, i64>("completed_length")? as u64,
+            total_length: row
+                .try_get::<_, Option<i64>>("total_length")?
+                .map(|t| t as u64),
+            ..EventPayload::default()
+        };
+        let changes = events::append(
+            &tx,
+            &self.statements,
+            self.node,
+            vec![(gid, EventKind::Queued, payload)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(changes.into_iter().next())
+    }
+
+    /// Forgets the events numbered more than `keep` below the latest: the
+    /// log is the window a reconnecting client replays from (as the
+    /// daemon's `--event-window`), not a history. Returns how many went.
+    /// The numbering goes on from the counter, so it stays gap-free for
+    /// whoever reads from within the window.
+    pub async fn prune_events(&self, keep: u64) -> Result<u64, ClusterError> {
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        let pruned = self
+            .work
+            .lock()
+            .await
+            .execute(
+                "DELETE FROM events WHERE cluster_seq <= (SELECT value FROM cluster_seq) - $1",
+                &[&keep],
+            )
+            .await?;
+        Ok(pruned)
+    }
+
     /// What other nodes asked of the downloads this node runs: for catching
     /// up after the listener's connection was lost.
     pub async fn desired_of_mine(&self) -> Result<Vec<(Gid, Desired)>, ClusterError> {

@@ -829,3 +829,78 @@ async fn claims_and_state_events_per_second_through_postgresql() {
         rate(DOWNLOADS as f64 / NODES as f64, finishing / NODES as u32)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_from_any_node_requeues_a_stopped_download_and_withdraws_a_pending_pause() {
+    let Some(db) = postgres::database().await else {
+        return;
+    };
+    let (a, b) = (node(&db, "a").await, node(&db, "b").await);
+    insert_all(&a, (1..=3).map(|i| queued(i, 0))).await;
+    let claims = a.claim(3, NO_CAP).await.unwrap();
+    assert_eq!(claims.len(), 3);
+    let epoch_of = |g: Gid| claims.iter().find(|c| c.record.gid == g).unwrap().epoch;
+    // 1 fails with bytes kept; 2 is paused by its owner; 3 runs on.
+    let mut failed = checkpointed(claims[0].record.clone(), 300);
+    failed.state = State::Error;
+    failed.error = Some(Failure::new(FailureCode::HttpStatus, "503 from the server"));
+    a.save(&failed, epoch_of(gid(1))).await.unwrap();
+    let mut paused = claims[1].record.clone();
+    paused.state = State::Paused;
+    a.save(&paused, epoch_of(gid(2))).await.unwrap();
+
+    for g in [gid(1), gid(2)] {
+        let change = b.resume(g).await.unwrap().expect("a state change");
+        assert_eq!(change.kind, EventKind::Queued);
+        let back = b.download(g).await.unwrap().unwrap().record;
+        assert_eq!(back.state, State::Queued);
+        assert_eq!(back.error, None);
+    }
+    let kept = b.download(gid(1)).await.unwrap().unwrap().record;
+    assert_eq!(kept.completed_length, 300, "the bytes kept stay");
+    // Resumed, they are anyone's to claim, under a new epoch.
+    let again = b.claim(2, NO_CAP).await.unwrap();
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|c| c.epoch == 2));
+
+    // A pause asked of 3 and not yet carried out is withdrawn by a resume.
+    assert_eq!(
+        b.set_desired(gid(3), Desired::Pause).await.unwrap(),
+        Asked::Owner(a.node())
+    );
+    assert_eq!(b.resume(gid(3)).await.unwrap(), None);
+    assert_eq!(a.desired_of_mine().await.unwrap(), vec![]);
+    // A complete download cannot be resumed.
+    let mut done = claims[2].record.clone();
+    done.state = State::Complete;
+    a.save(&done, epoch_of(gid(3))).await.unwrap();
+    assert!(matches!(
+        b.resume(gid(3)).await,
+        Err(ClusterError::InvalidState {
+            state: State::Complete,
+            ..
+        })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_keeps_the_latest_events_and_the_numbering_goes_on_without_a_gap() {
+    let Some(db) = postgres::database().await else {
+        return;
+    };
+    let a = node(&db, "a").await;
+    insert_all(&a, (1..=10).map(|i| queued(i, 0))).await;
+    assert_eq!(a.prune_events(4).await.unwrap(), 6);
+    let kept: Vec<i64> = a
+        .events_since(0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.cluster_seq)
+        .collect();
+    assert_eq!(kept, [7, 8, 9, 10]);
+    a.insert(&queued(11, 0)).await.unwrap();
+    let next = a.events_since(10, 100).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].cluster_seq, 11);
+}
