@@ -48,6 +48,10 @@ rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/haul-codegen-"$codegen_vers
 (cd "$repo" && cargo package --workspace --locked --quiet 2>"$tmp/package.log") ||
   { cat "$tmp/package.log" >&2; fail "cargo package failed" "see its output above"; }
 haul_crate="$target/package/haul-$haul_version.crate"
+# The verification built both crates in target/package (a whole daemon
+# build); only the .crate files are used from here on, so that goes now
+# rather than sit on a disk the next build needs.
+rm -rf "$target/package/haul-$haul_version" "$target/package/haul-codegen-$codegen_version" "$target/package/tmp-registry"
 codegen_crate="$target/package/haul-codegen-$codegen_version.crate"
 
 # What build.rs reads must be in; what only the repository uses must not.
