@@ -139,6 +139,67 @@ pub struct DaemonArgs {
     aria2_secret: Option<String>,
     #[command(flatten)]
     network: NetworkArgs,
+    #[cfg(feature = "cluster")]
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// Several daemons as one: see the README's "Running several daemons".
+#[cfg(feature = "cluster")]
+#[derive(Debug, clap::Args)]
+struct ClusterArgs {
+    /// Share downloads with the other daemons on this PostgreSQL database
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/DB); the download root must be a directory every
+    /// node sees. Created and migrated at first start.
+    #[arg(long, env = "HAUL_CLUSTER_DB", hide_env_values = true)]
+    cluster_db: Option<String>,
+    /// This node's name in the cluster (download.status shows it). [default: HOST-PID]
+    #[arg(long, env = "HAUL_NODE_NAME", requires = "cluster_db")]
+    node_name: Option<String>,
+    /// How long a node that stops renewing keeps its downloads before others take them over.
+    #[arg(long, env = "HAUL_CLUSTER_LEASE", default_value = "30s", value_parser = values::positive_duration)]
+    cluster_lease: Duration,
+    /// How often the node renews its lease, reaps dead nodes and claims downloads (at most a
+    /// third of --cluster-lease).
+    #[arg(long, env = "HAUL_CLUSTER_RENEW", default_value = "5s", value_parser = values::positive_duration)]
+    cluster_renew: Duration,
+}
+
+#[cfg(feature = "cluster")]
+impl ClusterArgs {
+    fn config(&self, event_window: u32) -> Result<Option<haul::engine::ClusterConfig>> {
+        let Some(url) = &self.cluster_db else {
+            return Ok(None);
+        };
+        if self.cluster_renew.saturating_mul(3) > self.cluster_lease {
+            anyhow::bail!(
+                "--cluster-renew {} is more than a third of --cluster-lease {}: one late renewal would lose the lease\nhint: renew at least three times per lease",
+                humantime::format_duration(self.cluster_renew),
+                humantime::format_duration(self.cluster_lease)
+            );
+        }
+        let node_name = match &self.node_name {
+            Some(name) => name.clone(),
+            None => format!("{}-{}", host_name(), std::process::id()),
+        };
+        Ok(Some(haul::engine::ClusterConfig {
+            url: url.clone(),
+            node_name,
+            lease: self.cluster_lease,
+            renew_every: self.cluster_renew,
+            event_window: u64::from(event_window),
+        }))
+    }
+}
+
+/// This machine's host name, for a node's default name.
+#[cfg(feature = "cluster")]
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "haul".to_owned())
 }
 
 /// A secret given as a flag is in the process list for every local user to
@@ -210,12 +271,25 @@ pub async fn run(args: DaemonArgs) -> Result<()> {
     config.max_retry_wait = args.max_retry_wait;
     config.stall_timeout = args.stall_timeout;
     config.network = args.network.config()?;
-    let engine = Engine::open(config).await.with_context(|| {
-        format!(
-            "cannot start the engine (state directory {})",
-            state_dir.display()
-        )
-    })?;
+    #[cfg(feature = "cluster")]
+    let cluster = args.cluster.config(args.event_window)?;
+    #[cfg(not(feature = "cluster"))]
+    let cluster: Option<()> = None;
+    let engine = match cluster {
+        #[cfg(feature = "cluster")]
+        Some(cluster) => {
+            let shown = haul::cluster::shown_url(&cluster.url);
+            Engine::open_cluster(config, cluster)
+                .await
+                .with_context(|| format!("cannot start as a node of the cluster at {shown}"))?
+        }
+        _ => Engine::open(config).await.with_context(|| {
+            format!(
+                "cannot start the engine (state directory {})",
+                state_dir.display()
+            )
+        })?,
+    };
 
     let listeners = bind(&args.listen, args.rpc_listen_all).await?;
     let beyond_loopback = listeners.iter().any(|listener| !listener.is_local())

@@ -580,6 +580,81 @@ impl Coordinator {
         rows.iter().map(rows::record).collect()
     }
 
+    /// Every download and the number of the last event they reflect, read
+    /// in one snapshot: a node that applies the events after that number
+    /// to these downloads misses nothing and applies nothing twice.
+    pub async fn snapshot(&self) -> Result<(Vec<ClusterDownload>, i64), ClusterError> {
+        let mut work = self.work.lock().await;
+        let tx = work
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let seq: i64 = tx
+            .query_one("SELECT value FROM cluster_seq", &[])
+            .await?
+            .try_get(0)?;
+        let rows = tx
+            .query(
+                &format!("SELECT {RECORD_COLUMNS} FROM downloads ORDER BY seq"),
+                &[],
+            )
+            .await?;
+        tx.commit().await?;
+        let downloads = rows.iter().map(rows::record).collect::<Result<_, _>>()?;
+        Ok((downloads, seq))
+    }
+
+    /// Changes what a download nobody runs was added with (a new URL and
+    /// its validators, a speed limit) and its place in the queue. Refused
+    /// with [`ClusterError::Fenced`] when a node runs it: its owner's next
+    /// write would undo the change.
+    pub async fn update_settings(&self, record: &DownloadRecord) -> Result<(), ClusterError> {
+        let params = Params::of(record)?;
+        let updated = self
+            .work
+            .lock()
+            .await
+            .execute(
+                "UPDATE downloads SET request = $2, rank = $3, etag = $4, last_modified = $5,
+                     if_range = $6, host = $7, connections = $8
+                 WHERE gid = $1 AND owner IS NULL",
+                &[
+                    &params.gid,
+                    &params.request,
+                    &params.rank,
+                    &params.etag,
+                    &params.last_modified,
+                    &params.if_range,
+                    &params.host,
+                    &params.connections,
+                ],
+            )
+            .await?;
+        match updated {
+            1 => Ok(()),
+            _ => Err(ClusterError::Fenced {
+                gid: record.gid,
+                node: self.node,
+                epoch: 0,
+            }),
+        }
+    }
+
+    /// The name of every live node, by id.
+    pub async fn node_names(&self) -> Result<Vec<(NodeId, String)>, ClusterError> {
+        let rows = self
+            .work
+            .lock()
+            .await
+            .query("SELECT id, name FROM nodes ORDER BY id", &[])
+            .await?;
+        rows.iter()
+            .map(|r| Ok((NodeId(r.try_get(0)?), r.try_get(1)?)))
+            .collect()
+    }
+
     pub async fn download(&self, gid: Gid) -> Result<Option<ClusterDownload>, ClusterError> {
         let row = self
             .work

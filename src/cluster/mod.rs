@@ -143,7 +143,7 @@ impl ClusterError {
 
 /// `url` without its password, for messages: a `postgres://` URL may carry
 /// one in its userinfo or as a `password` parameter.
-pub(crate) fn shown_url(url: &str) -> String {
+pub fn shown_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) => {
             let _ = parsed.set_password(None);

@@ -39,8 +39,10 @@ use super::Shared;
 /// Why a running download is being stopped, in escalating order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stop {
-    /// The engine is closing: the download stays active in the store and
-    /// resumes at the next open.
+    /// The engine is closing, or (in a cluster) the download is no longer
+    /// this node's: nothing is written at its end, so the store keeps it
+    /// as it is for whoever runs it next (this engine's next open, or the
+    /// node that claims it).
     Shutdown,
     Pause,
     Remove {
@@ -85,6 +87,9 @@ pub(crate) struct Running {
     /// Each source's part, in the order the download gives its URLs; empty
     /// until the transfer begins.
     pub sources: Vec<super::SourceStatus>,
+    /// At most this many connections: what a cluster's claim granted
+    /// within the cluster-wide per-host cap.
+    pub connection_cap: Option<u32>,
 }
 
 /// Resolves once the stop it was taken for is applied.
@@ -113,6 +118,7 @@ impl Running {
             speed: 0,
             connections: 0,
             sources: Vec::new(),
+            connection_cap: None,
         }
     }
 
@@ -267,6 +273,12 @@ impl Park {
             shared,
             state: Mutex::new(Parking::default()),
         })
+    }
+
+    /// Whether the download may write what it fetches (see
+    /// `Shared::may_write`).
+    pub fn may_write(&self) -> bool {
+        self.shared.may_write()
     }
 
     pub fn worker(self: &Arc<Self>) -> Worker {

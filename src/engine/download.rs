@@ -281,10 +281,15 @@ async fn prepare(
         .skip(reference_at + 1)
         .map(|(given, text)| mirror(shared, &record, &headers, given, text, &probe));
     let mirrors = futures::future::join_all(mirrors).await;
+    // In a cluster, what the claim granted within the cluster-wide cap.
+    let connections = match shared.connection_cap(gid) {
+        Some(cap) => record.request.connections().min(cap.min(u16::MAX.into()) as u16),
+        None => record.request.connections(),
+    };
     let (part, min_split, connections, segments, ranges) = (
         naming::part_path(&path),
         config.min_split,
-        record.request.connections(),
+        connections,
         record.segments.clone(),
         probe.ranges,
     );
@@ -306,7 +311,7 @@ async fn prepare(
     let workers = if table.ranges() {
         remaining
             .div_ceil(config.min_split.max(1))
-            .min(u64::from(record.request.connections())) as usize
+            .min(u64::from(connections)) as usize
     } else {
         1
     };
@@ -802,6 +807,7 @@ impl Job {
             running.connections = connections;
             running.sources = reports.into_iter().map(|(_, r)| r).collect();
         }
+        shared.cluster_progress(self.gid, completed, self.total, speed, connections);
         // Under the lock, like every event of a download: in order with its
         // state changes.
         shared.events.publish(EngineEvent::Progress {

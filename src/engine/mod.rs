@@ -20,9 +20,14 @@
 //! - `store`: persistence trait and its SQLite implementation; `writer`:
 //!   its one writer thread (group commit, tickets a caller awaits before it
 //!   answers, health).
+//! - `cluster`: the engine as one node of a cluster (`--cluster-db`): the
+//!   registry mirrors the cluster's downloads, the scheduler claims, the
+//!   store writes fenced by the claim's epoch.
 //! - `events`, `status`, `request`, `config`, `error`: the API's vocabulary;
 //!   `coalesce`: the one "latest progress wins" log every event queue uses.
 
+#[cfg(feature = "cluster")]
+mod cluster;
 pub(crate) mod coalesce;
 mod config;
 mod control;
@@ -52,6 +57,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio_util::sync::CancellationToken;
 
+#[cfg(feature = "cluster")]
+pub use cluster::ClusterConfig;
 pub use config::{EngineConfig, DEFAULT_CONNECTIONS, MAX_CONNECTIONS};
 pub use cookies::{parse_cookies_txt, Cookie, SetCookie};
 pub use error::{EngineError, Failure, FailureCode};
@@ -91,6 +98,9 @@ pub enum OpenError {
     Store(#[from] StoreError),
     #[error("cannot set up the network: {0}")]
     Network(#[from] NetworkError),
+    #[cfg(feature = "cluster")]
+    #[error("cannot join the cluster: {0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// Where [`Engine::move_in_queue`] moves a download, as aria2's
@@ -172,6 +182,9 @@ pub(crate) struct Shared {
     /// The runtime the engine was opened on: downloads run there, whichever
     /// thread asked for them (the daemon serves calls on runtimes of its own).
     runtime: tokio::runtime::Handle,
+    /// Set when the engine is a node of a cluster.
+    #[cfg(feature = "cluster")]
+    cluster: Option<Arc<cluster::Link>>,
 }
 
 impl Engine {
@@ -187,6 +200,35 @@ impl Engine {
         Self::open_inner(config, Box::new(store), lock)
     }
 
+    /// Opens the engine as a node of the cluster `cluster` names: its
+    /// downloads are the cluster's, every node sees them all, and it runs
+    /// those it claims. `config.state_dir` (if any) is locked but holds no
+    /// downloads.
+    #[cfg(feature = "cluster")]
+    pub async fn open_cluster(
+        config: EngineConfig,
+        cluster: ClusterConfig,
+    ) -> Result<Engine, OpenError> {
+        let lock = match &config.state_dir {
+            Some(dir) => Some(lock_state_dir(dir)?),
+            None => None,
+        };
+        let (link, mirrored) = cluster::Link::join(cluster).await?;
+        let mut registry = Registry::default();
+        for cluster::Mirrored { record, node } in mirrored {
+            let gid = record.gid;
+            registry.insert(record);
+            if let Some(entry) = registry.get_mut(gid) {
+                entry.remote = node.map(queue::RemoteRun::on);
+            }
+        }
+        let store = Box::new(cluster::ClusterStore::new(link.clone()));
+        let shared = Shared::new(config, store, registry, lock, Some(link.clone()))?;
+        cluster::start(&shared, &link);
+        shared.schedule();
+        Ok(Engine { shared })
+    }
+
     /// Opens the engine over another [`Store`]; `config.state_dir` is unused.
     pub async fn open_with_store(
         config: EngineConfig,
@@ -200,12 +242,6 @@ impl Engine {
         mut store: Box<dyn Store>,
         lock: Option<File>,
     ) -> Result<Engine, OpenError> {
-        let root_error = |source| OpenError::Root {
-            path: config.download_root.clone(),
-            source,
-        };
-        std::fs::create_dir_all(&config.download_root).map_err(root_error)?;
-        let root = config.download_root.canonicalize().map_err(root_error)?;
         let mut registry = Registry::default();
         let mut were_active = Vec::new();
         for mut record in store.load()? {
@@ -217,7 +253,30 @@ impl Engine {
             }
             registry.insert(record);
         }
-        let shared = Arc::new(Shared {
+        #[cfg(feature = "cluster")]
+        let shared = Shared::new(config, store, registry, lock, None)?;
+        #[cfg(not(feature = "cluster"))]
+        let shared = Shared::new(config, store, registry, lock)?;
+        shared.schedule_first(&were_active);
+        Ok(Engine { shared })
+    }
+}
+
+impl Shared {
+    fn new(
+        config: EngineConfig,
+        store: Box<dyn Store>,
+        registry: Registry,
+        lock: Option<File>,
+        #[cfg(feature = "cluster")] cluster: Option<Arc<cluster::Link>>,
+    ) -> Result<Arc<Shared>, OpenError> {
+        let root_error = |source| OpenError::Root {
+            path: config.download_root.clone(),
+            source,
+        };
+        std::fs::create_dir_all(&config.download_root).map_err(root_error)?;
+        let root = config.download_root.canonicalize().map_err(root_error)?;
+        Ok(Arc::new(Shared {
             network: Arc::new(network::Network::new(
                 &config.network,
                 &config.user_agent,
@@ -235,12 +294,14 @@ impl Engine {
             parked: AtomicUsize::new(0),
             lock: Mutex::new(lock),
             runtime: tokio::runtime::Handle::current(),
+            #[cfg(feature = "cluster")]
+            cluster,
             config,
-        });
-        shared.schedule_first(&were_active);
-        Ok(Engine { shared })
+        }))
     }
+}
 
+impl Engine {
     /// The canonical download root.
     pub fn download_root(&self) -> &Path {
         &self.shared.root
@@ -274,27 +335,20 @@ impl Engine {
                 })
                 .await?;
         }
+        // A node of a cluster adds it to the cluster's database, which
+        // numbers it.
+        #[cfg(feature = "cluster")]
+        if let Some(link) = &self.shared.cluster {
+            let record = self.shared.new_record(&self.shared.registry(), request)?;
+            let gid = record.gid;
+            cluster::add(&self.shared, link, record).await?;
+            self.shared.schedule();
+            return Ok(gid);
+        }
         let (gid, ticket) = {
             let mut registry = self.shared.registry();
-            let max = self.shared.config.max_downloads;
-            if registry.len() as u64 >= max {
-                return Err(EngineError::LimitExceeded {
-                    limit: "downloads",
-                    max,
-                });
-            }
-            let gid = loop {
-                let gid = Gid::random();
-                if registry.get(gid).is_none() {
-                    break gid;
-                }
-            };
-            let state = if request.paused {
-                State::Paused
-            } else {
-                State::Queued
-            };
-            let record = DownloadRecord::new(gid, registry.next_seq(), state, request);
+            let record = self.shared.new_record(&registry, request)?;
+            let gid = record.gid;
             registry.insert(record);
             let entry = registry
                 .get_mut(gid)
@@ -315,6 +369,11 @@ impl Engine {
     /// progress checkpointed and its state committed, with the state it is
     /// then really in (a remove or resume that came in meanwhile wins).
     pub async fn pause(&self, gid: Gid) -> Result<Status, EngineError> {
+        #[cfg(feature = "cluster")]
+        if self.shared.runs_elsewhere(gid)? {
+            self.elsewhere(gid, crate::cluster::Desired::Pause).await?;
+            return self.status(gid);
+        }
         let settlement = {
             let mut registry = self.shared.registry();
             let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
@@ -342,6 +401,14 @@ impl Engine {
     /// Queues a paused or failed download again; it keeps its bytes. During
     /// a pause in flight, the download settles queued instead of paused.
     pub async fn resume(&self, gid: Gid) -> Result<Status, EngineError> {
+        #[cfg(feature = "cluster")]
+        if self.shared.runs_elsewhere(gid)? {
+            if let Some(link) = &self.shared.cluster {
+                cluster::resume(&self.shared, link, gid).await?;
+            }
+            self.shared.schedule();
+            return self.status(gid);
+        }
         let settlement = {
             let mut registry = self.shared.registry();
             let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
@@ -367,6 +434,13 @@ impl Engine {
     /// `delete_files` also deletes its `.part` and, if complete, its file.
     /// Answers once the files are gone and the deletion is committed.
     pub async fn remove(&self, gid: Gid, delete_files: bool) -> Result<(), EngineError> {
+        #[cfg(feature = "cluster")]
+        if self.shared.runs_elsewhere(gid)? {
+            if let Some(link) = &self.shared.cluster {
+                let record = cluster::fresh_record(link, gid).await?;
+                return self.remove_elsewhere(record, delete_files).await;
+            }
+        }
         let forgotten = {
             let mut registry = self.shared.registry();
             let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
@@ -386,6 +460,35 @@ impl Engine {
                     .map_err(EngineError::store)
             }
         }
+    }
+
+    /// Pauses or removes a download this node does not run.
+    #[cfg(feature = "cluster")]
+    async fn elsewhere(&self, gid: Gid, desired: crate::cluster::Desired) -> Result<(), EngineError> {
+        match &self.shared.cluster {
+            Some(link) => cluster::stop_elsewhere(&self.shared, link, gid, desired).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Removes a download this node does not run; its files (on the root
+    /// every node shares) go once the removal is committed.
+    #[cfg(feature = "cluster")]
+    async fn remove_elsewhere(
+        &self,
+        record: DownloadRecord,
+        delete_files: bool,
+    ) -> Result<(), EngineError> {
+        self.elsewhere(record.gid, crate::cluster::Desired::Remove)
+            .await?;
+        if let (true, Some(path)) = (delete_files, record.path) {
+            let mut doomed = vec![naming::part_path(&path)];
+            if record.state == State::Complete {
+                doomed.push(path);
+            }
+            self.shared.delete_files(record.gid, doomed).await;
+        }
+        Ok(())
     }
 
     /// Waits for a stop to settle, then until the download's last record
@@ -412,7 +515,7 @@ impl Engine {
         let registry = self.shared.registry();
         registry
             .get(gid)
-            .map(|e| status_of(e, &proxies))
+            .map(|e| status_of(e, &proxies, self.shared.node_name()))
             .ok_or(EngineError::NotFound { gid })
     }
 
@@ -471,7 +574,7 @@ impl Engine {
             .take(limit)
             .map(|e| {
                 last = Some(e.record.seq);
-                status_of(e, &proxies)
+                status_of(e, &proxies, self.shared.node_name())
             })
             .collect();
         let more = entries.next().is_some();
@@ -492,7 +595,7 @@ impl Engine {
         let downloads = waiting
             .skip(offset)
             .take(limit)
-            .map(|e| status_of(e, &proxies))
+            .map(|e| status_of(e, &proxies, self.shared.node_name()))
             .collect();
         Page {
             downloads,
@@ -564,8 +667,11 @@ impl Engine {
         );
         let download_speed = registry
             .in_states(&[State::Active])
-            .filter_map(|e| e.running.as_ref())
-            .map(|r| r.speed)
+            .map(|e| match (&e.running, &e.remote) {
+                (Some(run), _) => run.speed,
+                (None, Some(remote)) => remote.speed,
+                (None, None) => 0,
+            })
             .sum();
         Stats {
             active,
@@ -589,6 +695,7 @@ impl Engine {
         let ticket = {
             let mut registry = self.shared.registry();
             let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
+            Shared::refuse_if_elsewhere(entry)?;
             entry.limiter.set_rate(limit);
             entry.record.request.speed_limit = (limit > 0).then_some(limit);
             self.shared.save(entry)
@@ -642,6 +749,7 @@ impl Engine {
             let mut registry = self.shared.registry();
             let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
             refuse_complete(entry.record.state)?;
+            Shared::refuse_if_elsewhere(entry)?;
             entry.record.request.url = url;
             if let Some(v) = validators {
                 entry.record.etag = v.etag;
@@ -717,6 +825,12 @@ impl Engine {
         for settlement in settlements {
             settlement.wait().await;
         }
+        // Its last checkpoints in, a node hands its downloads back at once.
+        #[cfg(feature = "cluster")]
+        if let Some(link) = &self.shared.cluster {
+            self.shared.store.flush().await;
+            link.leave().await;
+        }
         self.shared.events.close();
         self.shared.store.close().await;
         // Everything is recorded: another engine may take the directory.
@@ -728,13 +842,19 @@ impl Engine {
     }
 }
 
-/// `entry`'s status, with `proxies` the daemon's.
-fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
+/// `entry`'s status, with `proxies` the daemon's and `here` the name of
+/// this node in a cluster.
+fn status_of(entry: &Entry, proxies: &Proxies, here: Option<&str>) -> Status {
     let r = &entry.record;
-    let (speed, connections) = entry
-        .running
-        .as_ref()
-        .map_or((0, 0), |run| (run.speed, run.connections));
+    let (speed, connections) = match (&entry.running, &entry.remote) {
+        (Some(run), _) => (run.speed, run.connections),
+        (None, Some(remote)) => (remote.speed, remote.connections),
+        (None, None) => (0, 0),
+    };
+    let node = match (&entry.running, &entry.remote) {
+        (Some(_), _) => here.map(str::to_owned),
+        (None, remote) => remote.as_ref().map(|r| r.node.clone()),
+    };
     let url = network::shown_url(&r.request.url);
     let waiting = |url: String| SourceStatus {
         url,
@@ -772,6 +892,7 @@ fn status_of(entry: &Entry, proxies: &Proxies) -> Status {
         error: r.error.clone(),
         created_at: r.created_at,
         completed_at: r.completed_at,
+        node,
     }
 }
 
@@ -860,6 +981,110 @@ impl Shared {
         Ok(ticket)
     }
 
+    /// The record of a download `request` adds, with a gid of its own, in
+    /// the registry's next place; refused when the registry is full.
+    fn new_record(
+        &self,
+        registry: &Registry,
+        request: AddRequest,
+    ) -> Result<DownloadRecord, EngineError> {
+        let max = self.config.max_downloads;
+        if registry.len() as u64 >= max {
+            return Err(EngineError::LimitExceeded {
+                limit: "downloads",
+                max,
+            });
+        }
+        let gid = loop {
+            let gid = Gid::random();
+            if registry.get(gid).is_none() {
+                break gid;
+            }
+        };
+        let state = if request.paused {
+            State::Paused
+        } else {
+            State::Queued
+        };
+        Ok(DownloadRecord::new(gid, registry.next_seq(), state, request))
+    }
+
+    /// Whether the engine is a node of a cluster and does not run `gid`
+    /// (another node does, or none): its changes go through the database.
+    #[cfg(feature = "cluster")]
+    fn runs_elsewhere(&self, gid: Gid) -> Result<bool, EngineError> {
+        if self.cluster.is_none() {
+            return Ok(false);
+        }
+        let registry = self.registry();
+        let entry = registry.get(gid).ok_or(EngineError::NotFound { gid })?;
+        Ok(entry.running.is_none())
+    }
+
+    /// This node's name in a cluster.
+    fn node_name(&self) -> Option<&str> {
+        #[cfg(feature = "cluster")]
+        if let Some(link) = &self.cluster {
+            return Some(link.node_name());
+        }
+        None
+    }
+
+    /// Whether the downloads may write what they fetch: always, but on a
+    /// node of a cluster whose lease may have run out.
+    pub(crate) fn may_write(&self) -> bool {
+        #[cfg(feature = "cluster")]
+        if let Some(link) = &self.cluster {
+            return link.may_write();
+        }
+        true
+    }
+
+    /// What a cluster's claim granted the download running as `gid`.
+    fn connection_cap(&self, gid: Gid) -> Option<u32> {
+        self.registry()
+            .get(gid)
+            .and_then(|e| e.running.as_ref())
+            .and_then(|r| r.connection_cap)
+    }
+
+    /// Hands a running download's progress to the other nodes' clients.
+    fn cluster_progress(
+        &self,
+        gid: Gid,
+        completed: u64,
+        total: Option<u64>,
+        speed: u64,
+        connections: u32,
+    ) {
+        #[cfg(feature = "cluster")]
+        if let Some(link) = &self.cluster {
+            link.progress(crate::cluster::Progress {
+                gid: gid.to_string(),
+                completed_length: completed,
+                total_length: total,
+                download_speed: speed,
+                connections,
+            });
+        }
+        #[cfg(not(feature = "cluster"))]
+        let _ = (gid, completed, total, speed, connections);
+    }
+
+    /// Refuses to change a download another node of the cluster runs: its
+    /// owner's next write would undo the change.
+    fn refuse_if_elsewhere(entry: &Entry) -> Result<(), EngineError> {
+        match (&entry.running, &entry.remote) {
+            (None, Some(_)) if entry.record.state == State::Active => {
+                Err(EngineError::InvalidState {
+                    gid: entry.record.gid,
+                    state: State::Active,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn record(&self, gid: Gid) -> Option<DownloadRecord> {
         self.registry().get(gid).map(|e| e.record.clone())
     }
@@ -885,6 +1110,13 @@ impl Shared {
     /// of the FIFO (downloads that were active when the engine last closed).
     fn schedule_first(self: &Arc<Self>, first: &[Gid]) {
         if self.closing.load(Ordering::SeqCst) {
+            return;
+        }
+        // A node of a cluster claims from the cluster's queue instead.
+        #[cfg(feature = "cluster")]
+        if let Some(link) = &self.cluster {
+            let (shared, link) = (self.clone(), link.clone());
+            drop(self.runtime.spawn(async move { cluster::claim(&shared, &link).await }));
             return;
         }
         let mut registry = self.registry();
@@ -944,6 +1176,28 @@ impl Shared {
         }
     }
 
+    /// Deletes the files of a download that is gone, off the runtime.
+    async fn delete_files(&self, gid: Gid, doomed: Vec<PathBuf>) {
+        if doomed.is_empty() {
+            return;
+        }
+        let deleted = self
+            .blocking(move || {
+                for file in doomed {
+                    match std::fs::remove_file(&file) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => tracing::warn!(%gid, "cannot delete {}: {e}", file.display()),
+                    }
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = deleted {
+            tracing::warn!(%gid, "cannot delete the files: {e}");
+        }
+    }
+
     /// Deletes a forgotten download's files, then tells subscribers it is
     /// gone; returns the ticket of its deletion from the store.
     async fn removed(&self, forgotten: Forgotten) -> Ticket {
@@ -952,23 +1206,7 @@ impl Shared {
             ticket,
             doomed,
         } = forgotten;
-        if !doomed.is_empty() {
-            let deleted = self
-                .blocking(move || {
-                    for file in doomed {
-                        match std::fs::remove_file(&file) {
-                            Ok(()) => {}
-                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                            Err(e) => tracing::warn!(%gid, "cannot delete {}: {e}", file.display()),
-                        }
-                    }
-                    Ok(())
-                })
-                .await;
-            if let Err(e) = deleted {
-                tracing::warn!(%gid, "cannot delete the files: {e}");
-            }
-        }
+        self.delete_files(gid, doomed).await;
         // Under the lock, like every event: nothing of this gid can follow.
         let _registry = self.registry();
         self.events.publish(EngineEvent::Removed { gid });

@@ -22,6 +22,28 @@ pub(crate) struct Entry {
     /// The ticket of the latest write of this record: a command answers
     /// once it is durable.
     pub last_write: Option<Ticket>,
+    /// In a cluster, the run of this download on another node.
+    pub remote: Option<RemoteRun>,
+}
+
+/// A download another node of the cluster runs, as this node last heard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RemoteRun {
+    pub node: String,
+    pub speed: u64,
+    pub connections: u32,
+}
+
+impl RemoteRun {
+    /// A run on `node` not heard from yet.
+    #[cfg(feature = "cluster")]
+    pub fn on(node: String) -> RemoteRun {
+        RemoteRun {
+            node,
+            speed: 0,
+            connections: 0,
+        }
+    }
 }
 
 /// Every download in memory, in creation order, indexed by state, so the
@@ -59,6 +81,7 @@ impl Registry {
                 limiter,
                 running: None,
                 last_write: None,
+                remote: None,
             },
         );
     }

@@ -116,6 +116,9 @@ pub struct Status {
     pub error: Option<Failure>,
     pub created_at: SystemTime,
     pub completed_at: Option<SystemTime>,
+    /// In a cluster, the node running it; `None` when no node does (and on
+    /// a lone daemon).
+    pub node: Option<String>,
 }
 
 /// One source of a download: its URL or a mirror.

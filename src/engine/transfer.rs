@@ -592,6 +592,14 @@ impl Transfer {
                     ),
                 ));
             };
+            // A node that may have lost its lease writes nothing: the file
+            // may be another node's to write now.
+            if !self.park.may_write() {
+                return Err(AttemptError::transient(
+                    FailureCode::Internal,
+                    "this node's cluster lease may have run out: another node may write this file now".to_owned(),
+                ));
+            }
             let limit = end.min(body.end);
             let len = (chunk.len() as u64).min(limit.saturating_sub(pos));
             self.file

@@ -446,6 +446,7 @@ pub fn api_status(s: engine::Status) -> api::DownloadStatus {
         }),
         created_at: rfc3339(s.created_at),
         completed_at: s.completed_at.map(rfc3339),
+        node: s.node,
     }
 }
 

@@ -352,6 +352,11 @@ impl fmt::Display for Tally {
 async fn answer_to(ws: &mut Socket, id: &Value) -> Value {
     loop {
         let frame = tokio::time::timeout(TIMEOUT, ws.next()).await;
+        // The daemon pings idle sockets (a long run under load is idle
+        // between answers); the WebSocket layer answers them.
+        if let Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) = frame {
+            continue;
+        }
         let Ok(Some(Ok(Message::Text(text)))) = frame else {
             panic!("no text frame: {frame:?}");
         };

@@ -202,14 +202,15 @@ fn unknown_values_are_null_not_absent_in_a_status() {
     let status: DownloadStatus = serde_json::from_value(json!({
         "gid": "a0b1c2d3e4f56789", "url": "https://example.com/x", "state": "queued", "fileName": null,
         "path": null, "totalLength": null, "completedLength": 0, "downloadSpeed": 0, "eta": null,
-        "connections": 0, "sources": [], "speedLimit": 0, "proxy": null, "insecure": false, "error": null, "createdAt": "2026-11-22T09:16:40Z", "completedAt": null
+        "connections": 0, "sources": [], "speedLimit": 0, "proxy": null, "insecure": false, "error": null, "createdAt": "2026-11-22T09:16:40Z", "completedAt": null,
+        "node": null
     }))
     .unwrap();
     let wire = serde_json::to_value(&status).unwrap();
     assert_eq!(wire["totalLength"], Value::Null);
     assert_eq!(
         wire.as_object().unwrap().len(),
-        17,
+        18,
         "every field is always present: {wire}"
     );
 }

@@ -15,6 +15,7 @@ mod cli;
 mod cli_display;
 mod cli_get;
 #[cfg(feature = "cluster")]
+mod cluster;
 mod cluster_sql;
 mod contract_document;
 mod control;

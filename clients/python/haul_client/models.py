@@ -314,6 +314,11 @@ class DownloadStatus:
     completed_at: Optional[str]
     """When the download completed (RFC 3339, UTC), or null."""
 
+    node: Optional[str]
+    """In a cluster (`haul daemon --cluster-db`), the name of the node running the
+    download (`--node-name`); null when no node runs it, and always on a lone daemon.
+    """
+
     @classmethod
     def from_wire(cls, wire: Any) -> DownloadStatus:
         """Reads the wire form; keys this client does not know are ignored."""
@@ -335,6 +340,7 @@ class DownloadStatus:
             error=None if wire["error"] is None else Failure.from_wire(wire["error"]),
             created_at=wire["createdAt"],
             completed_at=wire["completedAt"],
+            node=wire["node"],
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -357,6 +363,7 @@ class DownloadStatus:
             "error": None if self.error is None else self.error.to_wire(),
             "createdAt": self.created_at,
             "completedAt": self.completed_at,
+            "node": self.node,
         }
 
 

@@ -47,6 +47,7 @@ STATUS: dict[str, Any] = {
     "error": {"code": "http-status", "message": "HTTP 404 from https://example.com/"},
     "createdAt": "2026-11-22T09:15:02Z",
     "completedAt": None,
+    "node": None,
 }
 
 

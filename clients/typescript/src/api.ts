@@ -207,6 +207,10 @@ export interface DownloadStatus {
    * Constraints: format "date-time".
    */
   completedAt: string | null;
+  /**
+   * In a cluster (`haul daemon --cluster-db`), the name of the node running the download (`--node-name`); null when no node runs it, and always on a lone daemon.
+   */
+  node: string | null;
 }
 
 /**
