@@ -92,7 +92,7 @@ pub async fn run(mut args: GetArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let Some(event) = event else { break };
-        if let Some(notification) = pump::notification(event, seq + 1, STREAM_ID.to_owned()) {
+        if let Some(notification) = pump::notification(event, None, seq + 1, STREAM_ID.to_owned()) {
             seq += 1;
             board.apply(&notification);
         }

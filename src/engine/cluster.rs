@@ -120,12 +120,8 @@ impl std::fmt::Debug for Link {
 impl Link {
     /// Registers the node and takes the first snapshot of the downloads.
     pub async fn join(config: ClusterConfig) -> Result<(Arc<Link>, Vec<Mirrored>), ClusterError> {
-        let coordinator = Coordinator::register(
-            &config.url,
-            &config.node_name,
-            Lease::new(config.lease),
-        )
-        .await?;
+        let coordinator =
+            Coordinator::register(&config.url, &config.node_name, Lease::new(config.lease)).await?;
         tracing::info!(node = %coordinator.node(), name = %config.node_name, "joined the cluster");
         let (asks, asked) = mpsc::unbounded_channel();
         let link = Arc::new(Link {
@@ -215,7 +211,9 @@ impl Link {
                 handed_back = changes.len(),
                 "left the cluster: its downloads are free for the other nodes"
             ),
-            Err(e) => tracing::warn!("cannot leave the cluster cleanly (the lease will run out): {e}"),
+            Err(e) => {
+                tracing::warn!("cannot leave the cluster cleanly (the lease will run out): {e}")
+            }
         }
     }
 }
@@ -350,7 +348,11 @@ pub(crate) fn start(shared: &Arc<Shared>, link: &Arc<Link>) {
     if let Some(asked) = asked {
         tasks.push(shared.runtime.spawn(act_on_asks(shared.clone(), asked)));
     }
-    tasks.push(shared.runtime.spawn(heartbeat(shared.clone(), link.clone())));
+    tasks.push(
+        shared
+            .runtime
+            .spawn(heartbeat(shared.clone(), link.clone())),
+    );
     tasks.push(shared.runtime.spawn(watchdog(shared.clone(), link.clone())));
     tasks.push(shared.runtime.spawn(listen(shared.clone(), link.clone())));
 }
@@ -495,9 +497,10 @@ async fn listen(shared: Arc<Shared>, link: Arc<Link>) {
             match notice {
                 Notice::Events { .. } => catch_up(&shared, &link).await,
                 Notice::Desired { gid, desired } => carry_out(&shared, gid, desired),
-                Notice::Progress { node: from, progress } if from != node => {
-                    mirror_progress(&shared, &link, from, &progress)
-                }
+                Notice::Progress {
+                    node: from,
+                    progress,
+                } if from != node => mirror_progress(&shared, &link, from, &progress),
                 Notice::Progress { .. } => {}
             }
         }
@@ -577,15 +580,23 @@ pub(crate) async fn catch_up(shared: &Arc<Shared>, link: &Link) {
     }
 }
 
-async fn apply_event(shared: &Arc<Shared>, link: &Link, coordinator: &Coordinator, event: ClusterEvent) {
+/// Applies one event of the log to the mirror, unless this node made the
+/// change to a download it runs (its registry has it already), and
+/// publishes it: in a cluster every state change reaches subscribers from
+/// here, numbered, whichever node made it.
+async fn apply_event(
+    shared: &Arc<Shared>,
+    link: &Link,
+    coordinator: &Coordinator,
+    event: ClusterEvent,
+) {
     let gid = event.gid;
-    if lock(&link.written)
+    let seq = Some(event.cluster_seq);
+    let own = lock(&link.written)
         .get(&gid)
-        .is_some_and(|&seq| seq >= event.cluster_seq)
-    {
-        return; // this node's own change, applied where it was made
-    }
+        .is_some_and(|&written| written >= event.cluster_seq);
     let record = match event.kind {
+        _ if own => None,
         // The payload is a summary: a new download is read whole.
         EventKind::Added => match coordinator.download(gid).await {
             Ok(Some(download)) => Some(download.record),
@@ -600,13 +611,23 @@ async fn apply_event(shared: &Arc<Shared>, link: &Link, coordinator: &Coordinato
     if event.kind == EventKind::Started && !lock(&link.names).contains_key(&event.node) {
         link.refresh_names().await; // a node that joined since
     }
-    let owner = (event.kind == EventKind::Started)
-        .then(|| node_label(&lock(&link.names), event.node));
-    let mut registry = shared.registry();
-    if registry.get(gid).is_some_and(|e| e.running.is_some()) {
-        return; // this node runs it: its own state is newer
-    }
+    let owner =
+        (event.kind == EventKind::Started).then(|| node_label(&lock(&link.names), event.node));
     let p = &event.payload;
+    let mut registry = shared.registry();
+    let publish = |event: EngineEvent| shared.events.publish_numbered(event, seq);
+    // This node runs it, or made this change: its own state is as new.
+    if own || registry.get(gid).is_some_and(|e| e.running.is_some()) {
+        if let Some(event) = announced(
+            gid,
+            &event,
+            p,
+            registry.get(gid).and_then(|e| e.record.path.clone()),
+        ) {
+            publish(event);
+        }
+        return;
+    }
     if let Some(record) = record {
         if registry.get(gid).is_none() {
             registry.insert(record);
@@ -614,9 +635,8 @@ async fn apply_event(shared: &Arc<Shared>, link: &Link, coordinator: &Coordinato
         return;
     }
     if event.kind == EventKind::Removed {
-        if registry.remove(gid).is_some() {
-            shared.events.publish(EngineEvent::Removed { gid });
-        }
+        registry.remove(gid);
+        publish(EngineEvent::Removed { gid });
         return;
     }
     let Some(entry) = registry.get_mut(gid) else {
@@ -626,29 +646,17 @@ async fn apply_event(shared: &Arc<Shared>, link: &Link, coordinator: &Coordinato
     r.completed_length = p.completed_length;
     r.total_length = p.total_length.or(r.total_length);
     entry.remote = None;
-    let published = match event.kind {
+    match event.kind {
         EventKind::Started => {
             r.state = State::Active;
             r.error = None;
-            entry.remote = Some(RemoteRun {
-                node: owner.unwrap_or_default(),
-                speed: 0,
-                connections: 0,
-            });
-            Some(EngineEvent::Activated { gid })
+            entry.remote = Some(RemoteRun::on(owner.unwrap_or_default()));
         }
         EventKind::Queued => {
             r.state = State::Queued;
             r.error = None;
-            None
         }
-        EventKind::Paused => {
-            r.state = State::Paused;
-            Some(EngineEvent::Paused {
-                gid,
-                completed_length: p.completed_length,
-            })
-        }
+        EventKind::Paused => r.state = State::Paused,
         EventKind::Complete => {
             r.state = State::Complete;
             r.segments.clear();
@@ -658,11 +666,6 @@ async fn apply_event(shared: &Arc<Shared>, link: &Link, coordinator: &Coordinato
                 r.path = Some(path);
             }
             r.completed_at = Some(event.at);
-            p.total_length.map(|total_length| EngineEvent::Complete {
-                gid,
-                path: r.path.clone().unwrap_or_default(),
-                total_length,
-            })
         }
         EventKind::Error => {
             r.state = State::Error;
@@ -671,19 +674,55 @@ async fn apply_event(shared: &Arc<Shared>, link: &Link, coordinator: &Coordinato
                 .as_deref()
                 .and_then(FailureCode::parse)
                 .unwrap_or(FailureCode::Internal);
-            let message = p.error_message.clone().unwrap_or_default();
-            r.error = Some(Failure::new(code, message.clone()));
-            Some(EngineEvent::Error {
-                gid,
+            r.error = Some(Failure::new(
                 code,
-                message,
-                completed_length: p.completed_length,
-            })
+                p.error_message.clone().unwrap_or_default(),
+            ));
         }
-        EventKind::Added | EventKind::Removed => None,
-    };
+        EventKind::Added | EventKind::Removed => {}
+    }
+    let published = announced(gid, &event, p, r.path.clone());
     if let Some(event) = published {
-        shared.events.publish(event);
+        publish(event);
+    }
+}
+
+/// What subscribers hear of a change this node applied itself: the same
+/// as of a change the mirror applies (see [`apply_event`]).
+fn announced(
+    gid: Gid,
+    event: &ClusterEvent,
+    p: &crate::cluster::EventPayload,
+    path: Option<std::path::PathBuf>,
+) -> Option<EngineEvent> {
+    match event.kind {
+        EventKind::Started => Some(EngineEvent::Activated { gid }),
+        EventKind::Paused => Some(EngineEvent::Paused {
+            gid,
+            completed_length: p.completed_length,
+        }),
+        EventKind::Complete => Some(EngineEvent::Complete {
+            gid,
+            path: p
+                .path
+                .as_ref()
+                .map(std::path::PathBuf::from)
+                .or(path)
+                .unwrap_or_default(),
+            total_length: p.total_length.unwrap_or(p.completed_length),
+        }),
+        EventKind::Error => Some(EngineEvent::Error {
+            gid,
+            code: p
+                .error_code
+                .as_deref()
+                .and_then(FailureCode::parse)
+                .unwrap_or(FailureCode::Internal),
+            message: p.error_message.clone().unwrap_or_default(),
+            completed_length: p.completed_length,
+        }),
+        EventKind::Removed => Some(EngineEvent::Removed { gid }),
+        EventKind::Added | EventKind::Queued => None,
     }
 }
 
@@ -696,16 +735,27 @@ pub(crate) async fn claim(shared: &Arc<Shared>, link: &Arc<Link>) {
     }
     loop {
         link.claim_again.store(false, Ordering::SeqCst);
-        let max = shared.max_concurrent.load(Ordering::SeqCst) + shared.parked.load(Ordering::SeqCst);
+        let max =
+            shared.max_concurrent.load(Ordering::SeqCst) + shared.parked.load(Ordering::SeqCst);
         let free = max.saturating_sub(link.running_here());
         let mut full = false;
         if free > 0 && !shared.closing.load(Ordering::SeqCst) && link.may_write() {
-            let host_cap = shared.config.max_connections_per_host.min(u32::MAX as usize) as u32;
+            let host_cap = shared
+                .config
+                .max_connections_per_host
+                .min(u32::MAX as usize) as u32;
             match link.coordinator().claim(free, host_cap).await {
                 Ok(claims) => {
                     full = claims.len() == free;
-                    for claim in claims {
-                        start_claimed(shared, link, claim);
+                    let started: Vec<Started> = claims
+                        .into_iter()
+                        .filter_map(|claim| start_claimed(shared, link, claim))
+                        .collect();
+                    // Their `started` events go out before anything their
+                    // tasks publish.
+                    catch_up(shared, link).await;
+                    for s in started {
+                        task::spawn(shared, s.gid, s.cancel, s.limiter, s.retarget);
                     }
                 }
                 Err(ClusterError::LeaseLost { .. }) => {}
@@ -724,16 +774,28 @@ pub(crate) async fn claim(shared: &Arc<Shared>, link: &Arc<Link>) {
     }
 }
 
-fn start_claimed(shared: &Arc<Shared>, link: &Link, claim: crate::cluster::Claim) {
+/// A claimed download made active in the registry, its task yet to start.
+struct Started {
+    gid: Gid,
+    cancel: CancellationToken,
+    limiter: Arc<super::limiter::Limiter>,
+    retarget: Arc<tokio::sync::Notify>,
+}
+
+fn start_claimed(
+    shared: &Arc<Shared>,
+    link: &Link,
+    claim: crate::cluster::Claim,
+) -> Option<Started> {
     let gid = claim.record.gid;
     if shared.closing.load(Ordering::SeqCst) {
-        return;
+        return None;
     }
     lock(&link.tenure).insert(gid, claim.epoch);
     lock(&link.written).insert(gid, claim.cluster_seq);
     let mut registry = shared.registry();
     if registry.get(gid).is_some_and(|e| e.running.is_some()) {
-        return; // cannot be: a claim is of a download nobody runs
+        return None; // cannot be: a claim is of a download nobody runs
     }
     if registry.get(gid).is_some() {
         let entry = registry.get_mut(gid).expect("just found");
@@ -743,19 +805,29 @@ fn start_claimed(shared: &Arc<Shared>, link: &Link, claim: crate::cluster::Claim
     }
     let entry = registry.get_mut(gid).expect("just inserted");
     entry.remote = None;
-    entry.limiter.set_rate(entry.record.request.speed_limit.unwrap_or(0));
+    entry
+        .limiter
+        .set_rate(entry.record.request.speed_limit.unwrap_or(0));
     tracing::info!(%gid, epoch = claim.epoch, connections = claim.host_connections, "claimed");
-    shared.events.publish(EngineEvent::Activated { gid });
     let cancel = CancellationToken::new();
     let mut running = Running::new(cancel.clone());
     running.connection_cap = Some(claim.host_connections.max(1));
     let retarget = running.retarget();
-    task::spawn(shared, gid, cancel, entry.limiter.clone(), retarget);
     entry.running = Some(running);
+    Some(Started {
+        gid,
+        cancel,
+        limiter: entry.limiter.clone(),
+        retarget,
+    })
 }
 
 /// Adds a download to the cluster: committed there, queued for any node.
-pub(crate) async fn add(shared: &Arc<Shared>, link: &Link, mut record: DownloadRecord) -> Result<(), EngineError> {
+pub(crate) async fn add(
+    shared: &Arc<Shared>,
+    link: &Link,
+    mut record: DownloadRecord,
+) -> Result<(), EngineError> {
     let inserted = link
         .coordinator()
         .insert(&record)

@@ -283,7 +283,10 @@ async fn prepare(
     let mirrors = futures::future::join_all(mirrors).await;
     // In a cluster, what the claim granted within the cluster-wide cap.
     let connections = match shared.connection_cap(gid) {
-        Some(cap) => record.request.connections().min(cap.min(u16::MAX.into()) as u16),
+        Some(cap) => record
+            .request
+            .connections()
+            .min(cap.min(u16::MAX.into()) as u16),
         None => record.request.connections(),
     };
     let (part, min_split, connections, segments, ranges) = (

@@ -100,9 +100,24 @@ impl Coalesce for EngineEvent {
     }
 }
 
+/// An event as subscribers get it: in a cluster, a state change carries
+/// its number in the cluster's event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub event: EngineEvent,
+    pub cluster_seq: Option<i64>,
+}
+
+impl Coalesce for Published {
+    type Key = Gid;
+    fn supersedable(&self) -> Option<Gid> {
+        self.event.supersedable()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Queue {
-    events: CoalescingLog<EngineEvent>,
+    events: CoalescingLog<Published>,
     closed: bool,
 }
 
@@ -132,11 +147,17 @@ impl EventHub {
     }
 
     pub fn publish(&self, event: EngineEvent) {
+        self.publish_numbered(event, None);
+    }
+
+    /// Publishes a state change numbered `cluster_seq` in the cluster's log.
+    pub fn publish_numbered(&self, event: EngineEvent, cluster_seq: Option<i64>) {
+        let published = Published { event, cluster_seq };
         let mut subscribers = self.subscribers();
         // A dropped subscription leaves us as the only owner.
         subscribers.retain(|s| Arc::strong_count(s) > 1);
         for subscriber in subscribers.iter() {
-            subscriber.queue().events.push_back(event.clone());
+            subscriber.queue().events.push_back(published.clone());
             subscriber.notify.notify_one();
         }
     }
@@ -163,6 +184,11 @@ pub struct Subscription {
 impl Subscription {
     /// The next event; `None` after the engine shut down.
     pub async fn recv(&mut self) -> Option<EngineEvent> {
+        self.recv_published().await.map(|p| p.event)
+    }
+
+    /// The next event with its number in a cluster's log.
+    pub async fn recv_published(&mut self) -> Option<Published> {
         loop {
             {
                 let mut queue = self.shared.queue();

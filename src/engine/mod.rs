@@ -62,7 +62,7 @@ pub use cluster::ClusterConfig;
 pub use config::{EngineConfig, DEFAULT_CONNECTIONS, MAX_CONNECTIONS};
 pub use cookies::{parse_cookies_txt, Cookie, SetCookie};
 pub use error::{EngineError, Failure, FailureCode};
-pub use events::{EngineEvent, RestartReason, Subscription};
+pub use events::{EngineEvent, Published, RestartReason, Subscription};
 pub use netrc::{parse_netrc, NetrcEntry};
 pub use network::{
     read_key_pair, shown_url, NetworkConfig, NetworkError, Proxies, ProxyChoice, ProxyUrl,
@@ -464,7 +464,11 @@ impl Engine {
 
     /// Pauses or removes a download this node does not run.
     #[cfg(feature = "cluster")]
-    async fn elsewhere(&self, gid: Gid, desired: crate::cluster::Desired) -> Result<(), EngineError> {
+    async fn elsewhere(
+        &self,
+        gid: Gid,
+        desired: crate::cluster::Desired,
+    ) -> Result<(), EngineError> {
         match &self.shared.cluster {
             Some(link) => cluster::stop_elsewhere(&self.shared, link, gid, desired).await,
             None => Ok(()),
@@ -1006,7 +1010,12 @@ impl Shared {
         } else {
             State::Queued
         };
-        Ok(DownloadRecord::new(gid, registry.next_seq(), state, request))
+        Ok(DownloadRecord::new(
+            gid,
+            registry.next_seq(),
+            state,
+            request,
+        ))
     }
 
     /// Whether the engine is a node of a cluster and does not run `gid`
@@ -1019,6 +1028,17 @@ impl Shared {
         let registry = self.registry();
         let entry = registry.get(gid).ok_or(EngineError::NotFound { gid })?;
         Ok(entry.running.is_none())
+    }
+
+    /// Publishes a state change — but on a node of a cluster, where every
+    /// state change is published, numbered, once the cluster's log has it
+    /// (`cluster::catch_up`): a change whose write is fenced never was.
+    fn publish_state(&self, event: EngineEvent) {
+        #[cfg(feature = "cluster")]
+        if self.cluster.is_some() {
+            return;
+        }
+        self.events.publish(event);
     }
 
     /// This node's name in a cluster.
@@ -1116,7 +1136,10 @@ impl Shared {
         #[cfg(feature = "cluster")]
         if let Some(link) = &self.cluster {
             let (shared, link) = (self.clone(), link.clone());
-            drop(self.runtime.spawn(async move { cluster::claim(&shared, &link).await }));
+            drop(
+                self.runtime
+                    .spawn(async move { cluster::claim(&shared, &link).await }),
+            );
             return;
         }
         let mut registry = self.registry();
@@ -1209,7 +1232,7 @@ impl Shared {
         self.delete_files(gid, doomed).await;
         // Under the lock, like every event: nothing of this gid can follow.
         let _registry = self.registry();
-        self.events.publish(EngineEvent::Removed { gid });
+        self.publish_state(EngineEvent::Removed { gid });
         ticket
     }
 }

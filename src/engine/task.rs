@@ -196,7 +196,7 @@ fn apply(
     };
     let ticket = shared.save(entry);
     if let Some(event) = event {
-        shared.events.publish(event);
+        shared.publish_state(event);
     }
     running.settle(Some(ticket));
     None

@@ -17,16 +17,25 @@ use super::push::Push;
 
 /// Publishes every engine event until the engine shuts down.
 pub async fn run(mut events: Subscription, push: Push) {
-    while let Some(event) = events.recv().await {
-        push.publish(|seq, stream_id| notification(event, seq, stream_id));
+    while let Some(published) = events.recv_published().await {
+        push.publish(|seq, stream_id| {
+            notification(published.event, published.cluster_seq, seq, stream_id)
+        });
     }
 }
 
 /// The notification an engine event becomes, numbered `seq` in the stream
-/// `stream_id`; none for a download becoming active, which haul's API
+/// `stream_id` (and `cluster_seq` in a cluster's log); none for a download becoming active, which haul's API
 /// tells of when its transfer begins (`download.started`), and only the
 /// aria2 door at once.
-pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Option<Notification> {
+pub fn notification(
+    event: EngineEvent,
+    cluster_seq: Option<i64>,
+    seq: u64,
+    stream_id: String,
+) -> Option<Notification> {
+    // Numbers start at 1: never negative.
+    let cluster_seq = cluster_seq.and_then(|n| u64::try_from(n).ok());
     Some(match event {
         EngineEvent::Activated { .. } => return None,
         EngineEvent::Started {
@@ -70,6 +79,7 @@ pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Option<N
         } => Notification::DownloadPaused(DownloadPausedEvent {
             seq,
             stream_id,
+            cluster_seq,
             gid: gid.to_string(),
             completed_length,
         }),
@@ -80,6 +90,7 @@ pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Option<N
         } => Notification::DownloadComplete(DownloadCompleteEvent {
             seq,
             stream_id,
+            cluster_seq,
             gid: gid.to_string(),
             path: path.display().to_string(),
             total_length,
@@ -92,6 +103,7 @@ pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Option<N
         } => Notification::DownloadError(DownloadErrorEvent {
             seq,
             stream_id,
+            cluster_seq,
             gid: gid.to_string(),
             code: api_failure_code(code),
             message,
@@ -100,6 +112,7 @@ pub fn notification(event: EngineEvent, seq: u64, stream_id: String) -> Option<N
         EngineEvent::Removed { gid } => Notification::DownloadRemoved(DownloadRemovedEvent {
             seq,
             stream_id,
+            cluster_seq,
             gid: gid.to_string(),
         }),
     })

@@ -84,7 +84,12 @@ async fn list_until(daemon: &Daemon, what: &str, done: impl Fn(&[Value]) -> bool
 fn nodes_of(downloads: &[Value]) -> BTreeMap<String, String> {
     downloads
         .iter()
-        .filter_map(|d| Some((d["gid"].as_str()?.to_owned(), d["node"].as_str()?.to_owned())))
+        .filter_map(|d| {
+            Some((
+                d["gid"].as_str()?.to_owned(),
+                d["node"].as_str()?.to_owned(),
+            ))
+        })
         .collect()
 }
 
@@ -117,6 +122,7 @@ async fn a_killed_nodes_downloads_resume_on_the_others_within_the_lease_and_comp
     let a = node(&db, &root, "a").await;
     let b = node(&db, &root, "b").await;
     let c = node(&db, &root, "c").await;
+    let mut on_c = c.ws().await;
 
     let mut gids = Vec::new();
     for i in 0..files.len() {
@@ -157,14 +163,20 @@ async fn a_killed_nodes_downloads_resume_on_the_others_within_the_lease_and_comp
     let taken = list_until(&a, "B's downloads to run elsewhere", |d| {
         let nodes = nodes_of(d);
         on_b.iter().all(|gid| {
-            let state = d.iter().find(|s| s["gid"] == gid.as_str()).map(|s| &s["state"]);
+            let state = d
+                .iter()
+                .find(|s| s["gid"] == gid.as_str())
+                .map(|s| &s["state"]);
             matches!(nodes.get(gid).map(String::as_str), Some("a" | "c"))
                 || state == Some(&json!("complete"))
         })
     })
     .await;
     let took = killed.elapsed();
-    assert!(took < Duration::from_secs(8), "taken over after {took:?}: {taken:#?}");
+    assert!(
+        took < Duration::from_secs(8),
+        "taken over after {took:?}: {taken:#?}"
+    );
     for gid in &on_b {
         let (owner, epoch) = ownership(&db, gid).await;
         assert!(
@@ -196,6 +208,30 @@ async fn a_killed_nodes_downloads_resume_on_the_others_within_the_lease_and_comp
             "{path}: ranges {starts:?}"
         );
     }
+    // A client of C heard every download complete, whichever node ran it,
+    // every state change numbered in the cluster's order.
+    let mut complete = BTreeSet::new();
+    let heard = on_c
+        .notifications_until(Duration::from_secs(30), |n| {
+            if n["method"] == "download.complete" {
+                complete.insert(n["params"]["gid"].as_str().unwrap().to_owned());
+            }
+            complete.len() == gids.len()
+        })
+        .await;
+    let numbered: Vec<u64> = heard
+        .iter()
+        .filter(|n| n["method"] != "download.progress" && n["method"] != "download.started")
+        .map(|n| {
+            n["params"]["clusterSeq"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("a state change without clusterSeq: {n}"))
+        })
+        .collect();
+    assert!(
+        numbered.windows(2).all(|w| w[0] < w[1]),
+        "clusterSeq strictly increasing: {numbered:?}"
+    );
     let sent: u64 = origin.bytes_sent_by_connection().values().sum();
     let total = (SIZE * files.len()) as u64;
     let twice = sent.saturating_sub(total);
@@ -223,14 +259,35 @@ async fn a_pause_on_one_node_of_a_download_another_runs_takes_effect_and_is_dura
     let gid = a
         .add(json!({"url": origin.url("/p.bin"), "connections": 2}))
         .await;
-    a.status_until(&gid, |s| s["node"] == "a" && s["completedLength"].as_u64() > Some(0))
-        .await;
+    a.status_until(&gid, |s| {
+        s["node"] == "a" && s["completedLength"].as_u64() > Some(0)
+    })
+    .await;
     let c = node(&db, &root, "c").await;
     let seen = c.result("download.status", json!({"gid": gid})).await;
-    assert_eq!((&seen["state"], &seen["node"]), (&json!("active"), &json!("a")));
+    assert_eq!(
+        (&seen["state"], &seen["node"]),
+        (&json!("active"), &json!("a"))
+    );
 
+    let mut on_c = c.ws().await;
     let paused = c.result("download.pause", json!({"gid": gid})).await;
     assert_eq!(paused["state"], "paused", "{paused}");
+    // C's clients hear of it, numbered in the cluster's log.
+    let heard = on_c
+        .notifications_until(Duration::from_secs(10), |n| {
+            n["method"] == "download.paused" && n["params"]["gid"] == gid.as_str()
+        })
+        .await;
+    let mut notification = heard.last().unwrap().clone();
+    assert!(
+        notification["params"]["clusterSeq"].as_u64() > Some(0),
+        "{notification}"
+    );
+    for volatile in ["seq", "streamId", "gid", "clusterSeq", "completedLength"] {
+        notification["params"][volatile] = json!(format!("[{volatile}]"));
+    }
+    insta::assert_json_snapshot!("cluster_paused_elsewhere", notification);
     assert_eq!(paused["node"], Value::Null, "{paused}");
     // A stopped it, and the database says so.
     let on_a = a.result("download.status", json!({"gid": gid})).await;
@@ -261,10 +318,15 @@ async fn a_pause_on_one_node_of_a_download_another_runs_takes_effect_and_is_dura
     );
     let done = c.finished(&gid).await;
     assert_eq!(done["state"], "complete", "{done}");
-    assert_eq!(sha256_file(Path::new(done["path"].as_str().unwrap())), sha256(&body));
+    assert_eq!(
+        sha256_file(Path::new(done["path"].as_str().unwrap())),
+        sha256(&body)
+    );
     let starts = origin.range_starts("/p.bin");
     assert!(
-        starts.iter().any(|s| s.is_some_and(|s| s as i64 >= kept.min(1))),
+        starts
+            .iter()
+            .any(|s| s.is_some_and(|s| s as i64 >= kept.min(1))),
         "resumed from its bytes: {starts:?}"
     );
 
@@ -272,8 +334,10 @@ async fn a_pause_on_one_node_of_a_download_another_runs_takes_effect_and_is_dura
     let gid = a
         .add(json!({"url": origin.url("/p.bin"), "fileName": "r.bin", "connections": 1}))
         .await;
-    a.status_until(&gid, |s| s["node"] == "a" && s["completedLength"].as_u64() > Some(0))
-        .await;
+    a.status_until(&gid, |s| {
+        s["node"] == "a" && s["completedLength"].as_u64() > Some(0)
+    })
+    .await;
     c.result("download.remove", json!({"gid": gid, "deleteFiles": true}))
         .await;
     let gone = a.call("download.status", json!({"gid": gid})).await;
@@ -296,8 +360,10 @@ async fn a_frozen_node_writes_nothing_once_its_lease_ran_out_and_rejoins_under_a
     let gid = b
         .add(json!({"url": origin.url("/z.bin"), "connections": 2}))
         .await;
-    b.status_until(&gid, |s| s["node"] == "b" && s["completedLength"].as_u64() > Some(0))
-        .await;
+    b.status_until(&gid, |s| {
+        s["node"] == "b" && s["completedLength"].as_u64() > Some(0)
+    })
+    .await;
     let old_id: i64 = db
         .client()
         .await
@@ -339,5 +405,8 @@ async fn a_frozen_node_writes_nothing_once_its_lease_ran_out_and_rejoins_under_a
     assert_ne!(on_b["node"], "b", "{on_b}");
     let done = a.finished(&gid).await;
     assert_eq!(done["state"], "complete", "{done}");
-    assert_eq!(sha256_file(Path::new(done["path"].as_str().unwrap())), sha256(&body));
+    assert_eq!(
+        sha256_file(Path::new(done["path"].as_str().unwrap())),
+        sha256(&body)
+    );
 }

@@ -179,6 +179,13 @@ class DownloadPausedEvent:
     `seq` values of different streams are unrelated.
     """
 
+    cluster_seq: Optional[int]
+    """In a cluster (`haul daemon --cluster-db`), the state change's number in the
+    cluster's event log: gap-free and in commit order across every node, so a client
+    of any node sees each download's changes, and all of them, in the order they
+    happened; null on a lone daemon. `seq` stays this node's own numbering.
+    """
+
     gid: Gid
     """The download's gid."""
 
@@ -191,6 +198,7 @@ class DownloadPausedEvent:
         return cls(
             seq=wire["seq"],
             stream_id=wire["streamId"],
+            cluster_seq=wire["clusterSeq"],
             gid=wire["gid"],
             completed_length=wire["completedLength"],
         )
@@ -200,6 +208,7 @@ class DownloadPausedEvent:
         return {
             "seq": self.seq,
             "streamId": self.stream_id,
+            "clusterSeq": self.cluster_seq,
             "gid": self.gid,
             "completedLength": self.completed_length,
         }
@@ -228,6 +237,13 @@ class DownloadCompleteEvent:
     `seq` values of different streams are unrelated.
     """
 
+    cluster_seq: Optional[int]
+    """In a cluster (`haul daemon --cluster-db`), the state change's number in the
+    cluster's event log: gap-free and in commit order across every node, so a client
+    of any node sees each download's changes, and all of them, in the order they
+    happened; null on a lone daemon. `seq` stays this node's own numbering.
+    """
+
     gid: Gid
     """The download's gid."""
 
@@ -243,6 +259,7 @@ class DownloadCompleteEvent:
         return cls(
             seq=wire["seq"],
             stream_id=wire["streamId"],
+            cluster_seq=wire["clusterSeq"],
             gid=wire["gid"],
             path=wire["path"],
             total_length=wire["totalLength"],
@@ -253,6 +270,7 @@ class DownloadCompleteEvent:
         return {
             "seq": self.seq,
             "streamId": self.stream_id,
+            "clusterSeq": self.cluster_seq,
             "gid": self.gid,
             "path": self.path,
             "totalLength": self.total_length,
@@ -283,6 +301,13 @@ class DownloadErrorEvent:
     `seq` values of different streams are unrelated.
     """
 
+    cluster_seq: Optional[int]
+    """In a cluster (`haul daemon --cluster-db`), the state change's number in the
+    cluster's event log: gap-free and in commit order across every node, so a client
+    of any node sees each download's changes, and all of them, in the order they
+    happened; null on a lone daemon. `seq` stays this node's own numbering.
+    """
+
     gid: Gid
     """The download's gid."""
 
@@ -301,6 +326,7 @@ class DownloadErrorEvent:
         return cls(
             seq=wire["seq"],
             stream_id=wire["streamId"],
+            cluster_seq=wire["clusterSeq"],
             gid=wire["gid"],
             code=enum_or_str(FailureCode, wire["code"]),
             message=wire["message"],
@@ -312,6 +338,7 @@ class DownloadErrorEvent:
         return {
             "seq": self.seq,
             "streamId": self.stream_id,
+            "clusterSeq": self.cluster_seq,
             "gid": self.gid,
             "code": enum_value(self.code),
             "message": self.message,
@@ -341,6 +368,13 @@ class DownloadRemovedEvent:
     `seq` values of different streams are unrelated.
     """
 
+    cluster_seq: Optional[int]
+    """In a cluster (`haul daemon --cluster-db`), the state change's number in the
+    cluster's event log: gap-free and in commit order across every node, so a client
+    of any node sees each download's changes, and all of them, in the order they
+    happened; null on a lone daemon. `seq` stays this node's own numbering.
+    """
+
     gid: Gid
     """The download's gid."""
 
@@ -350,6 +384,7 @@ class DownloadRemovedEvent:
         return cls(
             seq=wire["seq"],
             stream_id=wire["streamId"],
+            cluster_seq=wire["clusterSeq"],
             gid=wire["gid"],
         )
 
@@ -358,6 +393,7 @@ class DownloadRemovedEvent:
         return {
             "seq": self.seq,
             "streamId": self.stream_id,
+            "clusterSeq": self.cluster_seq,
             "gid": self.gid,
         }
 

@@ -1131,6 +1131,12 @@ export interface DownloadPausedEvent {
    */
   streamId: StreamId;
   /**
+   * In a cluster (`haul daemon --cluster-db`), the state change's number in the cluster's event log: gap-free and in commit order across every node, so a client of any node sees each download's changes, and all of them, in the order they happened; null on a lone daemon. `seq` stays this node's own numbering.
+   *
+   * Constraints: minimum 1.
+   */
+  clusterSeq: number | null;
+  /**
    * The download's gid.
    */
   gid: Gid;
@@ -1158,6 +1164,12 @@ export interface DownloadCompleteEvent {
    * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
    */
   streamId: StreamId;
+  /**
+   * In a cluster (`haul daemon --cluster-db`), the state change's number in the cluster's event log: gap-free and in commit order across every node, so a client of any node sees each download's changes, and all of them, in the order they happened; null on a lone daemon. `seq` stays this node's own numbering.
+   *
+   * Constraints: minimum 1.
+   */
+  clusterSeq: number | null;
   /**
    * The download's gid.
    */
@@ -1190,6 +1202,12 @@ export interface DownloadErrorEvent {
    * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
    */
   streamId: StreamId;
+  /**
+   * In a cluster (`haul daemon --cluster-db`), the state change's number in the cluster's event log: gap-free and in commit order across every node, so a client of any node sees each download's changes, and all of them, in the order they happened; null on a lone daemon. `seq` stays this node's own numbering.
+   *
+   * Constraints: minimum 1.
+   */
+  clusterSeq: number | null;
   /**
    * The download's gid.
    */
@@ -1226,6 +1244,12 @@ export interface DownloadRemovedEvent {
    * Identifies the running daemon process; it changes when the daemon restarts, and `seq` values of different streams are unrelated.
    */
   streamId: StreamId;
+  /**
+   * In a cluster (`haul daemon --cluster-db`), the state change's number in the cluster's event log: gap-free and in commit order across every node, so a client of any node sees each download's changes, and all of them, in the order they happened; null on a lone daemon. `seq` stays this node's own numbering.
+   *
+   * Constraints: minimum 1.
+   */
+  clusterSeq: number | null;
   /**
    * The download's gid.
    */

@@ -482,7 +482,7 @@ impl Ws {
     pub async fn notifications_until(
         &mut self,
         timeout: Duration,
-        done: impl Fn(&Value) -> bool,
+        mut done: impl FnMut(&Value) -> bool,
     ) -> Vec<Value> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut seen = Vec::new();
