@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::control::{Running, Stop};
+use super::control::{Running, Settlement, Stop};
 use super::error::{EngineError, Failure, FailureCode};
 use super::events::EngineEvent;
 use super::queue::{Registry, RemoteRun};
@@ -96,6 +96,8 @@ pub(crate) struct Link {
     written: Mutex<HashMap<Gid, i64>>,
     /// The last event applied to the mirror.
     applied: watch::Sender<i64>,
+    /// Held while the node rejoins.
+    rejoining: tokio::sync::Mutex<()>,
     /// Held while the log is applied: events are applied once, in order.
     catching_up: tokio::sync::Mutex<()>,
     claiming: AtomicBool,
@@ -131,6 +133,7 @@ impl Link {
             tenure: Mutex::default(),
             written: Mutex::default(),
             applied: watch::Sender::new(0),
+            rejoining: tokio::sync::Mutex::new(()),
             catching_up: tokio::sync::Mutex::new(()),
             claiming: AtomicBool::new(false),
             claim_again: AtomicBool::new(false),
@@ -369,8 +372,8 @@ async fn heartbeat(shared: Arc<Shared>, link: Arc<Link>) {
         let coordinator = link.coordinator();
         match coordinator.renew().await {
             Ok(()) => {}
-            Err(ClusterError::LeaseLost { .. }) => {
-                rejoin(&shared, &link).await;
+            Err(ClusterError::LeaseLost { node }) => {
+                rejoin(&shared, &link, node).await;
                 continue;
             }
             Err(e) => {
@@ -420,7 +423,7 @@ async fn watchdog(shared: Arc<Shared>, link: Arc<Link>) {
             tracing::warn!(
                 "this node's lease may have run out: stopping its downloads, which other nodes may take now"
             );
-            stop_all_here(&shared, &link);
+            rejoin(&shared, &link, link.coordinator().node()).await;
         }
         if ticks % 4 == 0 {
             send_progress(&link).await;
@@ -430,21 +433,40 @@ async fn watchdog(shared: Arc<Shared>, link: Arc<Link>) {
 
 /// Stops every download this node runs without writing: they are, or may
 /// be at any moment, another node's.
-fn stop_all_here(shared: &Shared, link: &Link) {
+fn stop_all_here(shared: &Shared, link: &Link) -> Vec<Settlement> {
     let gids: Vec<Gid> = lock(&link.tenure).drain().map(|(gid, _)| gid).collect();
     let mut registry = shared.registry();
-    for gid in gids {
-        if let Some(running) = registry.get_mut(gid).and_then(|e| e.running.as_mut()) {
-            let _ = running.stop(Stop::Shutdown);
-        }
-    }
+    gids.into_iter()
+        .filter_map(|gid| {
+            let running = registry.get_mut(gid)?.running.as_mut()?;
+            Some(running.stop(Stop::Shutdown))
+        })
+        .collect()
 }
 
-/// Registers again under a new node id after the lease was lost, and
-/// takes a new snapshot of the downloads.
-async fn rejoin(shared: &Arc<Shared>, link: &Arc<Link>) {
-    stop_all_here(shared, link);
-    let old = link.coordinator().node();
+/// How long a rejoin waits for the stopped downloads' tasks to end.
+const STOPS_WITHIN: Duration = Duration::from_secs(10);
+
+/// Leaves the cluster as node `lost` (whose lease ran out, or may have)
+/// and registers again under a new node id: stops the downloads it ran
+/// without writing, hands back what the database still gives it (a lease
+/// that had not run out there yet), and takes a new snapshot.
+async fn rejoin(shared: &Arc<Shared>, link: &Arc<Link>, lost: NodeId) {
+    let _turn = link.rejoining.lock().await;
+    let previous = link.coordinator();
+    if previous.node() != lost {
+        return; // rejoined already
+    }
+    let stopped = stop_all_here(shared, link);
+    let _ = tokio::time::timeout(
+        STOPS_WITHIN,
+        futures::future::join_all(stopped.into_iter().map(Settlement::wait)),
+    )
+    .await;
+    if let Err(e) = previous.graceful_shutdown().await {
+        tracing::debug!("the lost node's row could not be removed (the reaper will): {e}");
+    }
+    let old = lost;
     let coordinator = match Coordinator::register(
         &link.config.url,
         &link.config.node_name,
@@ -516,13 +538,50 @@ async fn act_on_asks(shared: Arc<Shared>, mut asked: mpsc::UnboundedReceiver<Ask
     while let Some(ask) = asked.recv().await {
         match ask {
             Ask::Fenced(gid) => {
-                let mut registry = shared.registry();
-                if let Some(running) = registry.get_mut(gid).and_then(|e| e.running.as_mut()) {
-                    let _ = running.stop(Stop::Shutdown);
-                }
+                let stopped = {
+                    let mut registry = shared.registry();
+                    registry
+                        .get_mut(gid)
+                        .and_then(|e| e.running.as_mut())
+                        .map(|running| running.stop(Stop::Shutdown))
+                };
+                let shared = shared.clone();
+                drop(shared.runtime.clone().spawn(async move {
+                    if let Some(stopped) = stopped {
+                        stopped.wait().await;
+                    }
+                    refresh_one(&shared, gid).await;
+                }));
             }
             Ask::Desired(gid, desired) => carry_out(&shared, gid, desired),
         }
+    }
+}
+
+/// Replaces the mirror's record of `gid`, which this node no longer runs,
+/// with the database's: the log's events of it may be older than what this
+/// node's run made of it.
+async fn refresh_one(shared: &Arc<Shared>, gid: Gid) {
+    let Some(link) = &shared.cluster else {
+        return;
+    };
+    let fresh = link.coordinator().download(gid).await;
+    let names = lock(&link.names).clone();
+    let mut registry = shared.registry();
+    match fresh {
+        Ok(Some(download)) => {
+            if let Some(entry) = registry.get_mut(gid).filter(|e| e.running.is_none()) {
+                entry.record = download.record;
+                entry.remote = download.owner.map(|n| RemoteRun::on(node_label(&names, n)));
+            }
+        }
+        Ok(None) => {
+            if registry.get(gid).is_some_and(|e| e.running.is_none()) {
+                registry.remove(gid);
+                shared.events.publish(EngineEvent::Removed { gid });
+            }
+        }
+        Err(e) => tracing::warn!(%gid, "cannot read the download: {e}"),
     }
 }
 
@@ -566,8 +625,17 @@ pub(crate) async fn catch_up(shared: &Arc<Shared>, link: &Link) {
             continue;
         }
         let count = events.len();
+        // Something to claim: a download added queued, or queued again.
+        let claimable = events.iter().any(|e| match e.kind {
+            EventKind::Queued => true,
+            EventKind::Added => e.payload.state.as_deref() == Some(State::Queued.as_str()),
+            _ => false,
+        });
         for event in events {
             apply_event(shared, link, &coordinator, event).await;
+        }
+        if claimable {
+            shared.schedule();
         }
         link.applied.send_if_modified(|applied| {
             let moved = last > *applied;
@@ -618,6 +686,9 @@ async fn apply_event(
     let publish = |event: EngineEvent| shared.events.publish_numbered(event, seq);
     // This node runs it, or made this change: its own state is as new.
     if own || registry.get(gid).is_some_and(|e| e.running.is_some()) {
+        if event.kind == EventKind::Removed {
+            lock(&link.written).remove(&gid);
+        }
         if let Some(event) = announced(
             gid,
             &event,
@@ -636,6 +707,7 @@ async fn apply_event(
     }
     if event.kind == EventKind::Removed {
         registry.remove(gid);
+        lock(&link.written).remove(&gid);
         publish(EngineEvent::Removed { gid });
         return;
     }

@@ -28,6 +28,10 @@ const LEASE: &str = "2s";
 const RENEW: &str = "300ms";
 
 async fn node(db: &TestDb, root: &Path, name: &str) -> Daemon {
+    node_with_lease(db, root, name, LEASE).await
+}
+
+async fn node_with_lease(db: &TestDb, root: &Path, name: &str, lease: &str) -> Daemon {
     let state = root.parent().unwrap().join(format!("state-{name}"));
     Daemon::start_at(
         root,
@@ -38,7 +42,7 @@ async fn node(db: &TestDb, root: &Path, name: &str) -> Daemon {
             "--node-name",
             name,
             "--cluster-lease",
-            LEASE,
+            lease,
             "--cluster-renew",
             RENEW,
             "--rpc-secret",
@@ -330,17 +334,24 @@ async fn a_pause_on_one_node_of_a_download_another_runs_takes_effect_and_is_dura
         "resumed from its bytes: {starts:?}"
     );
 
-    // A remove asked on C of a download A runs goes too, files and all.
+    // A remove asked on one node of a download the other runs goes too,
+    // files and all (either may claim it).
     let gid = a
         .add(json!({"url": origin.url("/p.bin"), "fileName": "r.bin", "connections": 1}))
         .await;
-    a.status_until(&gid, |s| {
-        s["node"] == "a" && s["completedLength"].as_u64() > Some(0)
-    })
-    .await;
-    c.result("download.remove", json!({"gid": gid, "deleteFiles": true}))
+    let running = a
+        .status_until(&gid, |s| {
+            s["node"].is_string() && s["completedLength"].as_u64() > Some(0)
+        })
         .await;
-    let gone = a.call("download.status", json!({"gid": gid})).await;
+    let (runner, asker) = match running["node"].as_str() {
+        Some("a") => (&a, &c),
+        _ => (&c, &a),
+    };
+    asker
+        .result("download.remove", json!({"gid": gid, "deleteFiles": true}))
+        .await;
+    let gone = runner.call("download.status", json!({"gid": gid})).await;
     assert_eq!(gone["error"]["code"], -32001, "{gone}");
     assert!(!root.join("r.bin.part").exists());
     assert!(!root.join("r.bin").exists());
@@ -409,4 +420,51 @@ async fn a_frozen_node_writes_nothing_once_its_lease_ran_out_and_rejoins_under_a
         sha256_file(Path::new(done["path"].as_str().unwrap())),
         sha256(&body)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_shuts_down_hands_its_downloads_over_at_once() {
+    let Some(db) = postgres::database().await else {
+        return;
+    };
+    let _turn = TURN.lock().await;
+    let body = random_bytes(2 << 20, 13);
+    let origin = TestServer::start([Resource::file("/s.bin", body.clone()).rate(256 << 10)]).await;
+    let dirs = tempfile::tempdir().unwrap();
+    let root = dirs.path().join("downloads");
+    // A lease far longer than the test: only the hand-over can explain a
+    // quick takeover.
+    let b = node_with_lease(&db, &root, "b", "60s").await;
+    let gid = b
+        .add(json!({"url": origin.url("/s.bin"), "connections": 2}))
+        .await;
+    b.status_until(&gid, |s| {
+        s["node"] == "b" && s["completedLength"].as_u64() > Some(0)
+    })
+    .await;
+    let a = node_with_lease(&db, &root, "a", "60s").await;
+    let stopped = std::time::Instant::now();
+    let status = b.stop().await;
+    assert!(status.success(), "{status:?}");
+    let taken = a
+        .status_until(&gid, |s| s["node"] == "a" || s["state"] == "complete")
+        .await;
+    assert!(
+        stopped.elapsed() < Duration::from_secs(10),
+        "taken over after {:?}: {taken}",
+        stopped.elapsed()
+    );
+    let done = a.finished(&gid).await;
+    assert_eq!(done["state"], "complete", "{done}");
+    assert_eq!(
+        sha256_file(Path::new(done["path"].as_str().unwrap())),
+        sha256(&body)
+    );
+    let row = db
+        .client()
+        .await
+        .query_one("SELECT count(*) FROM nodes WHERE name = 'b'", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 0, "B left the cluster");
 }
