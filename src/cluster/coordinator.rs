@@ -301,46 +301,76 @@ impl Coordinator {
     /// `added` event. Its `seq` and rank come from the database (the end of
     /// the cluster's queue); the record's own are not used.
     pub async fn insert(&self, record: &DownloadRecord) -> Result<Inserted, ClusterError> {
-        if !matches!(record.state, State::Queued | State::Paused) {
-            return Err(ClusterError::InvalidState {
-                gid: record.gid,
-                state: record.state,
-            });
-        }
-        let params = Params::of(record)?;
-        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&params.gid];
-        let (mut names, mut placeholders) = (Vec::new(), Vec::new());
-        for (column, value) in params.columns() {
-            if column == "rank" {
-                continue;
-            }
-            values.push(value);
-            names.push(column);
-            placeholders.push(format!("${}", values.len()));
-        }
-        let sql = format!(
-            "WITH s AS (SELECT nextval('downloads_seq') AS seq)
-             INSERT INTO downloads (gid, seq, rank, {names})
-             SELECT $1, s.seq, s.seq, {placeholders} FROM s
-             ON CONFLICT (gid) DO NOTHING
-             RETURNING seq",
-            names = names.join(", "),
-            placeholders = placeholders.join(", ")
-        );
+        let mut inserted = self.insert_many(std::slice::from_ref(record)).await?;
+        inserted
+            .pop()
+            .unwrap_or(Err(ClusterError::Duplicate { gid: record.gid }))
+    }
+
+    /// Adds many new downloads, as [`Coordinator::insert`] does each, in one
+    /// transaction (one commit for a burst of adds); each answer is in the
+    /// records' order, a duplicate gid refused alone.
+    pub async fn insert_many(
+        &self,
+        records: &[DownloadRecord],
+    ) -> Result<Vec<Result<Inserted, ClusterError>>, ClusterError> {
+        let mut answers = Vec::with_capacity(records.len());
+        let mut added = Vec::new();
         let mut work = self.work.lock().await;
         let tx = work.transaction().await?;
-        let insert = self.statements.get(&tx, &sql).await?;
-        let Some(row) = tx.query_opt(&insert, &values).await? else {
-            return Err(ClusterError::Duplicate { gid: record.gid });
-        };
-        let seq: i64 = row.try_get(0)?;
-        let event = (record.gid, EventKind::Added, EventPayload::of(record));
-        let changes = events::append(&tx, &self.statements, self.node, vec![event]).await?;
+        for record in records {
+            if !matches!(record.state, State::Queued | State::Paused) {
+                answers.push(Err(ClusterError::InvalidState {
+                    gid: record.gid,
+                    state: record.state,
+                }));
+                continue;
+            }
+            let params = Params::of(record)?;
+            let mut values: Vec<&(dyn ToSql + Sync)> = vec![&params.gid];
+            let (mut names, mut placeholders) = (Vec::new(), Vec::new());
+            for (column, value) in params.columns() {
+                if column == "rank" {
+                    continue;
+                }
+                values.push(value);
+                names.push(column);
+                placeholders.push(format!("${}", values.len()));
+            }
+            let sql = format!(
+                "WITH s AS (SELECT nextval('downloads_seq') AS seq)
+                 INSERT INTO downloads (gid, seq, rank, {names})
+                 SELECT $1, s.seq, s.seq, {placeholders} FROM s
+                 ON CONFLICT (gid) DO NOTHING
+                 RETURNING seq",
+                names = names.join(", "),
+                placeholders = placeholders.join(", ")
+            );
+            let insert = self.statements.get(&tx, &sql).await?;
+            match tx.query_opt(&insert, &values).await? {
+                Some(row) => {
+                    let seq: i64 = row.try_get(0)?;
+                    added.push((record.gid, EventPayload::of(record)));
+                    answers.push(Ok(Inserted {
+                        seq,
+                        cluster_seq: 0,
+                    }));
+                }
+                None => answers.push(Err(ClusterError::Duplicate { gid: record.gid })),
+            }
+        }
+        let events = added
+            .into_iter()
+            .map(|(gid, payload)| (gid, EventKind::Added, payload))
+            .collect();
+        let changes = events::append(&tx, &self.statements, self.node, events).await?;
         tx.commit().await?;
-        Ok(Inserted {
-            seq,
-            cluster_seq: changes.first().map_or(0, |c| c.cluster_seq),
-        })
+        // The events are in the order of the inserted records.
+        let mut numbers = changes.into_iter().map(|c| c.cluster_seq);
+        for inserted in answers.iter_mut().flatten() {
+            inserted.cluster_seq = numbers.next().unwrap_or(0);
+        }
+        Ok(answers)
     }
 
     /// Pauses or removes `gid` from this node, whichever node runs it:

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -42,8 +42,8 @@ use super::status::{Gid, State};
 use super::store::{DownloadRecord, Store, StoreError, Write};
 use super::{task, Shared};
 use crate::cluster::{
-    Asked, ClusterError, ClusterEvent, Coordinator, Desired, EventKind, Lease, NodeId, Notice,
-    Progress,
+    Asked, ClusterError, ClusterEvent, Coordinator, Desired, EventKind, Inserted, Lease, NodeId,
+    Notice, Progress,
 };
 
 /// How a node joins the cluster.
@@ -67,6 +67,15 @@ const OWNER_ANSWERS_WITHIN: Duration = Duration::from_secs(30);
 
 /// Events read from the log per query.
 const EVENTS_PER_READ: usize = 1000;
+
+/// The most adds committed in one transaction.
+const INSERTS_PER_COMMIT: usize = 1000;
+
+/// An add waiting for its commit, and where its answer goes.
+type Insert = (
+    DownloadRecord,
+    oneshot::Sender<Result<Inserted, EngineError>>,
+);
 
 /// A download as the snapshot has it, and the name of the node running it.
 pub(crate) struct Mirrored {
@@ -107,6 +116,9 @@ pub(crate) struct Link {
     names: Mutex<HashMap<NodeId, String>>,
     asks: mpsc::UnboundedSender<Ask>,
     asked: Mutex<Option<mpsc::UnboundedReceiver<Ask>>>,
+    /// Adds, committed in batches: a JSON-RPC batch of adds is one commit.
+    inserts: mpsc::UnboundedSender<Insert>,
+    inserted: Mutex<Option<mpsc::UnboundedReceiver<Insert>>>,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -126,6 +138,7 @@ impl Link {
             Coordinator::register(&config.url, &config.node_name, Lease::new(config.lease)).await?;
         tracing::info!(node = %coordinator.node(), name = %config.node_name, "joined the cluster");
         let (asks, asked) = mpsc::unbounded_channel();
+        let (inserts, inserted) = mpsc::unbounded_channel();
         let link = Arc::new(Link {
             config,
             coordinator: RwLock::new(Arc::new(coordinator)),
@@ -141,6 +154,8 @@ impl Link {
             names: Mutex::default(),
             asks,
             asked: Mutex::new(Some(asked)),
+            inserts,
+            inserted: Mutex::new(Some(inserted)),
             stop: CancellationToken::new(),
             tasks: Mutex::default(),
         });
@@ -350,6 +365,9 @@ pub(crate) fn start(shared: &Arc<Shared>, link: &Arc<Link>) {
     let asked = lock(&link.asked).take();
     if let Some(asked) = asked {
         tasks.push(shared.runtime.spawn(act_on_asks(shared.clone(), asked)));
+    }
+    if let Some(inserted) = lock(&link.inserted).take() {
+        tasks.push(shared.runtime.spawn(insert_batches(link.clone(), inserted)));
     }
     tasks.push(
         shared
@@ -894,17 +912,51 @@ fn start_claimed(
     })
 }
 
-/// Adds a download to the cluster: committed there, queued for any node.
+/// Commits the adds waiting, up to [`INSERTS_PER_COMMIT`] in a transaction.
+async fn insert_batches(link: Arc<Link>, mut inbox: mpsc::UnboundedReceiver<Insert>) {
+    while let Some(first) = inbox.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < INSERTS_PER_COMMIT {
+            match inbox.try_recv() {
+                Ok(insert) => batch.push(insert),
+                Err(_) => break,
+            }
+        }
+        let records: Vec<DownloadRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
+        match link.coordinator().insert_many(&records).await {
+            Ok(answers) => {
+                for ((_, reply), answer) in batch.into_iter().zip(answers) {
+                    let _ = reply.send(answer.map_err(cluster_error));
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                for (_, reply) in batch {
+                    let failure = super::writer::StoreFailure(why.clone());
+                    let _ = reply.send(Err(EngineError::store(failure)));
+                }
+            }
+        }
+    }
+}
+
+/// Adds a download to the cluster: committed there (with the adds that
+/// arrived with it), queued for any node.
 pub(crate) async fn add(
     shared: &Arc<Shared>,
     link: &Link,
     mut record: DownloadRecord,
 ) -> Result<(), EngineError> {
-    let inserted = link
-        .coordinator()
-        .insert(&record)
-        .await
-        .map_err(cluster_error)?;
+    let (reply, answer) = oneshot::channel();
+    let closed = || {
+        EngineError::store(super::writer::StoreFailure(
+            "the node is leaving the cluster".into(),
+        ))
+    };
+    link.inserts
+        .send((record.clone(), reply))
+        .map_err(|_| closed())?;
+    let inserted = answer.await.map_err(|_| closed())??;
     record.seq = inserted.seq;
     record.rank = inserted.seq;
     lock(&link.written).insert(record.gid, inserted.cluster_seq);

@@ -904,3 +904,44 @@ async fn pruning_keeps_the_latest_events_and_the_numbering_goes_on_without_a_gap
     assert_eq!(next.len(), 1);
     assert_eq!(next[0].cluster_seq, 11);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_adds_commits_at_once_in_order_and_a_duplicate_is_refused_alone() {
+    let Some(db) = postgres::database().await else {
+        return;
+    };
+    let a = node(&db, "a").await;
+    a.insert(&queued(2, 0)).await.unwrap();
+    let records: Vec<DownloadRecord> = [1, 2, 3].into_iter().map(|i| queued(i, 0)).collect();
+    let answers = a.insert_many(&records).await.unwrap();
+    assert_eq!(answers.len(), 3);
+    assert!(
+        matches!(answers[1], Err(ClusterError::Duplicate { gid }) if gid == records[1].gid),
+        "{:?}",
+        answers[1]
+    );
+    let (first, third) = (answers[0].as_ref().unwrap(), answers[2].as_ref().unwrap());
+    assert!(
+        first.seq < third.seq,
+        "the queue's order is the adds' order"
+    );
+    assert_eq!(
+        third.cluster_seq,
+        first.cluster_seq + 1,
+        "gap-free, in order"
+    );
+    let events = a.events_since(0, 10).await.unwrap();
+    let added: Vec<(Gid, i64)> = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Added)
+        .map(|e| (e.gid, e.cluster_seq))
+        .collect();
+    assert_eq!(
+        added,
+        [
+            (records[1].gid, 1),
+            (records[0].gid, first.cluster_seq),
+            (records[2].gid, third.cluster_seq)
+        ]
+    );
+}

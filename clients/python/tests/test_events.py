@@ -103,7 +103,7 @@ GID = "2f1c0d9a7b3e4a51"
 
 
 def removed(seq: int, **extra: object) -> dict[str, Any]:
-    params = {"seq": seq, "streamId": STREAM, "gid": GID, **extra}
+    params = {"seq": seq, "streamId": STREAM, "clusterSeq": None, "gid": GID, **extra}
     return {"jsonrpc": "2.0", "method": "download.removed", "params": params}
 
 
@@ -180,8 +180,8 @@ async def test_events_resubscribe_where_they_left_off_delivering_each_one_once()
                 ]
 
     assert seen == [
-        DownloadRemovedEvent(seq=3, stream_id=STREAM, gid=GID),
-        DownloadRemovedEvent(seq=4, stream_id=STREAM, gid=GID),
+        DownloadRemovedEvent(seq=3, stream_id=STREAM, cluster_seq=None, gid=GID),
+        DownloadRemovedEvent(seq=4, stream_id=STREAM, cluster_seq=None, gid=GID),
     ]
     filters = {"gids": [GID], "kinds": ["download.removed"], "progressInterval": 500}
     assert stand_in.subscriptions == [
@@ -207,7 +207,5 @@ async def test_a_malformed_notification_raises_a_transport_error_and_the_stream_
                 match="malformed `download.removed` notification: missing 'gid'",
             ):
                 await events.__anext__()
-            assert await events.__anext__() == DownloadRemovedEvent(
-                seq=2, stream_id=STREAM, gid=GID
-            )
+            assert await events.__anext__() == DownloadRemovedEvent(seq=2, stream_id=STREAM, cluster_seq=None, gid=GID)
         await client.aclose()

@@ -308,7 +308,7 @@ test("a reader that falls behind gets each download's latest progress, never a b
   unread.push({ method: "download.started", params: { ...stamp, seq: 1, fileName: "f", totalLength: 10, resumed: false, restarted: null } });
   unread.push(progress(2));
   unread.push(progress(3, "b"));
-  unread.push({ method: "download.paused", params: { ...stamp, seq: 4, completedLength: 2 } });
+  unread.push({ method: "download.paused", params: { ...stamp, seq: 4, clusterSeq: null, completedLength: 2 } });
   unread.push(progress(5));
   unread.push(progress(6, "b"));
   const taken: [string, number][] = [];
@@ -367,7 +367,7 @@ test("unread progress of many downloads stays bounded while state changes pile u
       params: { ...stamp, seq: ++seq, gid, completedLength: i, totalLength: null, downloadSpeed: 1, eta: null, connections: 1 },
     });
   }
-  unread.push({ method: "download.removed", params: { ...stamp, seq: ++seq, gid: "g0" } });
+  unread.push({ method: "download.removed", params: { ...stamp, seq: ++seq, clusterSeq: null, gid: "g0" } });
   const taken: string[] = [];
   for (let e = unread.shift(); e !== undefined; e = unread.shift()) taken.push(e.method);
   assert.equal(taken.length, 11, "ten latest progress and the removal");
