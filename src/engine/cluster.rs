@@ -590,7 +590,13 @@ async fn refresh_one(shared: &Arc<Shared>, gid: Gid) {
         Ok(Some(download)) => {
             if let Some(entry) = registry.get_mut(gid).filter(|e| e.running.is_none()) {
                 entry.record = download.record;
-                entry.remote = download.owner.map(|n| RemoteRun::on(node_label(&names, n)));
+                let node = download.owner.map(|n| node_label(&names, n));
+                // What the owner last said of its run, if it is the same run.
+                let heard = entry
+                    .remote
+                    .take()
+                    .filter(|r| Some(&r.node) == node.as_ref());
+                entry.remote = heard.or_else(|| node.map(RemoteRun::on));
             }
         }
         Ok(None) => {
@@ -1074,8 +1080,11 @@ fn mirror_all(shared: &Shared, link: &Link, mirrored: Vec<Mirrored>) {
 }
 
 /// Another node's progress, into the mirror and to this node's subscribers.
-fn mirror_progress(shared: &Shared, link: &Link, from: NodeId, progress: &[Progress]) {
+fn mirror_progress(shared: &Arc<Shared>, link: &Link, from: NodeId, progress: &[Progress]) {
     let node = lock(&link.names).get(&from).cloned();
+    // Downloads whose name the mirror has yet to learn: the owner chose it
+    // after the `started` event, and recorded it before its first progress.
+    let mut unnamed = Vec::new();
     let mut registry = shared.registry();
     for p in progress {
         let Ok(gid) = p.gid.parse::<Gid>() else {
@@ -1089,6 +1098,9 @@ fn mirror_progress(shared: &Shared, link: &Link, from: NodeId, progress: &[Progr
         }
         entry.record.completed_length = p.completed_length;
         entry.record.total_length = p.total_length.or(entry.record.total_length);
+        if entry.record.path.is_none() {
+            unnamed.push(gid);
+        }
         let node = node
             .clone()
             .or_else(|| entry.remote.as_ref().map(|r| r.node.clone()))
@@ -1106,5 +1118,15 @@ fn mirror_progress(shared: &Shared, link: &Link, from: NodeId, progress: &[Progr
             eta: super::status::eta(p.total_length, p.completed_length, p.download_speed),
             connections: p.connections,
         });
+    }
+    drop(registry);
+    for gid in unnamed {
+        let shared = shared.clone();
+        drop(
+            shared
+                .runtime
+                .clone()
+                .spawn(async move { refresh_one(&shared, gid).await }),
+        );
     }
 }

@@ -273,6 +273,13 @@ async fn a_pause_on_one_node_of_a_download_another_runs_takes_effect_and_is_dura
         (&seen["state"], &seen["node"]),
         (&json!("active"), &json!("a"))
     );
+    // C learns its name and progress from A.
+    let seen = c
+        .status_until(&gid, |s| {
+            s["path"].is_string() && s["downloadSpeed"].as_u64() > Some(0)
+        })
+        .await;
+    assert_eq!(seen["fileName"], "p.bin", "{seen}");
 
     let mut on_c = c.ws().await;
     let paused = c.result("download.pause", json!({"gid": gid})).await;
