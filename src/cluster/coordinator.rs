@@ -698,6 +698,66 @@ impl Coordinator {
         row.as_ref().map(rows::record).transpose()
     }
 
+    /// Asks `owner` to change a setting of `gid`, which it runs; its answer
+    /// to `ask` comes to this node's listener ([`Notice::Answer`]).
+    pub async fn ask_owner(
+        &self,
+        owner: NodeId,
+        ask: u64,
+        gid: Gid,
+        setting: &notify::Setting,
+    ) -> Result<(), ClusterError> {
+        let payload = notify::SettingPayload {
+            ask,
+            from: self.node.0,
+            gid: gid.to_string(),
+            setting: setting.clone(),
+        };
+        self.notify_node(owner, gid, &payload).await
+    }
+
+    /// Answers `ask` of node `to`: done, or why not.
+    pub async fn answer(
+        &self,
+        to: NodeId,
+        gid: Gid,
+        ask: u64,
+        refusal: Option<notify::Refusal>,
+    ) -> Result<(), ClusterError> {
+        let payload = notify::AnswerPayload {
+            answer: ask,
+            refusal,
+        };
+        self.notify_node(to, gid, &payload).await
+    }
+
+    async fn notify_node(
+        &self,
+        node: NodeId,
+        gid: Gid,
+        payload: &impl serde::Serialize,
+    ) -> Result<(), ClusterError> {
+        let payload = serde_json::to_string(payload).map_err(|e| ClusterError::Corrupt {
+            gid: gid.to_string(),
+            what: e.to_string(),
+        })?;
+        if payload.len() >= NOTIFY_PAYLOAD_LIMIT {
+            return Err(ClusterError::PayloadTooLarge {
+                len: payload.len(),
+                limit: NOTIFY_PAYLOAD_LIMIT,
+            });
+        }
+        self.work
+            .lock()
+            .await
+            .execute(
+                "SELECT pg_notify($1, $2)",
+                &[&notify::node_channel(node), &payload],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Tells every node's listener the progress of downloads this node
     /// runs, in as few NOTIFYs as PostgreSQL's payload limit allows;
     /// returns how many.

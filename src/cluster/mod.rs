@@ -49,7 +49,9 @@ mod schema;
 pub use coordinator::{Coordinator, Inserted, Saved};
 pub use events::{Change, ClusterEvent, EventKind, EventPayload};
 pub use lease::Lease;
-pub use notify::{batch_payloads, Listener, Notice, Progress, NOTIFY_PAYLOAD_LIMIT};
+pub use notify::{
+    batch_payloads, Listener, Notice, Progress, Refusal, Setting, NOTIFY_PAYLOAD_LIMIT,
+};
 pub use ownership::{Claim, Reaped};
 pub use rows::ClusterDownload;
 pub use schema::SCHEMA_VERSION;

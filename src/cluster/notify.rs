@@ -54,6 +54,56 @@ pub(crate) struct DesiredPayload {
     pub desired: String,
 }
 
+/// A change of what a download was added with, which only the node running
+/// it may make (its next write would undo another's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "set")]
+pub enum Setting {
+    SpeedLimit { limit: u64 },
+    Url { url: String, restart: bool },
+}
+
+/// A `haul_node_<id>` payload: `from` asks the owner of `gid` to change a
+/// setting, and waits for the answer to `ask` on its own channel.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct SettingPayload {
+    pub ask: u64,
+    pub from: i64,
+    pub gid: String,
+    pub setting: Setting,
+}
+
+/// Why the owner did not make a change another node asked of it: the
+/// engine's refusals that callers tell apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "error")]
+pub enum Refusal {
+    /// The node does not run the download (any more).
+    NotHere,
+    NotFound,
+    InvalidState {
+        state: String,
+    },
+    InvalidUrl {
+        url: String,
+        reason: String,
+    },
+    RemoteFileDiffers {
+        url: String,
+        reason: String,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// A `haul_node_<id>` payload: the owner's answer to `answer`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct AnswerPayload {
+    pub answer: u64,
+    pub refusal: Option<Refusal>,
+}
+
 /// A notification, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
@@ -61,6 +111,16 @@ pub enum Notice {
     Events { upto: i64 },
     /// Another node asks this one to pause or remove `gid`.
     Desired { gid: Gid, desired: Desired },
+    /// Node `from` asks this one to change a setting of `gid`, which it
+    /// runs, and to answer `ask`.
+    Setting {
+        ask: u64,
+        from: NodeId,
+        gid: Gid,
+        setting: Setting,
+    },
+    /// The answer to this node's `ask`: done, or why not.
+    Answer { ask: u64, refusal: Option<Refusal> },
     /// A batch of `node`'s progress.
     Progress {
         node: NodeId,
@@ -81,10 +141,24 @@ impl Notice {
                 })
             }
             _ if channel.starts_with("haul_node_") => {
-                let asked: DesiredPayload = serde_json::from_str(payload).ok()?;
-                Some(Notice::Desired {
-                    gid: asked.gid.parse().ok()?,
-                    desired: Desired::parse(&asked.desired)?,
+                if let Ok(asked) = serde_json::from_str::<DesiredPayload>(payload) {
+                    return Some(Notice::Desired {
+                        gid: asked.gid.parse().ok()?,
+                        desired: Desired::parse(&asked.desired)?,
+                    });
+                }
+                if let Ok(asked) = serde_json::from_str::<SettingPayload>(payload) {
+                    return Some(Notice::Setting {
+                        ask: asked.ask,
+                        from: NodeId(asked.from),
+                        gid: asked.gid.parse().ok()?,
+                        setting: asked.setting,
+                    });
+                }
+                let answer: AnswerPayload = serde_json::from_str(payload).ok()?;
+                Some(Notice::Answer {
+                    ask: answer.answer,
+                    refusal: answer.refusal,
                 })
             }
             _ => None,
@@ -201,6 +275,58 @@ impl Listener {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_node_tells_a_pause_a_setting_and_an_answer_apart_on_its_channel() {
+        let gid = "00000000000000c1";
+        let channel = node_channel(NodeId(7));
+        let pause = format!(r#"{{"gid":"{gid}","desired":"pause"}}"#);
+        assert!(matches!(
+            Notice::parse(&channel, &pause),
+            Some(Notice::Desired {
+                desired: Desired::Pause,
+                ..
+            })
+        ));
+        let setting = serde_json::to_string(&SettingPayload {
+            ask: 9,
+            from: 3,
+            gid: gid.into(),
+            setting: Setting::Url {
+                url: "http://h/f".into(),
+                restart: true,
+            },
+        })
+        .unwrap();
+        assert_eq!(
+            Notice::parse(&channel, &setting),
+            Some(Notice::Setting {
+                ask: 9,
+                from: NodeId(3),
+                gid: gid.parse().unwrap(),
+                setting: Setting::Url {
+                    url: "http://h/f".into(),
+                    restart: true
+                },
+            })
+        );
+        let refused = Refusal::InvalidState {
+            state: "complete".into(),
+        };
+        let answer = serde_json::to_string(&AnswerPayload {
+            answer: 9,
+            refusal: Some(refused.clone()),
+        })
+        .unwrap();
+        assert_eq!(
+            Notice::parse(&channel, &answer),
+            Some(Notice::Answer {
+                ask: 9,
+                refusal: Some(refused)
+            })
+        );
+        assert_eq!(Notice::parse(&channel, r#"{"what":"else"}"#), None);
+    }
 
     fn progress(i: u64) -> Progress {
         Progress {

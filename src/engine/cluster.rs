@@ -43,7 +43,7 @@ use super::store::{DownloadRecord, Store, StoreError, Write};
 use super::{task, Shared};
 use crate::cluster::{
     Asked, ClusterError, ClusterEvent, Coordinator, Desired, EventKind, Inserted, Lease, NodeId,
-    Notice, Progress,
+    Notice, Progress, Refusal, Setting,
 };
 
 /// How a node joins the cluster.
@@ -119,6 +119,8 @@ pub(crate) struct Link {
     /// Adds, committed in batches: a JSON-RPC batch of adds is one commit.
     inserts: mpsc::UnboundedSender<Insert>,
     inserted: Mutex<Option<mpsc::UnboundedReceiver<Insert>>>,
+    /// This node's asks of other nodes waiting for their answer.
+    answers: Mutex<HashMap<u64, oneshot::Sender<Option<Refusal>>>>,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -156,6 +158,7 @@ impl Link {
             asked: Mutex::new(Some(asked)),
             inserts,
             inserted: Mutex::new(Some(inserted)),
+            answers: Mutex::default(),
             stop: CancellationToken::new(),
             tasks: Mutex::default(),
         });
@@ -537,6 +540,22 @@ async fn listen(shared: Arc<Shared>, link: Arc<Link>) {
             match notice {
                 Notice::Events { .. } => catch_up(&shared, &link).await,
                 Notice::Desired { gid, desired } => carry_out(&shared, gid, desired),
+                Notice::Setting {
+                    ask,
+                    from,
+                    gid,
+                    setting,
+                } => {
+                    let (shared, link) = (shared.clone(), link.clone());
+                    drop(shared.runtime.clone().spawn(async move {
+                        make_setting(&shared, &link, ask, from, gid, setting).await
+                    }));
+                }
+                Notice::Answer { ask, refusal } => {
+                    if let Some(waiter) = lock(&link.answers).remove(&ask) {
+                        let _ = waiter.send(refusal);
+                    }
+                }
                 Notice::Progress {
                     node: from,
                     progress,
@@ -1022,6 +1041,123 @@ pub(crate) async fn fresh_record(link: &Link, gid: Gid) -> Result<DownloadRecord
         Ok(Some(download)) => Ok(download.record),
         Ok(None) => Err(EngineError::NotFound { gid }),
         Err(e) => Err(cluster_error(e)),
+    }
+}
+
+/// Changes a setting of a download another node runs, by asking that node
+/// (its next write would undo a change made here). `false` when no other
+/// node runs it: the caller changes it itself.
+pub(crate) async fn set_elsewhere(
+    shared: &Arc<Shared>,
+    link: &Link,
+    gid: Gid,
+    setting: Setting,
+) -> Result<bool, EngineError> {
+    // Twice: the owner may have let it go between the read and the ask.
+    for _ in 0..2 {
+        let coordinator = link.coordinator();
+        let fresh = coordinator
+            .download(gid)
+            .await
+            .map_err(cluster_error)?
+            .ok_or(EngineError::NotFound { gid })?;
+        let Some(owner) = fresh.owner.filter(|&o| o != coordinator.node()) else {
+            return Ok(false);
+        };
+        let ask: u64 = rand::random();
+        let (reply, answer) = oneshot::channel();
+        lock(&link.answers).insert(ask, reply);
+        let asked = coordinator.ask_owner(owner, ask, gid, &setting).await;
+        let answer = match asked {
+            Ok(()) => tokio::time::timeout(OWNER_ANSWERS_WITHIN, answer).await,
+            Err(e) => {
+                lock(&link.answers).remove(&ask);
+                return Err(cluster_error(e));
+            }
+        };
+        lock(&link.answers).remove(&ask);
+        match answer {
+            Ok(Ok(None)) => {
+                // Durable before it answered: the mirror reads it back.
+                refresh_one(shared, gid).await;
+                return Ok(true);
+            }
+            Ok(Ok(Some(Refusal::NotHere))) => continue,
+            Ok(Ok(Some(refusal))) => return Err(refused(gid, refusal)),
+            Ok(Err(_)) | Err(_) => {
+                return Err(EngineError::store(super::writer::StoreFailure(format!(
+                    "node {owner}, which runs download {gid}, did not answer within {OWNER_ANSWERS_WITHIN:?}"
+                ))))
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Makes the change node `from` asked of a download this node runs, and
+/// answers.
+async fn make_setting(
+    shared: &Arc<Shared>,
+    link: &Link,
+    ask: u64,
+    from: NodeId,
+    gid: Gid,
+    setting: Setting,
+) {
+    let runs_here = shared
+        .registry()
+        .get(gid)
+        .is_some_and(|e| e.running.is_some());
+    let refusal = if runs_here {
+        let engine = super::Engine {
+            shared: shared.clone(),
+        };
+        let made = match setting {
+            Setting::SpeedLimit { limit } => engine.set_speed_limit(gid, limit).await.map(drop),
+            Setting::Url { url, restart } => engine.set_url(gid, url, restart).await.map(drop),
+        };
+        made.err().map(refusal_of)
+    } else {
+        Some(Refusal::NotHere)
+    };
+    if let Err(e) = link.coordinator().answer(from, gid, ask, refusal).await {
+        tracing::warn!(%gid, node = %from, "cannot answer another node: {e}");
+    }
+}
+
+/// An engine error as another node is told it.
+fn refusal_of(e: EngineError) -> Refusal {
+    match e {
+        EngineError::NotFound { .. } => Refusal::NotFound,
+        EngineError::InvalidState { state, .. } => Refusal::InvalidState {
+            state: state.as_str().to_owned(),
+        },
+        EngineError::InvalidUrl { url, reason } => Refusal::InvalidUrl { url, reason },
+        EngineError::RemoteFileDiffers { url, reason } => {
+            Refusal::RemoteFileDiffers { url, reason }
+        }
+        e => Refusal::Failed {
+            message: e.to_string(),
+        },
+    }
+}
+
+/// What another node's refusal is here.
+fn refused(gid: Gid, refusal: Refusal) -> EngineError {
+    match refusal {
+        Refusal::NotFound => EngineError::NotFound { gid },
+        Refusal::InvalidState { state } => EngineError::InvalidState {
+            gid,
+            state: State::parse(&state).unwrap_or(State::Active),
+        },
+        Refusal::InvalidUrl { url, reason } => EngineError::InvalidUrl { url, reason },
+        Refusal::RemoteFileDiffers { url, reason } => {
+            EngineError::RemoteFileDiffers { url, reason }
+        }
+        Refusal::NotHere => EngineError::store(super::writer::StoreFailure(format!(
+            "download {gid} moved between nodes while it was being changed: try again"
+        ))),
+        Refusal::Failed { message } => EngineError::store(super::writer::StoreFailure(message)),
     }
 }
 

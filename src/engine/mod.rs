@@ -696,10 +696,18 @@ impl Engine {
     /// Changes a download's limit (bytes/s, 0 = none), effective at once;
     /// answers once the new limit is committed.
     pub async fn set_speed_limit(&self, gid: Gid, limit: u64) -> Result<Status, EngineError> {
+        #[cfg(feature = "cluster")]
+        if let Some(link) = &self.shared.cluster {
+            let setting = crate::cluster::Setting::SpeedLimit { limit };
+            if self.shared.runs_elsewhere(gid)?
+                && cluster::set_elsewhere(&self.shared, link, gid, setting).await?
+            {
+                return self.status(gid);
+            }
+        }
         let ticket = {
             let mut registry = self.shared.registry();
             let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
-            Shared::refuse_if_elsewhere(entry)?;
             entry.limiter.set_rate(limit);
             entry.record.request.speed_limit = (limit > 0).then_some(limit);
             self.shared.save(entry)
@@ -724,6 +732,18 @@ impl Engine {
         restart: bool,
     ) -> Result<Status, EngineError> {
         let parsed = request::parse_url(&url)?;
+        #[cfg(feature = "cluster")]
+        if let Some(link) = &self.shared.cluster {
+            let setting = crate::cluster::Setting::Url {
+                url: url.clone(),
+                restart,
+            };
+            if self.shared.runs_elsewhere(gid)?
+                && cluster::set_elsewhere(&self.shared, link, gid, setting).await?
+            {
+                return self.status(gid);
+            }
+        }
         let refuse_complete = |state: State| match state {
             State::Complete => Err(EngineError::InvalidState { gid, state }),
             _ => Ok(()),
@@ -753,7 +773,6 @@ impl Engine {
             let mut registry = self.shared.registry();
             let entry = registry.get_mut(gid).ok_or(EngineError::NotFound { gid })?;
             refuse_complete(entry.record.state)?;
-            Shared::refuse_if_elsewhere(entry)?;
             entry.record.request.url = url;
             if let Some(v) = validators {
                 entry.record.etag = v.etag;
@@ -1089,20 +1108,6 @@ impl Shared {
         }
         #[cfg(not(feature = "cluster"))]
         let _ = (gid, completed, total, speed, connections);
-    }
-
-    /// Refuses to change a download another node of the cluster runs: its
-    /// owner's next write would undo the change.
-    fn refuse_if_elsewhere(entry: &Entry) -> Result<(), EngineError> {
-        match (&entry.running, &entry.remote) {
-            (None, Some(_)) if entry.record.state == State::Active => {
-                Err(EngineError::InvalidState {
-                    gid: entry.record.gid,
-                    state: State::Active,
-                })
-            }
-            _ => Ok(()),
-        }
     }
 
     fn record(&self, gid: Gid) -> Option<DownloadRecord> {

@@ -256,7 +256,11 @@ async fn a_pause_on_one_node_of_a_download_another_runs_takes_effect_and_is_dura
     };
     let _turn = TURN.lock().await;
     let body = random_bytes(2 << 20, 7);
-    let origin = TestServer::start([Resource::file("/p.bin", body.clone()).rate(128 << 10)]).await;
+    let origin = TestServer::start([
+        Resource::file("/p.bin", body.clone()).rate(128 << 10),
+        Resource::file("/p2.bin", body.clone()).rate(128 << 10),
+    ])
+    .await;
     let dirs = tempfile::tempdir().unwrap();
     let root = dirs.path().join("downloads");
     let a = node(&db, &root, "a").await;
@@ -280,6 +284,51 @@ async fn a_pause_on_one_node_of_a_download_another_runs_takes_effect_and_is_dura
         })
         .await;
     assert_eq!(seen["fileName"], "p.bin", "{seen}");
+
+    // What it was added with, too: C asks A, which makes the change (a
+    // change of C's own would be undone by A's next write).
+    let limited = c
+        .result(
+            "download.setSpeedLimit",
+            json!({"gid": gid, "speedLimit": 200 << 10}),
+        )
+        .await;
+    assert_eq!(limited["speedLimit"], 200 << 10, "{limited}");
+    let moved = c
+        .result(
+            "download.setUrl",
+            json!({"gid": gid, "url": origin.url("/p2.bin")}),
+        )
+        .await;
+    assert_eq!(moved["url"], origin.url("/p2.bin"), "{moved}");
+    let on_a = a.result("download.status", json!({"gid": gid})).await;
+    assert_eq!(
+        (&on_a["speedLimit"], &on_a["url"], &on_a["state"]),
+        (
+            &json!(200 << 10),
+            &json!(origin.url("/p2.bin")),
+            &json!("active")
+        ),
+        "{on_a}"
+    );
+    a.status_until(&gid, |s| {
+        s["sources"][0]["downloadSpeed"].as_u64() > Some(0)
+            && s["sources"][0]["url"] == origin.url("/p2.bin").as_str()
+    })
+    .await;
+    // Another file there is refused, with the owner's reason.
+    let refused = c
+        .call(
+            "download.setUrl",
+            json!({"gid": gid, "url": origin.url("/missing.bin")}),
+        )
+        .await;
+    assert_eq!(refused["error"]["code"], -32015, "{refused}");
+    assert_eq!(
+        refused["error"]["data"]["url"],
+        origin.url("/missing.bin"),
+        "{refused}"
+    );
 
     let mut on_c = c.ws().await;
     let paused = c.result("download.pause", json!({"gid": gid})).await;
